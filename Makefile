@@ -1,0 +1,47 @@
+# Two commands take a fresh clone to a running portal: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed-stamp
+
+# The demo keeps everything (SQLite database, secret key, files) under var/demo.
+DEMO_ENV := ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/demo ACCORD_TASKS_BACKEND=immediate \
+            ACCORD_EMAIL_BACKEND=console ACCORD_SITE_URL=http://$(HOST):$(PORT)
+
+.PHONY: install demo demo-load test lint format bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo-load: install
+	$(DEMO_ENV) $(BIN)/accord migrate --noinput
+	$(DEMO_ENV) $(BIN)/accord demo
+
+demo: demo-load
+	@echo "Accord demo: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(DEMO_ENV) $(BIN)/accord runserver --noreload $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+test: lint
+	ACCORD_DATA_DIR=$(CURDIR)/var/test $(BIN)/accord makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf var/demo var/test test-artifacts

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AgreementsConfig(AppConfig):
+    name = "accord.agreements"
+    label = "agreements"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,64 @@
+"""The REST API at /api/v1: one NinjaAPI, one router per app, problem+json errors."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from accord.core.errors import DomainError
+from accord.core.problem import problem_response
+
+api = NinjaAPI(
+    title="Accord API",
+    version="1",
+    description=(
+        "Catalogue, applications, licences and downloads of an Accord portal. "
+        "Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json."
+    ),
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def _validation(request, exc: ValidationError):
+    return problem_response(
+        422, "The request is not valid; see errors.", code="validation", errors=exc.errors
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _auth(request, exc):
+    response = problem_response(
+        401,
+        "Send a valid API token as 'Authorization: Bearer <token>' or sign in.",
+        code="authentication",
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem_response(404, "Not found (or not yours).", code="not-found")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return problem_response(exc.status_code, str(exc))
+
+
+@api.exception_handler(DomainError)
+def _domain(request, exc: DomainError):
+    extra = {"field": exc.field} if exc.field else {}
+    return problem_response(exc.status, exc.message, code=exc.code, **extra)
+
+
+def _register_routers() -> None:
+    from accord.api import routers
+
+    for prefix, router in routers.ROUTERS:
+        api.add_router(prefix, router)
+
+
+_register_routers()

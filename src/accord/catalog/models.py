@@ -1,0 +1,285 @@
+"""The public catalogue: custodians, datasets, their variants and files, subjects, publication
+rules, required citations and versioned licence terms."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accord.core.models import TimeStampedModel
+from accord.core.storage import protected_storage
+
+
+class Custodian(TimeStampedModel):
+    """An organisation that holds datasets and decides who gets them."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=40, blank=True)
+    parent_organisation = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=100)
+    website = models.URLField(blank=True)
+    contact_email = models.EmailField()
+    address = models.TextField(blank=True)
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CustodianStaff", related_name="custodians"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class CustodianStaff(TimeStampedModel):
+    class Role(models.TextChoices):
+        REVIEWER = "reviewer", "Reviewer"
+        DATA_MANAGER = "data_manager", "Data manager"
+        ADMIN = "admin", "Administrator"
+
+    custodian = models.ForeignKey(Custodian, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REVIEWER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["custodian", "user"], name="uniq_custodian_staff")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.custodian}"
+
+
+class Dataset(TimeStampedModel):
+    custodian = models.ForeignKey(Custodian, on_delete=models.PROTECT, related_name="datasets")
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The name publications must use for the data (CASMEMG: 'CASMEMG').",
+    )
+    summary = models.CharField(max_length=300)
+    description = models.TextField()
+    modalities = models.JSONField(default=list, blank=True)
+    homepage = models.URLField(blank=True)
+    is_published = models.BooleanField(default=False)
+    requires_affiliated_email = models.BooleanField(
+        default=True,
+        help_text="Refuse free-mail and disposable addresses for signers of this dataset.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def current_license(self) -> LicenseVersion | None:
+        from django.utils import timezone
+
+        return (
+            self.license_versions.filter(
+                status=LicenseVersion.Status.PUBLISHED, effective_date__lte=timezone.localdate()
+            )
+            .order_by("-version")
+            .first()
+        )
+
+
+class Variant(TimeStampedModel):
+    """A release or sub-collection that is licensed and downloaded as a unit (SMIC-E, ...)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="variants")
+    slug = models.SlugField(unique=True, help_text="Global, used by `accord fetch SLUG`.")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    release = models.CharField(max_length=40, default="1.0")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dataset", "position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def storage_prefix(self) -> str:
+        return f"datasets/{self.dataset.slug}/{self.slug}/"
+
+
+class DataFile(TimeStampedModel):
+    class ScanStatus(models.TextChoices):
+        PENDING = "pending", "Not scanned yet"
+        CLEAN = "clean", "Clean"
+        INFECTED = "infected", "Infected (quarantined)"
+        ERROR = "error", "Scan failed"
+        SKIPPED = "skipped", "No scanner configured"
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=500, help_text="Relative path inside the variant.")
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    media_type = models.CharField(max_length=100, default="application/octet-stream")
+    storage_name = models.CharField(max_length=700, help_text="Name in the protected storage.")
+    scan_status = models.CharField(
+        max_length=10, choices=ScanStatus.choices, default=ScanStatus.PENDING
+    )
+    scan_detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["variant", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "path"], name="uniq_variant_file_path")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant.slug}/{self.path}"
+
+
+class Subject(TimeStampedModel):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        WITHDRAWN = "withdrawn", "Consent withdrawn"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="subjects")
+    code = models.CharField(max_length=20, help_text="Dataset-scoped ID, e.g. s01 or 07.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "code"], name="uniq_dataset_subject")
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PublicationRule(TimeStampedModel):
+    """Whose images may appear in papers: an allow-list (SMIC, CASMEMG) or a deny-list (other
+    datasets), for a whole dataset or one variant, with an optional required notice."""
+
+    class Mode(models.TextChoices):
+        ALLOW = "allow", "Only the listed subjects may be shown"
+        DENY = "deny", "All subjects except the listed ones may be shown"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="publication_rules")
+    variant = models.ForeignKey(
+        Variant, null=True, blank=True, on_delete=models.CASCADE, related_name="publication_rules"
+    )
+    mode = models.CharField(max_length=5, choices=Mode.choices, default=Mode.ALLOW)
+    subjects = models.ManyToManyField(Subject, blank=True, related_name="publication_rules")
+    notice = models.TextField(blank=True, help_text="Text that must accompany published images.")
+    conditions = models.TextField(blank=True, help_text="Other conditions, in our own words.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset"],
+                condition=Q(variant__isnull=True),
+                name="uniq_dataset_wide_publication_rule",
+            ),
+            models.UniqueConstraint(
+                fields=["dataset", "variant"],
+                condition=Q(variant__isnull=False),
+                name="uniq_variant_publication_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} {self.variant or ''} ({self.mode})".replace("  ", " ")
+
+    def may_show(self, subject: Subject) -> bool:
+        if subject.status == Subject.Status.WITHDRAWN:
+            return False
+        listed = self.subjects.filter(pk=subject.pk).exists()
+        return listed if self.mode == self.Mode.ALLOW else not listed
+
+
+class RequiredCitation(TimeStampedModel):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="citations")
+    key = models.SlugField(max_length=80, help_text="BibTeX key")
+    text = models.TextField(help_text="The reference, formatted for reading.")
+    bibtex = models.TextField()
+    doi = models.CharField(max_length=200, blank=True)
+    variants = models.ManyToManyField(
+        Variant,
+        blank=True,
+        related_name="citations",
+        help_text="Variants whose users must cite this. Empty: every variant.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dataset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "key"], name="uniq_dataset_citation_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LicenseVersion(TimeStampedModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="license_versions")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    effective_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    change_summary = models.TextField(blank=True)
+    official_document = models.FileField(
+        storage=protected_storage,
+        upload_to="license-documents/",
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["dataset", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "version"], name="uniq_license_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} licence v{self.version}"
+
+
+class Clause(models.Model):
+    class Enforcement(models.TextChoices):
+        ATTESTATION = "attestation", "Signed attestation"
+        ENFORCED = "enforced", "Enforced by Accord"
+        BOTH = "both", "Enforced and attested"
+
+    license_version = models.ForeignKey(
+        LicenseVersion, on_delete=models.CASCADE, related_name="clauses"
+    )
+    code = models.CharField(max_length=10)
+    title = models.CharField(max_length=150)
+    text = models.TextField(help_text="The clause in our own words.")
+    enforcement = models.CharField(
+        max_length=12, choices=Enforcement.choices, default=Enforcement.ATTESTATION
+    )
+    how_enforced = models.TextField(blank=True, help_text="What Accord does about it.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["license_version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["license_version", "code"], name="uniq_clause_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def needs_attestation(self) -> bool:
+        return self.enforcement in (self.Enforcement.ATTESTATION, self.Enforcement.BOTH)

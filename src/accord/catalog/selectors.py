@@ -1,0 +1,61 @@
+"""Reads for the public catalogue."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet, Sum
+
+from accord.catalog.models import (
+    Dataset,
+    PublicationRule,
+    RequiredCitation,
+    Subject,
+    Variant,
+)
+
+
+def published_datasets() -> QuerySet[Dataset]:
+    return (
+        Dataset.objects.filter(is_published=True)
+        .select_related("custodian")
+        .annotate(variant_count=Count("variants", distinct=True))
+        .order_by("name")
+    )
+
+
+def variants_with_totals(dataset: Dataset) -> QuerySet[Variant]:
+    return (
+        dataset.variants.annotate(file_count=Count("files"), total_size=Sum("files__size"))
+        .prefetch_related("citations")
+        .order_by("position", "name")
+    )
+
+
+def dataset_citations(dataset: Dataset) -> QuerySet[RequiredCitation]:
+    return dataset.citations.prefetch_related("variants").order_by("position")
+
+
+def citations_for_variants(dataset: Dataset, variants) -> list[RequiredCitation]:
+    """The citations a user of ``variants`` must include: dataset-wide ones plus each
+    variant's own."""
+    wanted = {v.pk for v in variants}
+    result = []
+    for citation in dataset_citations(dataset):
+        required_for = {v.pk for v in citation.variants.all()}
+        if not required_for or required_for & wanted:
+            result.append(citation)
+    return result
+
+
+def publication_rules(dataset: Dataset) -> QuerySet[PublicationRule]:
+    return dataset.publication_rules.select_related("variant").prefetch_related(
+        Prefetch("subjects", queryset=Subject.objects.order_by("code"))
+    )
+
+
+def publishable_subjects(rule: PublicationRule) -> list[Subject]:
+    """Subjects whose images may be shown under ``rule`` right now."""
+    listed = {s.pk for s in rule.subjects.all()}
+    active = rule.dataset.subjects.filter(status=Subject.Status.ACTIVE).order_by("code")
+    if rule.mode == PublicationRule.Mode.ALLOW:
+        return [s for s in active if s.pk in listed]
+    return [s for s in active if s.pk not in listed]

@@ -1,0 +1,176 @@
+"""Writes for the catalogue: ingesting a folder as a variant's files."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+
+from accord.audit.services import audit_record
+from accord.catalog.models import DataFile, Variant
+from accord.core.storage import protected_storage, sha256_of
+
+mimetypes.add_type("text/csv", ".csv")
+mimetypes.add_type("application/x-numpy-data", ".npy")
+
+
+class IngestError(Exception):
+    """The folder cannot be ingested as it is; nothing was changed."""
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.added) + len(self.changed) + len(self.unchanged)
+
+
+def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
+    """Regular files below ``root`` as (relative posix path, real path), and everything that
+    is not one, with the reason. Symlinks are followed only while they stay inside ``root``."""
+    real_root = root.resolve()
+    files: list[tuple[str, Path]] = []
+    escaping: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        for name in sorted(dirnames):
+            p = here / name
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(real_root):
+                    escaping.append(p.relative_to(root).as_posix())
+                else:
+                    skipped.append(
+                        (
+                            p.relative_to(root).as_posix(),
+                            "symlinked folder inside the tree: its files are ingested "
+                            "under their real path",
+                        )
+                    )
+        for name in sorted(filenames):
+            p = here / name
+            rel = p.relative_to(root).as_posix()
+            if p.is_symlink():
+                target = p.resolve()
+                if not target.is_relative_to(real_root):
+                    escaping.append(rel)
+                    continue
+                if not target.exists():
+                    skipped.append((rel, "broken symlink"))
+                    continue
+            mode = p.stat().st_mode
+            if not stat.S_ISREG(mode):
+                skipped.append((rel, "not a regular file"))
+                continue
+            files.append((rel, p))
+    if escaping:
+        raise IngestError(
+            "These symlinks point outside the folder and were refused; replace them with the "
+            "real files or remove them: " + ", ".join(sorted(escaping))
+        )
+    files.sort()
+    return files, skipped
+
+
+def variant_ingest(
+    *, variant: Variant, folder: Path, prune: bool = False, actor=None
+) -> IngestReport:
+    """Record (and copy into protected storage) every file below ``folder`` as ``variant``'s.
+
+    Re-runnable: unchanged files are left alone, changed ones replaced, files gone from the
+    folder reported as missing (deleted from the variant only with ``prune``).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise IngestError(f"{folder} is not a folder.")
+    files, skipped = _walk(folder)
+    report = IngestReport(skipped=skipped)
+    storage = protected_storage()
+    existing = {f.path: f for f in variant.files.all()}
+    seen: set[str] = set()
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            for rel, real in files:
+                seen.add(rel)
+                with real.open("rb") as fh:
+                    digest, size = sha256_of(fh)
+                current = existing.get(rel)
+                if (
+                    current is not None
+                    and current.sha256 == digest
+                    and current.size == size
+                    and storage.exists(current.storage_name)
+                ):
+                    report.unchanged.append(rel)
+                    continue
+                name = f"{variant.storage_prefix}{rel}"
+                if storage.exists(name):
+                    storage.delete(name)
+                with real.open("rb") as fh:
+                    stored = storage.save(name, File(fh, name=rel))
+                written.append(stored)
+                media_type = mimetypes.guess_type(rel)[0] or "application/octet-stream"
+                if current is None:
+                    DataFile.objects.create(
+                        variant=variant,
+                        path=rel,
+                        size=size,
+                        sha256=digest,
+                        media_type=media_type,
+                        storage_name=stored,
+                    )
+                    report.added.append(rel)
+                else:
+                    current.size, current.sha256 = size, digest
+                    current.media_type, current.storage_name = media_type, stored
+                    current.scan_status = DataFile.ScanStatus.PENDING
+                    current.save()
+                    report.changed.append(rel)
+            for rel, data_file in existing.items():
+                if rel in seen:
+                    continue
+                if prune:
+                    data_file.delete()
+                    report.removed.append(rel)
+                else:
+                    report.missing.append(rel)
+            audit_record(
+                event_type="catalog:variant:ingest",
+                actor=actor,
+                target=variant,
+                custodian_id=variant.dataset.custodian_id,
+                dataset_id=variant.dataset_id,
+                details={
+                    "folder": str(folder),
+                    "added": len(report.added),
+                    "changed": len(report.changed),
+                    "unchanged": len(report.unchanged),
+                    "removed": len(report.removed),
+                    "missing": len(report.missing),
+                    "skipped": len(report.skipped),
+                },
+            )
+    except BaseException:
+        for name in written:  # the rows rolled back; do not leave orphaned copies behind
+            storage.delete(name)
+        raise
+    if prune:
+        for rel in report.removed:
+            name = f"{variant.storage_prefix}{rel}"
+            if storage.exists(name):
+                storage.delete(name)
+    return report

@@ -1,0 +1,50 @@
+"""Public catalogue pages: anyone may read them."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from accord.catalog import selectors
+from accord.catalog.models import Dataset
+
+
+def _published(slug: str) -> Dataset:
+    return get_object_or_404(
+        Dataset.objects.select_related("custodian"), slug=slug, is_published=True
+    )
+
+
+def dataset_list(request):
+    return render(
+        request, "catalog/dataset_list.html", {"datasets": selectors.published_datasets()}
+    )
+
+
+def dataset_detail(request, slug: str):
+    dataset = _published(slug)
+    license_version = dataset.current_license()
+    rules = [
+        {"rule": rule, "subjects": selectors.publishable_subjects(rule)}
+        for rule in selectors.publication_rules(dataset)
+    ]
+    return render(
+        request,
+        "catalog/dataset_detail.html",
+        {
+            "dataset": dataset,
+            "variants": selectors.variants_with_totals(dataset),
+            "license": license_version,
+            "clauses": license_version.clauses.all() if license_version else [],
+            "citations": selectors.dataset_citations(dataset),
+            "rules": rules,
+        },
+    )
+
+
+def dataset_bibtex(request, slug: str):
+    dataset = _published(slug)
+    body = "\n\n".join(c.bibtex.strip() for c in selectors.dataset_citations(dataset)) + "\n"
+    response = HttpResponse(body, content_type="application/x-bibtex; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{dataset.slug}.bib"'
+    return response

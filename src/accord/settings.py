@@ -1,0 +1,313 @@
+"""Accord's one settings module: every value comes from the environment (ACCORD_*).
+
+Bad values raise ImproperlyConfigured at start-up naming the variable. The defaults are safe
+for production (DEBUG off, secure cookies); the demo asks for what it needs explicitly.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from accord.core.env import env_bool, env_choice, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env_str("ACCORD_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+TESTING = "pytest" in sys.modules or env_bool("ACCORD_TESTING")
+
+DEBUG = env_bool("ACCORD_DEBUG", False)
+
+
+def _secret_key() -> str:
+    """ACCORD_SECRET_KEY, or a random key generated once and kept in DATA_DIR/secret_key."""
+    key = env_str("ACCORD_SECRET_KEY")
+    if key:
+        if len(key) < 32:
+            raise ImproperlyConfigured("ACCORD_SECRET_KEY must be at least 32 characters long.")
+        return key
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ACCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+if TESTING:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver", "127.0.0.1", "localhost"]
+CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = (env_str("ACCORD_SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+SITE_NAME = env_str("ACCORD_SITE_NAME", "Accord") or "Accord"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "allauth",
+    "allauth.account",
+    "django_tasks",
+    "django_tasks_db",
+    "axes",
+    "accord.core",
+    "accord.accounts",
+    "accord.catalog",
+    "accord.audit",
+    "accord.agreements",
+    "accord.access",
+    "accord.downloads",
+    "accord.publications",
+    "accord.notifications",
+    "accord.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "accord.audit.middleware.AuditContextMiddleware",
+]
+
+ROOT_URLCONF = "accord.urls"
+WSGI_APPLICATION = "accord.wsgi.application"
+SITE_ID = 1
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accord.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+_default_db = f"sqlite:///{DATA_DIR / 'accord.sqlite3'}"
+DATABASE_URL = env_str("ACCORD_DATABASE_URL", _default_db) or _default_db
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("ACCORD_DB_CONN_MAX_AGE", 0))
+except ValueError as exc:  # unknown scheme and similar
+    raise ImproperlyConfigured(f"ACCORD_DATABASE_URL is not a usable database URL: {exc}") from exc
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] not in ("", ":memory:"):
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    _db["OPTIONS"] = {
+        # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
+        # BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("ACCORD_SQLITE_TIMEOUT", 20, minimum=1),
+    }
+    _db["TEST"] = {"NAME": env_str("ACCORD_TEST_DATABASE_NAME") or None}
+elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
+    _db.setdefault("TEST", {})
+    if env_str("ACCORD_TEST_DATABASE_NAME"):
+        _db["TEST"]["NAME"] = env_str("ACCORD_TEST_DATABASE_NAME")
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if TESTING and not env_bool("ACCORD_TEST_REAL_HASHER"):
+    # Argon2 is deliberately slow; tests of hashing itself set ACCORD_TEST_REAL_HASHER.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "accord.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SIGNUP_FORM_CLASS = "accord.accounts.forms.SignupExtraForm"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+ACCOUNT_RATE_LIMITS = False if TESTING else {}
+
+# Login throttling (django-axes): lock an account+address pair after repeated failures.
+AXES_ENABLED = env_bool("ACCORD_AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("ACCORD_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("ACCORD_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "login"
+AXES_RESET_ON_SUCCESS = True
+
+# --- Security headers -----------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", not DEBUG and not TESTING)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env_bool("ACCORD_SSL_REDIRECT", False)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ACCORD_BEHIND_TLS_PROXY", False) else None
+)
+SECURE_HSTS_SECONDS = env_int("ACCORD_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- Files ----------------------------------------------------------------------------------
+STORAGE_BACKEND = env_choice("ACCORD_STORAGE_BACKEND", ("filesystem", "s3"), "filesystem")
+PROTECTED_ROOT = Path(env_str("ACCORD_PROTECTED_ROOT", str(DATA_DIR / "protected"))).resolve()
+MEDIA_ROOT = Path(env_str("ACCORD_MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
+MEDIA_URL = "/media-not-served/"
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+if STORAGE_BACKEND == "s3":
+    _s3_options = {
+        "bucket_name": env_str("ACCORD_STORAGE_S3_BUCKET"),
+        "endpoint_url": env_str("ACCORD_STORAGE_S3_ENDPOINT_URL"),
+        "access_key": env_str("ACCORD_STORAGE_S3_ACCESS_KEY_ID"),
+        "secret_key": env_str("ACCORD_STORAGE_S3_SECRET_ACCESS_KEY"),
+        "region_name": env_str("ACCORD_STORAGE_S3_REGION"),
+        "default_acl": "private",
+        "querystring_auth": True,
+        "querystring_expire": 300,
+        "file_overwrite": False,
+    }
+    if not _s3_options["bucket_name"]:
+        raise ImproperlyConfigured(
+            "ACCORD_STORAGE_S3_BUCKET is required with ACCORD_STORAGE_BACKEND=s3."
+        )
+    _protected_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options}
+else:
+    _protected_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # base_url None: protected files have no public URL at all.
+        "OPTIONS": {
+            "location": str(PROTECTED_ROOT),
+            "base_url": None,
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    },
+    "protected": _protected_storage,
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING or DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o640
+
+# --- Downloads and signing ------------------------------------------------------------------
+DOWNLOAD_BACKEND = env_choice("ACCORD_DOWNLOAD_BACKEND", ("django", "nginx", "s3"), "django")
+DOWNLOAD_LINK_TTL = env_int("ACCORD_DOWNLOAD_LINK_TTL", 600, minimum=10)
+DOWNLOAD_NGINX_PREFIX = env_str("ACCORD_DOWNLOAD_NGINX_PREFIX", "/_protected/") or "/_protected/"
+SENDFILE_BACKEND = "django_sendfile.backends.nginx"
+SENDFILE_ROOT = str(PROTECTED_ROOT)
+SENDFILE_URL = DOWNLOAD_NGINX_PREFIX.rstrip("/")
+SIGNING_KEY_FILE = Path(
+    env_str("ACCORD_SIGNING_KEY_FILE", str(DATA_DIR / "signing_ed25519.pem"))
+).resolve()
+
+# --- Agreements (PDF intake limits) ---------------------------------------------------------
+AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+AGREEMENT_MAX_PAGES = env_int("ACCORD_AGREEMENT_MAX_PAGES", 30, minimum=1)
+
+# --- Email ----------------------------------------------------------------------------------
+_email_backend = env_choice(
+    "ACCORD_EMAIL_BACKEND", ("smtp", "console", "locmem", "file"), "console" if DEBUG else "smtp"
+)
+EMAIL_BACKEND = f"django.core.mail.backends.{_email_backend}.EmailBackend"
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+EMAIL_HOST = env_str("ACCORD_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("ACCORD_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("ACCORD_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("ACCORD_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("ACCORD_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("ACCORD_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("ACCORD_EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("ACCORD_DEFAULT_FROM_EMAIL", "Accord <accord@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Background tasks -----------------------------------------------------------------------
+_tasks_backend = env_choice(
+    "ACCORD_TASKS_BACKEND", ("database", "immediate"), "immediate" if TESTING else "database"
+)
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend"
+        if _tasks_backend == "database"
+        else "django_tasks.backends.immediate.ImmediateBackend",
+    }
+}
+
+# --- Misc -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("ACCORD_LOG_LEVEL", "INFO")},
+}
