@@ -1,5 +1,5 @@
-"""Every URL of Accord. Each app owns its urls module; tests/test_url_permissions.py holds
-the declared rule for every route (default deny)."""
+"""Every URL of Accord. Each app owns its urls module; every view declares its access rule
+(accord.core.decorators) and tests/test_url_permissions.py proves none is left undeclared."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,6 +11,11 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("datasets/", include("accord.catalog.urls")),
+    path("apply/", include("accord.agreements.urls")),
+    path("access/", include("accord.access.urls")),
+    path("downloads/", include("accord.downloads.urls")),
+    path("audit/", include("accord.audit.urls")),
+    path("account/", include("accord.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

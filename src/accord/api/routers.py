@@ -1,7 +1,17 @@
-"""Where each app's router is mounted. Add a line here when an app gets API endpoints."""
+"""Where each app's router is mounted."""
 
+from accord.access.api import router as access_router
+from accord.accounts.api import router as accounts_router
+from accord.agreements.api import router as agreements_router
+from accord.audit.api import router as audit_router
 from accord.catalog.api import router as catalog_router
+from accord.downloads.api import router as downloads_router
 
 ROUTERS = [
     ("/", catalog_router),
+    ("/", agreements_router),
+    ("/", access_router),
+    ("/", downloads_router),
+    ("/", audit_router),
+    ("/", accounts_router),
 ]

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from accord.catalog import selectors
 from accord.catalog.models import Dataset
+from accord.core.decorators import public
 
 
 def _published(slug: str) -> Dataset:
@@ -15,12 +16,14 @@ def _published(slug: str) -> Dataset:
     )
 
 
+@public
 def dataset_list(request):
     return render(
         request, "catalog/dataset_list.html", {"datasets": selectors.published_datasets()}
     )
 
 
+@public
 def dataset_detail(request, slug: str):
     dataset = _published(slug)
     license_version = dataset.current_license()
@@ -42,6 +45,7 @@ def dataset_detail(request, slug: str):
     )
 
 
+@public
 def dataset_bibtex(request, slug: str):
     dataset = _published(slug)
     body = "\n\n".join(c.bibtex.strip() for c in selectors.dataset_citations(dataset)) + "\n"

@@ -6,7 +6,10 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
+from accord.core.decorators import public
 
+
+@public
 def healthz(request):
     """200 when the database answers, 503 when it does not (for load balancers and systemd)."""
     try:
@@ -21,5 +24,6 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+@public
 def home(request):
     return redirect("catalog:dataset_list")
