@@ -51,3 +51,11 @@ def superuser(view):
         return view(request, *args, **kwargs)
 
     return _mark(login_required(wrapper), "superuser")
+
+
+def sensitive(view):
+    """Marks a staff action (approve, revoke, publish terms) that needs a recent
+    re-authentication. Enforcement is added by the hardening work (issue #5); views that
+    change important state must already wear it so that work reaches them."""
+    view.sensitive_action = True
+    return view
