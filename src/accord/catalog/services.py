@@ -148,22 +148,23 @@ def variant_ingest(
                     report.removed.append(rel)
                 else:
                     report.missing.append(rel)
-            audit_record(
-                event_type="catalog:variant:ingest",
-                actor=actor,
-                target=variant,
-                custodian_id=variant.dataset.custodian_id,
-                dataset_id=variant.dataset_id,
-                details={
-                    "folder": str(folder),
-                    "added": len(report.added),
-                    "changed": len(report.changed),
-                    "unchanged": len(report.unchanged),
-                    "removed": len(report.removed),
-                    "missing": len(report.missing),
-                    "skipped": len(report.skipped),
-                },
-            )
+            if report.added or report.changed or report.removed or report.missing:
+                audit_record(
+                    event_type="catalog:variant:ingest",
+                    actor=actor,
+                    target=variant,
+                    custodian_id=variant.dataset.custodian_id,
+                    dataset_id=variant.dataset_id,
+                    details={
+                        "folder": str(folder),
+                        "added": len(report.added),
+                        "changed": len(report.changed),
+                        "unchanged": len(report.unchanged),
+                        "removed": len(report.removed),
+                        "missing": len(report.missing),
+                        "skipped": len(report.skipped),
+                    },
+                )
     except BaseException:
         for name in written:  # the rows rolled back; do not leave orphaned copies behind
             storage.delete(name)

@@ -1,0 +1,30 @@
+"""accord demo: load the demo catalogue, accounts and synthetic files (idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from accord.demo import load_demo
+from accord.demo.catalogue import ACCOUNTS, DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalogue (SMIC, CASMEMG), demo accounts and synthetic files."
+
+    def handle(self, *args, **options):
+        reports = load_demo()
+        for slug, report in reports.items():
+            self.stdout.write(
+                f"  {slug:10} {report.total} files ({len(report.added)} added, "
+                f"{len(report.changed)} changed, {len(report.unchanged)} unchanged)"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data loaded. Demo logins (password {DEMO_PASSWORD!r}):")
+        )
+        for account in ACCOUNTS:
+            role = (
+                "superuser"
+                if account.get("superuser")
+                else f"staff of {account['staff_of']}"
+                if account.get("staff_of")
+                else "researcher"
+            )
+            self.stdout.write(f"  {account['email']:28} {account['full_name']} — {role}")
