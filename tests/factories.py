@@ -25,6 +25,7 @@ class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ["email"]
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@uni{n}.example.edu")
     full_name = factory.Sequence(lambda n: f"Person {n}")
