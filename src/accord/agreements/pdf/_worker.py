@@ -1,0 +1,345 @@
+"""The only code that parses or renders an uploaded PDF, run in a throw-away interpreter.
+
+Started by ``accord.agreements.pdf.sandbox`` as ``python -I _worker.py <op> <json params>`` with
+the PDF on stdin; it caps its own address space, CPU time and file writes *before* reading a
+byte of the upload, answers one JSON object on stdout and exits. It imports nothing from
+Accord or Django so a parser crash or a memory blow-up only ever takes this process down.
+
+Ops: ``inspect`` (structure checks with pikepdf/qpdf), ``render`` (PNG pages with pypdfium2),
+``qr`` (render and read QR codes with zxing-cpp).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+import resource
+import sys
+import zlib
+
+# Everything a PDF action dictionary may name in /S (ISO 32000-2, 12.6.4). Only internal
+# navigation is harmless; every other action reaches outside the document or runs code.
+HARMLESS_ACTIONS = {"/GoTo", "/Named", "/Trans", "/SetOCGState"}
+ACTION_TYPES = HARMLESS_ACTIONS | {
+    "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie", "/Hide",
+    "/SubmitForm", "/ResetForm", "/ImportData", "/JavaScript", "/Rendition", "/GoTo3DView",
+    "/RichMediaExecute", "/ECMAScript",
+}  # fmt: skip
+ACTIVE_ANNOTATIONS = {"/RichMedia", "/Screen", "/Movie", "/Sound", "/3D"}
+# When a file has several problems, report the one the applicant most needs to know about.
+PRIORITY = [
+    "javascript", "launch-action", "embedded-file", "form", "uri-action", "action",
+    "active-content",
+]  # fmt: skip
+FLATE = {"/FlateDecode", "/Fl"}
+CHUNK = 1 << 20
+
+
+class Refused(Exception):
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def limit_self(memory_bytes: int, cpu_seconds: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+# --- inspect ----------------------------------------------------------------------------------
+
+
+def _filters(stream) -> list[str]:
+    value = stream.get("/Filter")
+    if value is None:
+        return []
+    if isinstance(value, list) or value.__class__.__name__ == "Array":
+        return [str(item) for item in value]
+    return [str(value)]
+
+
+def _inflated_size(raw: bytes, levels: int, cap: int) -> int:
+    """Decoded size of ``levels`` chained Flate filters, counting at most ``cap`` + 1 bytes and
+    never holding more than a chunk in memory: a 1,000:1 bomb costs us milliseconds."""
+
+    def source():
+        for start in range(0, len(raw), CHUNK):
+            yield raw[start : start + CHUNK]
+
+    def inflate(chunks):
+        decoder = zlib.decompressobj()
+        try:
+            for chunk in chunks:
+                data = chunk
+                while data:
+                    out = decoder.decompress(data, CHUNK)
+                    if out:
+                        yield out
+                    data = decoder.unconsumed_tail
+                    if decoder.eof:
+                        return
+        except zlib.error:
+            return  # viewers render what inflates; damage shows up as a short stream
+
+    pipeline = source()
+    for _ in range(levels):
+        pipeline = inflate(pipeline)
+    total = 0
+    for out in pipeline:
+        total += len(out)
+        if total > cap:
+            break
+    return total
+
+
+def _check_stream(stream, limits: dict, budget: list[int]) -> None:
+    import pikepdf
+
+    filters = _filters(stream)
+    if stream.get("/Subtype") == "/Image":
+        try:
+            pixels = int(stream.get("/Width", 0)) * int(stream.get("/Height", 0))
+        except (TypeError, ValueError):
+            pixels = 0
+        if pixels > limits["max_image_pixels"]:
+            raise Refused("too-complex")
+    if not filters:
+        return
+    cap = limits["max_stream_bytes"]
+    if all(name in FLATE for name in filters):
+        size = _inflated_size(stream.read_raw_bytes(), len(filters), cap)
+    else:
+        # Other generic filters (LZW, ASCII85, RunLength) expand far less than Flate; qpdf
+        # decodes them in memory, and RLIMIT_AS turns a bomb into MemoryError.
+        try:
+            size = len(stream.read_bytes(decode_level=pikepdf.StreamDecodeLevel.generalized))
+        except pikepdf.PdfError:
+            return  # undecodable data is drawn as nothing by viewers; not our threat
+    if size > cap:
+        raise Refused("too-complex")
+    budget[0] -= size
+    if budget[0] < 0:
+        raise Refused("too-complex")
+
+
+def _findings_in(obj, found: set[str]) -> None:
+    """Flag what one dictionary says about itself (actions, attachments, forms)."""
+    keys = set(obj.keys())
+    if "/JS" in keys or "/JavaScript" in keys:
+        found.add("javascript")
+    if keys & {"/EmbeddedFiles", "/EF"}:
+        found.add("embedded-file")
+    if "/XFA" in keys:
+        found.add("form")
+    kind = str(obj.get("/Type", "")) if "/Type" in keys else ""
+    subtype = str(obj.get("/Subtype", "")) if "/Subtype" in keys else ""
+    if kind == "/EmbeddedFile" or subtype == "/FileAttachment":
+        found.add("embedded-file")
+    if subtype in ACTIVE_ANNOTATIONS:
+        found.add("active-content")
+    if "/S" in keys:
+        action = str(obj.get("/S"))
+        if action in ACTION_TYPES and action not in HARMLESS_ACTIONS:
+            found.add(
+                {
+                    "/JavaScript": "javascript",
+                    "/ECMAScript": "javascript",
+                    "/Launch": "launch-action",
+                    "/URI": "uri-action",
+                }.get(action, "action")
+            )
+    if "/AcroForm" in keys:
+        form = obj.get("/AcroForm")
+        try:
+            fields = form.get("/Fields")
+            if (fields is not None and len(fields) > 0) or "/XFA" in form:
+                found.add("form")
+        except (AttributeError, TypeError):
+            pass  # a malformed /AcroForm is not a form any viewer will show
+
+
+def _walk(pdf, limits: dict) -> None:
+    import pikepdf
+
+    found: set[str] = set()
+    budget = [limits["max_total_bytes"]]
+    visited = 0
+    # Every indirect object, plus the direct objects nested in it (an annotation's /A action is
+    # often a direct dictionary). Indirect children are reached through pdf.objects instead.
+    stack = [pdf.trailer, *pdf.objects]
+    while stack:
+        obj = stack.pop()
+        visited += 1
+        if visited > limits["max_objects"]:
+            raise Refused("too-complex")
+        if isinstance(obj, pikepdf.Stream):
+            _check_stream(obj, limits, budget)
+            _findings_in(obj.stream_dict, found)
+            children = obj.stream_dict.values()
+        elif isinstance(obj, pikepdf.Dictionary):
+            _findings_in(obj, found)
+            children = obj.values()
+        elif isinstance(obj, pikepdf.Array):
+            children = list(obj)
+        else:
+            continue
+        for child in children:
+            if (
+                isinstance(child, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream)
+                and not child.is_indirect
+            ):
+                stack.append(child)
+    for code in PRIORITY:
+        if code in found:
+            raise Refused(code)
+
+
+def op_inspect(data: bytes, params: dict) -> dict:
+    import pikepdf
+
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError:
+        raise Refused("encrypted") from None
+    except (pikepdf.PdfError, ValueError, RuntimeError):
+        raise Refused("damaged") from None
+    with pdf:
+        if pdf.is_encrypted:
+            raise Refused("encrypted")
+        try:
+            pages = len(pdf.pages)
+        except (pikepdf.PdfError, RuntimeError, TypeError, ValueError):
+            raise Refused("damaged") from None
+        if pages == 0:
+            raise Refused("no-pages")
+        if pages > params["max_pages"]:
+            raise Refused("too-many-pages", pages=pages, limit=params["max_pages"])
+        try:
+            for page in pdf.pages:
+                if not isinstance(page.obj, pikepdf.Dictionary):
+                    raise Refused("damaged")
+                page.mediabox  # noqa: B018 - raises on a page qpdf could not rebuild
+            _walk(pdf, params["limits"])
+        except pikepdf.PdfError:
+            raise Refused("damaged") from None
+        version = str(pdf.pdf_version)
+    # qpdf repairs what it can; pdfium is what reviewers' page images come from, so a file it
+    # cannot load or whose pages it cannot count is no use to anybody.
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise Refused("encrypted") from None
+        raise Refused("damaged") from None
+    try:
+        if len(document) == 0:
+            raise Refused("damaged")
+    finally:
+        document.close()
+    return {"pages": pages, "pdf_version": version}
+
+
+# --- render and QR ----------------------------------------------------------------------------
+
+
+def _pages(data: bytes):
+    import pypdfium2
+
+    try:
+        return pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as exc:
+        raise Refused("encrypted" if "password" in str(exc).lower() else "damaged") from None
+
+
+def _render(page, dpi: float, max_pixels: int, crop=(0, 0, 0, 0), grayscale=False):
+    width, height = page.get_size()
+    width -= crop[0] + crop[2]
+    height -= crop[1] + crop[3]
+    scale = dpi / 72
+    if width <= 0 or height <= 0:
+        raise Refused("damaged")
+    if width * height * scale * scale > max_pixels:
+        # A page may declare any size; pixels, not points, are what we can afford.
+        scale = math.sqrt(max_pixels / (width * height))
+    bitmap = page.render(scale=scale, crop=crop, grayscale=grayscale, may_draw_forms=False)
+    return bitmap.to_pil()
+
+
+def op_render(data: bytes, params: dict) -> dict:
+    document = _pages(data)
+    images = []
+    for index in range(min(len(document), params["max_pages"])):
+        image = _render(document[index], params["dpi"], params["max_pixels"])
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        images.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
+    return {"pages": images}
+
+
+def _read_codes(image) -> tuple[list[str], int]:
+    import zxingcpp
+
+    texts, errors = [], 0
+    for code in zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormat.QRCode, return_errors=True
+    ):
+        if code.valid and code.text:
+            texts.append(code.text)
+        else:
+            errors += 1
+    return texts, errors
+
+
+def op_qr(data: bytes, params: dict) -> dict:
+    document = _pages(data)
+    found: list[str] = []
+    errors = 0
+    for index in range(min(len(document), params["max_pages"])):
+        page = document[index]
+        texts, bad = _read_codes(_render(page, params["dpi"], params["max_pixels"], grayscale=True))
+        if not texts:
+            # Our code sits in the top-right corner: look there again, closer.
+            width, height = page.get_size()
+            crop = (width * 0.5, height * 0.6, 0, 0)
+            texts, bad2 = _read_codes(
+                _render(page, params["dpi"] * 1.5, params["max_pixels"], crop, grayscale=True)
+            )
+            bad += bad2
+        errors += bad
+        found.extend(text for text in texts if text not in found)
+        if params["expected"] in found:
+            break
+    return {"found": found, "errors": errors}
+
+
+OPS = {"inspect": op_inspect, "render": op_render, "qr": op_qr}
+
+
+def main() -> int:
+    op, params = sys.argv[1], json.loads(sys.argv[2])
+    limit_self(params["memory_bytes"], params["cpu_seconds"])
+    data = sys.stdin.buffer.read()
+    try:
+        result = {"ok": OPS[op](data, params)}
+    except Refused as refused:
+        result = {"refused": refused.code, "params": refused.params}
+    except MemoryError:
+        result = {"refused": "too-complex", "params": {}}
+    except RecursionError:
+        result = {"refused": "too-complex", "params": {}}
+    except Exception as exc:
+        result = {"refused": "damaged", "params": {}, "detail": f"{type(exc).__name__}: {exc}"}
+    sys.stdout.write(json.dumps(result))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""The pre-filled agreement the applicant prints, signs by hand and scans back.
+
+Every page carries the application reference as text and as a QR code in the top-right corner,
+so the upload can be matched to its application even after a mediocre 150-dpi scan."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import segno
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+logger = logging.getLogger(__name__)
+# fpdf2 subsets fonts with fontTools, which narrates every table it touches at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+# Glyphs DejaVu lacks (Chinese names for CASMEMG applicants) come from these when installed.
+FALLBACK_FONTS = [
+    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+]
+
+MARGIN = 18.0
+QR_SIZE = 28.0  # mm including the quiet zone: ~0.85 mm modules, 5 pixels each at 150 dpi
+BODY_TOP = 44.0
+
+
+@dataclass(frozen=True)
+class AgreementPdfData:
+    reference: str
+    dataset_name: str
+    custodian_name: str
+    license_title: str
+    license_version: int
+    effective_date: date
+    clauses: list[tuple[str, str, str]]
+    variants: list[str]
+    signer_name: str
+    signer_title: str
+    signer_affiliation: str
+    signer_email: str
+    signer_address: str
+    applicant_name: str | None
+    applicant_email: str | None
+    purpose: str
+    answers: list[tuple[str, str]] = field(default_factory=list)
+    members: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def _latin1(text: str) -> str:
+    """For the core-font fallback: keep Latin-1, strip accents from the rest, '?' otherwise."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        out.append(base if base and all(ord(c) < 256 for c in base) else "?")
+    return "".join(out)
+
+
+def _needs_fallback(data: AgreementPdfData) -> bool:
+    """DejaVu covers Latin, Greek, Cyrillic and most symbols, but nothing from U+3000 on (CJK)."""
+    texts = [value for value in vars(data).values() if isinstance(value, str)]
+    texts += [part for clause in data.clauses for part in clause] + list(data.variants)
+    texts += [part for answer in data.answers for part in answer]
+    for name, email, extra in data.members:
+        texts += [name, email, *extra.keys(), *extra.values()]
+    return any(ord(char) >= 0x3000 for text in texts for char in text)
+
+
+class _AgreementDocument(FPDF):
+    def __init__(self, data: AgreementPdfData) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.data = data
+        self.unicode = self._load_fonts()
+        self.set_margins(MARGIN, BODY_TOP, MARGIN)
+        self.set_auto_page_break(auto=True, margin=22)
+        self.alias_nb_pages()
+        self.qr_rows = [
+            list(row)
+            for row in segno.make(data.reference, error="h", micro=False).matrix_iter(border=4)
+        ]
+
+    def _load_fonts(self) -> bool:
+        try:
+            for style, name in FONT_FILES.items():
+                self.add_font("Body", style, FONT_DIR / name)
+        except (OSError, RuntimeError, ValueError):
+            logger.warning("DejaVu fonts missing in %s: falling back to Helvetica", FONT_DIR)
+            return False
+        if not _needs_fallback(self.data):
+            return True  # loading a 4 MB CJK font costs most of a second: only when needed
+        fallbacks = []
+        for index, path in enumerate(p for p in FALLBACK_FONTS if p.exists()):
+            try:
+                self.add_font(f"Fallback{index}", "", path)
+                fallbacks.append(f"Fallback{index}")
+            except Exception:
+                logger.info("could not load fallback font %s", path)
+        if fallbacks:
+            self.set_fallback_fonts(fallbacks, exact_match=False)
+        return True
+
+    def font(self, style: str = "", size: float = 10) -> None:
+        self.set_font("Body" if self.unicode else "Helvetica", style, size)
+
+    def t(self, text: object) -> str:
+        text = "" if text is None else str(text)
+        return text if self.unicode else _latin1(text)
+
+    def header(self) -> None:
+        x0 = self.w - MARGIN - QR_SIZE
+        y0 = 8.0
+        module = QR_SIZE / len(self.qr_rows)
+        self.set_fill_color(255, 255, 255)
+        self.rect(x0, y0, QR_SIZE, QR_SIZE, style="F")
+        self.set_fill_color(0, 0, 0)
+        for r, row in enumerate(self.qr_rows):
+            c = 0
+            while c < len(row):  # one rectangle per run of dark modules keeps the file small
+                if row[c]:
+                    start = c
+                    while c < len(row) and row[c]:
+                        c += 1
+                    self.rect(
+                        x0 + start * module,
+                        y0 + r * module,
+                        (c - start) * module,
+                        module,
+                        style="F",
+                    )
+                else:
+                    c += 1
+        self.set_xy(MARGIN, 11)
+        self.font("B", 9)
+        self.cell(
+            x0 - MARGIN - 4,
+            5,
+            self.t("LICENCE AGREEMENT · " + self.data.custodian_name),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        self.font("", 9)
+        self.cell(
+            x0 - MARGIN - 4, 5, self.t(self.data.dataset_name), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        self.font("B", 11)
+        self.cell(
+            x0 - MARGIN - 4,
+            7,
+            self.t(f"Reference {self.data.reference}"),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        self.font("", 7.5)
+        self.cell(
+            x0 - MARGIN - 4, 4, self.t("Keep this code visible when you scan the signed pages.")
+        )
+        self.set_draw_color(120, 120, 120)
+        self.line(MARGIN, y0 + QR_SIZE + 3, self.w - MARGIN, y0 + QR_SIZE + 3)
+        self.set_draw_color(0, 0, 0)
+        self.set_y(BODY_TOP)
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.font("", 8)
+        self.cell(0, 6, self.t(f"{self.data.reference} · page {self.page_no()}/{{nb}}"), align="C")
+
+    # --- building blocks ----------------------------------------------------------------------
+
+    def ensure_space(self, height: float) -> None:
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+
+    def heading(self, text: str) -> None:
+        self.ensure_space(22)
+        self.ln(3)
+        self.font("B", 12)
+        self.multi_cell(0, 7, self.t(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+    def paragraph(self, text: str, size: float = 10, style: str = "") -> None:
+        self.font(style, size)
+        self.multi_cell(0, 5, self.t(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def field_row(self, label: str, value: str) -> None:
+        self.ensure_space(6)
+        y = self.get_y()
+        self.font("B", 9.5)
+        self.multi_cell(48, 5, self.t(label), align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
+        label_bottom = self.get_y()
+        self.set_xy(MARGIN + 50, y)
+        self.font("", 9.5)
+        self.multi_cell(
+            0,
+            5,
+            self.t(value or ("—" if self.unicode else "-")),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        self.set_y(max(self.get_y(), label_bottom))
+
+    def checkbox_line(self, text: str) -> None:
+        self.ensure_space(8)
+        y = self.get_y() + 0.5
+        self.rect(MARGIN, y, 4, 4)
+        self.set_xy(MARGIN + 6, y - 0.5)
+        self.font("I", 9.5)
+        self.multi_cell(0, 5, self.t(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+    def signature_line(self, label: str, width: float, value: str = "") -> None:
+        x, y = self.get_x(), self.get_y()
+        self.font("", 9)
+        self.cell(width, 5, self.t(label))
+        self.line(x, y + 14, x + width - 6, y + 14)
+        if value:
+            self.set_xy(x, y + 8)
+            size = 10.0
+            self.font("B", size)
+            while size > 6 and self.get_string_width(self.t(value)) > width - 6:
+                size -= 0.5
+                self.font("B", size)
+            self.cell(width - 6, 5, self.t(value))
+        self.set_xy(x + width, y)
+
+
+def _build(doc: _AgreementDocument) -> None:
+    data = doc.data
+    doc.add_page()
+    doc.font("B", 16)
+    doc.multi_cell(0, 8, doc.t(data.license_title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.paragraph(
+        f"Version {data.license_version}, effective {data.effective_date.isoformat()}", 10
+    )
+    doc.ln(2)
+    doc.field_row("Data custodian", data.custodian_name)
+    doc.field_row("Dataset", data.dataset_name)
+    doc.field_row("Variants", ", ".join(data.variants) or "all")
+
+    doc.heading("Terms")
+    doc.paragraph(
+        "Tick every box and initial the page margins. The summary below is the version of the "
+        "terms this application was made against.",
+        9,
+        "I",
+    )
+    doc.ln(1)
+    for code, title, text in data.clauses:
+        doc.ensure_space(24)
+        doc.paragraph(f"{code}. {title}", 10.5, "B")
+        doc.paragraph(text, 9.5)
+        doc.checkbox_line(
+            f"I attest that I have read clause {code} and that I and every member of my group "
+            "will comply with it."
+        )
+
+    doc.heading("Signer (responsible for every member of the group)")
+    doc.field_row("Name", data.signer_name)
+    doc.field_row("Title / position", data.signer_title)
+    doc.field_row("Affiliation", data.signer_affiliation)
+    doc.field_row("Work email", data.signer_email)
+    doc.field_row("Address", data.signer_address)
+    if data.applicant_name or data.applicant_email:
+        doc.heading("Prepared by")
+        doc.field_row("Applicant", data.applicant_name or "")
+        doc.field_row("Applicant email", data.applicant_email or "")
+        doc.paragraph("The signer is copied on every message about this application.", 9, "I")
+
+    doc.heading("Research purpose")
+    doc.paragraph(data.purpose or "")
+    if data.answers:
+        doc.heading("Further answers")
+        for label, value in data.answers:
+            doc.field_row(label, value)
+
+    doc.heading("Group members covered by this agreement")
+    if data.members:
+        _members_table(doc, data.members)
+    else:
+        doc.paragraph("No group members are listed; only the signer will have access.", 9.5, "I")
+
+    _signature_block(doc)
+
+
+def _members_table(doc: _AgreementDocument, members: list[tuple[str, str, dict[str, str]]]) -> None:
+    extra_keys: list[str] = []
+    for _, _, extra in members:
+        extra_keys.extend(key for key in extra if key not in extra_keys)
+    headings = ["#", "Name", "Email", *extra_keys]
+    width = doc.w - 2 * MARGIN
+    rest = (width - 8) / (len(headings) - 1)
+    doc.font("", 8.5)
+    with doc.table(
+        col_widths=(8, *([rest] * (len(headings) - 1))),
+        width=width,
+        text_align="LEFT",
+        line_height=5,
+        first_row_as_headings=True,
+    ) as table:
+        row = table.row()
+        for heading in headings:
+            row.cell(doc.t(heading))
+        for number, (name, email, extra) in enumerate(members, start=1):
+            row = table.row()
+            row.cell(str(number))
+            row.cell(doc.t(name))
+            row.cell(doc.t(email))
+            for key in extra_keys:
+                row.cell(doc.t(extra.get(key, "")))
+
+
+def _signature_block(doc: _AgreementDocument) -> None:
+    data = doc.data
+    doc.ensure_space(62)
+    doc.heading("Signature")
+    doc.paragraph(
+        "By signing, the signer accepts these terms for themself and for every member listed "
+        "above, confirms the answers given in this agreement, and holds a fixed position that "
+        "allows them to do so.",
+        9.5,
+    )
+    doc.ln(4)
+    width = (doc.w - 2 * MARGIN) / 3
+    doc.signature_line("Signature", width)
+    doc.signature_line("Date", width)
+    doc.signature_line("Printed name", width, data.signer_name)
+    doc.ln(20)
+    generated = data.generated_at
+    if generated.tzinfo is not None:
+        generated = generated.astimezone(UTC)
+    doc.paragraph(
+        f"Generated by Accord on {generated:%Y-%m-%d %H:%M} UTC for application {data.reference}. "
+        "Upload the signed, scanned pages as one PDF on the application page.",
+        8,
+        "I",
+    )
+
+
+def build_agreement_pdf(data: AgreementPdfData) -> bytes:
+    """The printable A4 agreement for ``data``, as PDF bytes."""
+    doc = _AgreementDocument(data)
+    doc.set_title(f"Licence agreement {data.reference}")
+    doc.set_creator("Accord")
+    created = (
+        data.generated_at if data.generated_at.tzinfo else data.generated_at.replace(tzinfo=UTC)
+    )
+    doc.set_creation_date(created)
+    _build(doc)
+    return bytes(doc.output())

@@ -1,0 +1,116 @@
+"""Checks, renders and reads the QR code of an uploaded signed agreement. The cheap checks on
+the raw bytes happen here; everything that parses the PDF runs in the sandboxed worker."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from .errors import PdfRefused, human_size
+from .sandbox import run_worker
+
+# The PDF header may follow a little junk (some scanners prepend a byte-order mark or a MIME
+# line); PDF readers look for it in the first 1,024 bytes and so do we.
+HEADER_WINDOW = 1024
+# Above these a file is refused as "too-complex": no honest scan of a paper agreement gets near.
+LIMITS = {
+    "max_objects": 100_000,
+    "max_stream_bytes": 256 * 1024 * 1024,
+    "max_total_bytes": 1024 * 1024 * 1024,
+    "max_image_pixels": 150_000_000,  # an A4 page scanned at 1,200 dpi is 140 MP
+}
+MAX_RENDER_PIXELS = 40_000_000  # per page image we hand to reviewers or to the QR reader
+QR_DPI = 200
+
+
+@dataclass(frozen=True)
+class PdfInspection:
+    sha256: str
+    size: int
+    pages: int
+    pdf_version: str
+
+
+@dataclass(frozen=True)
+class QrResult:
+    """``match``: a QR code equals the reference. ``mismatch``: codes were read, none of them
+    ours (the caller refuses the upload). ``unreadable``: a QR symbol was located but could not be
+    decoded. ``absent``: no QR symbol was found at all. Both of the last two are flagged for the
+    reviewer, not refused: a poor scan is not a wrong document."""
+
+    status: str
+    found: list[str] = field(default_factory=list)
+
+
+def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"expected the file's bytes, got {type(data).__name__}")
+    return bytes(data)
+
+
+def _precheck(data: bytes, max_bytes: int) -> None:
+    if not data:
+        raise PdfRefused("empty")
+    if len(data) > max_bytes:
+        raise PdfRefused("too-large", limit=human_size(max_bytes), size=human_size(len(data)))
+    if b"%PDF-" not in data[:HEADER_WINDOW]:
+        raise PdfRefused("not-pdf")
+
+
+def inspect_pdf(
+    data: bytes,
+    *,
+    max_bytes: int | None = None,
+    max_pages: int | None = None,
+    timeout: float | None = None,
+) -> PdfInspection:
+    """Accept ``data`` as a plain, printable PDF or raise PdfRefused saying why not.
+
+    Never trusts a file name or content type: only the bytes are looked at."""
+    data = _as_bytes(data)
+    max_bytes = settings.AGREEMENT_MAX_BYTES if max_bytes is None else max_bytes
+    max_pages = settings.AGREEMENT_MAX_PAGES if max_pages is None else max_pages
+    _precheck(data, max_bytes)
+    extra = {} if timeout is None else {"wall_seconds": timeout}
+    answer = run_worker("inspect", data, {"max_pages": max_pages, "limits": LIMITS}, **extra)
+    return PdfInspection(
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        pages=answer["pages"],
+        pdf_version=answer["pdf_version"],
+    )
+
+
+def render_pages(data: bytes, *, dpi: int = 110, max_pages: int | None = None) -> list[bytes]:
+    """PNG images of the first ``max_pages`` pages, for reviewers (who never get the raw PDF).
+
+    Call it on a file ``inspect_pdf`` accepted; it re-checks only the header."""
+    data = _as_bytes(data)
+    max_pages = settings.AGREEMENT_MAX_PAGES if max_pages is None else max_pages
+    _precheck(data, max(len(data), 1))
+    params = {"dpi": dpi, "max_pages": max_pages, "max_pixels": MAX_RENDER_PIXELS}
+    answer = run_worker("render", data, params)
+    import base64
+
+    return [base64.b64decode(page) for page in answer["pages"]]
+
+
+def check_reference_qr(data: bytes, expected_reference: str) -> QrResult:
+    """Read the QR codes on the pages and compare them with the application's reference."""
+    data = _as_bytes(data)
+    _precheck(data, max(len(data), 1))
+    params = {
+        "dpi": QR_DPI,
+        "max_pages": settings.AGREEMENT_MAX_PAGES,
+        "max_pixels": MAX_RENDER_PIXELS,
+        "expected": expected_reference,
+    }
+    answer = run_worker("qr", data, params)
+    found = [text.strip() for text in answer["found"]]
+    if expected_reference in found:
+        return QrResult("match", found)
+    if found:
+        return QrResult("mismatch", found)
+    return QrResult("unreadable" if answer["errors"] else "absent", [])
