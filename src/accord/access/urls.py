@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from accord.access import views
 
 app_name = "access"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_access, name="my_access"),
+]

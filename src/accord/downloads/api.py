@@ -1,5 +1,122 @@
-"""API endpoints of downloads (mounted by accord.api.routers)."""
+"""Downloads API (used by `accord fetch`): entitled variants, their files, signed manifests,
+and short-lived links.
 
-from ninja import Router
+Everything is GET, including issuing a link: it grants nothing the caller does not already
+hold (it is a read of data they are entitled to), and read-scoped tokens, the ones `accord
+fetch` is meant to use, may only make safe requests (accord.api.auth.TokenAuth).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from accord.access import policy
+from accord.api.auth import token_or_session
+from accord.catalog.models import Variant
+from accord.downloads import manifests, services, signing
+from accord.downloads.models import DownloadLink
 
 router = Router(tags=["downloads"])
+
+
+class VariantOut(Schema):
+    slug: str
+    name: str
+    release: str
+    dataset: str
+    licence: str
+    files: int
+    total_size: int
+
+
+class FileOut(Schema):
+    id: int
+    path: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+class LinkOut(Schema):
+    url: str
+    expires_at: datetime
+    path: str
+    size: int
+    sha256: str
+
+
+def _entitled(user, slug: str):
+    variant = get_object_or_404(Variant.objects.select_related("dataset"), slug=slug)
+    entitlement = policy.entitlement_for_variant(user, variant)
+    if entitlement is None:
+        raise Http404
+    return variant, entitlement
+
+
+@router.get("/downloads/variants", response=list[VariantOut], auth=token_or_session)
+def list_variants(request):
+    """The variants you may download now."""
+    out = []
+    files = policy.downloadable_files(request.user)
+    for variant in policy.entitled_variants(request.user).order_by("slug"):
+        entitlement = policy.entitlement_for_variant(request.user, variant)
+        mine = [f.size for f in files if f.variant_id == variant.pk]
+        out.append(
+            VariantOut(
+                slug=variant.slug,
+                name=variant.name,
+                release=variant.release,
+                dataset=variant.dataset.name,
+                licence=entitlement.licence.reference if entitlement else "",
+                files=len(mine),
+                total_size=sum(mine),
+            )
+        )
+    return out
+
+
+@router.get("/downloads/variants/{slug}/files", response=list[FileOut], auth=token_or_session)
+def list_files(request, slug: str):
+    """A variant's files with size and SHA-256 (404 unless you are entitled to it)."""
+    variant, _ = _entitled(request.user, slug)
+    return list(policy.downloadable_files(request.user).filter(variant=variant).order_by("path"))
+
+
+@router.get("/downloads/variants/{slug}/manifest", auth=token_or_session)
+def get_manifest(request, slug: str, licence: str | None = None):
+    """The signed manifest of a variant under your licence (JSON, Ed25519-signed)."""
+    variant = get_object_or_404(Variant, slug=slug)
+    entitlement = policy.entitlement_for_variant(request.user, variant, licence_reference=licence)
+    if entitlement is None:
+        raise Http404
+    data = manifests.manifest_issue(entitlement=entitlement, actor=request.user)
+    response = HttpResponse(data, content_type="application/json")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get("/downloads/files/{file_id}/link", response=LinkOut, auth=token_or_session)
+def file_link(request, file_id: int):
+    """A short-lived link to one file. Fetch it without the Authorization header; it
+    supports Range and is re-checked on every request."""
+    issued = services.download_link_issue(
+        user=request.user, file_id=file_id, channel=DownloadLink.Channel.API
+    )
+    data_file = issued.link.data_file
+    return LinkOut(
+        url=request.build_absolute_uri(issued.path),
+        expires_at=issued.link.expires_at,
+        path=data_file.path,
+        size=data_file.size,
+        sha256=data_file.sha256,
+    )
+
+
+@router.get("/downloads/signing-key", auth=None)
+def signing_key(request):
+    """The portal's public Ed25519 manifest key (PEM)."""
+    return HttpResponse(signing.public_key_pem(), content_type="text/plain; charset=us-ascii")

@@ -1,0 +1,48 @@
+"""Short-lived download links.
+
+A link is a database row holding only the SHA-256 of its secret, not a self-contained signed
+token. Why: links end up in browser histories and proxy logs, so each must be bound
+server-side to one user, one file and one entitlement, be refusable the instant access ends
+(every request, resumed ranges included, re-runs the policy check against the row's
+entitlement), and be traceable in the audit log (which link served which bytes). A signed
+token would have to carry all of that in the URL and could only be refused by the same
+database look-ups anyway.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accord.core.models import TimeStampedModel
+
+
+class DownloadLink(TimeStampedModel):
+    class Channel(models.TextChoices):
+        WEB = "web", "Browser"
+        API = "api", "API / accord fetch"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="download_links"
+    )
+    data_file = models.ForeignKey(
+        "catalog.DataFile", on_delete=models.CASCADE, related_name="download_links"
+    )
+    entitlement = models.ForeignKey(
+        "access.Entitlement", on_delete=models.CASCADE, related_name="download_links"
+    )
+    secret_hash = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=3, choices=Channel.choices, default=Channel.WEB)
+    expires_at = models.DateTimeField(db_index=True)
+    uses = models.PositiveIntegerField(default=0)
+    bytes_served = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"link #{self.pk} for {self.data_file}"
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

@@ -1,0 +1,118 @@
+"""HTTP Range (RFC 9110 §14) for one file: parsing, If-Range, and a constant-memory reader.
+
+Only single ranges are honoured; a multi-range request gets the whole file (a server may
+ignore Range), which every client we serve handles and keeps responses simple.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+CHUNK_SIZE = 256 * 1024
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+
+
+class Unsatisfiable(Exception):
+    """The range lies wholly outside the file: answer 416."""
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+    def content_range(self, size: int) -> str:
+        return f"bytes {self.start}-{self.end}/{size}"
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The byte range asked for, None for "send the whole file" (no header, a syntax we do
+    not serve, several ranges), or Unsatisfiable."""
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None  # malformed or multi-range: ignore Range, as RFC 9110 allows
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":  # suffix range: the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise Unsatisfiable
+        return ByteRange(max(0, size - length), size - 1)
+    start = int(first)
+    end = int(last) if last != "" else size - 1
+    if end < start:
+        return None  # invalid: ignore
+    if start >= size:
+        raise Unsatisfiable
+    return ByteRange(start, min(end, size - 1))
+
+
+def if_range_allows(if_range: str | None, etag: str, last_modified: str | None) -> bool:
+    """True when a Range may be honoured: no If-Range, or it names the current
+    representation (a strong ETag, or the exact Last-Modified date)."""
+    if not if_range:
+        return True
+    value = if_range.strip()
+    if value.startswith(("W/", '"')):
+        return value == etag  # weak validators never match (RFC 9110 §13.1.5)
+    return last_modified is not None and value == last_modified
+
+
+class FileRangeIterator:
+    """Yields ``length`` bytes of ``fh`` from ``start`` in fixed chunks: constant memory
+    whatever the file size. ``on_close`` gets the number of bytes sent when the response
+    ends, completed or cut off by the client (the WSGI server calls close() either way; a
+    class, not a generator, so that close() runs even if no chunk was ever asked for)."""
+
+    def __init__(
+        self,
+        fh: BinaryIO,
+        *,
+        start: int,
+        length: int,
+        chunk_size: int = CHUNK_SIZE,
+        on_close: Callable[[int], None] | None = None,
+    ):
+        self._fh = fh
+        self._remaining = length
+        self._chunk_size = chunk_size
+        self._on_close = on_close
+        self._closed = False
+        self.sent = 0
+        fh.seek(start)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._closed or self._remaining <= 0:
+            raise StopIteration
+        chunk = read_chunk(self._fh, min(self._chunk_size, self._remaining))
+        if not chunk:
+            raise StopIteration  # the file shrank under us; the client sees a short body
+        self._remaining -= len(chunk)
+        self.sent += len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._fh.close()
+        if self._on_close is not None:
+            self._on_close(self.sent)
+
+
+def read_chunk(fh: BinaryIO, size: int) -> bytes:
+    """One read; a seam tests use to slow the stream down (to interrupt it mid-file)."""
+    return fh.read(size)

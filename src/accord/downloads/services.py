@@ -1,0 +1,201 @@
+"""Download authorization: issuing short-lived links, checking them on every request, and the
+audit trail of every authorization, refusal and served byte range.
+
+Refusals are audited outside the refused action's transaction (there is none to roll back),
+so the record of a refused attempt survives the error it raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.access import policy
+from accord.audit.services import audit_record
+from accord.catalog.models import DataFile
+from accord.core.errors import DomainError, NotFound, PermissionDenied
+from accord.downloads.models import DownloadLink
+
+
+class LinkExpired(DomainError):
+    status = 410
+    code = "link-expired"
+
+
+NOT_ENTITLED = (
+    "No such file, or you are not entitled to it. If your group holds a licence for this "
+    "dataset, ask its signer to add you; otherwise apply for access on the dataset's page."
+)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _scope(data_file: DataFile | None, entitlement=None) -> dict[str, Any]:
+    if data_file is None:
+        return {}
+    return {
+        "custodian_id": data_file.variant.dataset.custodian_id,
+        "dataset_id": data_file.variant.dataset_id,
+        "licence_id": entitlement.licence_id if entitlement is not None else None,
+    }
+
+
+def audit_refusal(*, user, data_file: DataFile | None, reason: str, **details: Any) -> None:
+    audit_record(
+        event_type="downloads:file:refuse",
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        target=data_file,
+        details={"reason": reason, **details},
+        **_scope(data_file),
+    )
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: DownloadLink
+    secret: str
+
+    @property
+    def path(self) -> str:
+        return reverse("downloads:serve", args=[self.secret])
+
+
+def download_link_issue(
+    *, user, file_id: int, channel: str = DownloadLink.Channel.WEB
+) -> IssuedLink:
+    """A link to one file for ``user``, valid DOWNLOAD_LINK_TTL seconds; NotFound (the same
+    for "no such file" and "not yours") when the policy says no."""
+    data_file = (
+        DataFile.objects.select_related("variant", "variant__dataset").filter(pk=file_id).first()
+    )
+    entitlement = policy.entitlement_for_file(user, data_file) if data_file is not None else None
+    if entitlement is None:
+        audit_refusal(user=user, data_file=data_file, reason="not-entitled", file_id=file_id)
+        raise NotFound(NOT_ENTITLED)
+    return _issue(user=user, data_file=data_file, entitlement=entitlement, channel=channel)
+
+
+@transaction.atomic
+def _issue(*, user, data_file: DataFile, entitlement, channel: str) -> IssuedLink:
+    secret = secrets.token_urlsafe(32)
+    link = DownloadLink.objects.create(
+        user=user,
+        data_file=data_file,
+        entitlement=entitlement,
+        secret_hash=_hash(secret),
+        channel=channel,
+        expires_at=timezone.now() + timedelta(seconds=settings.DOWNLOAD_LINK_TTL),
+    )
+    audit_record(
+        event_type="downloads:link:issue",
+        actor=user,
+        target=data_file,
+        details={
+            "link": link.pk,
+            "channel": channel,
+            "expires_at": link.expires_at.isoformat(),
+            "entitlement": entitlement.pk,
+        },
+        **_scope(data_file, entitlement),
+    )
+    return IssuedLink(link=link, secret=secret)
+
+
+def download_link_check(*, secret: str, range_header: str | None = None) -> DownloadLink:
+    """The link for ``secret`` if it may be used for this request; otherwise the refusal is
+    audited and raised. Runs on EVERY request, so a resumed range after a revocation is
+    refused like a fresh download."""
+    link = (
+        DownloadLink.objects.select_related(
+            "user", "entitlement", "data_file", "data_file__variant__dataset"
+        )
+        .filter(secret_hash=_hash(secret))
+        .first()
+        if secret and len(secret) < 100
+        else None
+    )
+    if link is None:
+        audit_refusal(user=None, data_file=None, reason="unknown-link", range=range_header)
+        raise NotFound(
+            "This download link is not valid. Start the download again from the dataset's "
+            "download page, or rerun `accord fetch`."
+        )
+    details = {"link": link.pk, "range": range_header}
+    if link.is_expired():
+        audit_refusal(user=link.user, data_file=link.data_file, reason="expired", **details)
+        raise LinkExpired(
+            f"This download link has expired (links last {settings.DOWNLOAD_LINK_TTL} "
+            "seconds). Start the download again; `accord fetch` resumes where it stopped."
+        )
+    usable = policy.is_entitlement_usable(link.user, link.entitlement)
+    if usable and not policy.can_download(link.user, link.data_file):
+        usable = False  # e.g. the file was quarantined after the link was issued
+    if not usable:
+        link.entitlement.refresh_from_db()
+        why = link.entitlement.revoke_reason or "access ended"
+        audit_refusal(user=link.user, data_file=link.data_file, reason="revoked", **details)
+        raise PermissionDenied(
+            f"Your access to {link.data_file.variant} has ended ({why}). If you think this "
+            "is a mistake, contact your licence's signer or the data custodian."
+        )
+    return link
+
+
+def record_served(
+    *,
+    link: DownloadLink,
+    sent: int,
+    expected: int,
+    status: int,
+    byte_range: str | None,
+    backend: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> None:
+    """Audit one finished response: completed (every byte asked for was sent) or cut off."""
+    complete = sent == expected
+    with transaction.atomic():
+        DownloadLink.objects.filter(pk=link.pk).update(
+            uses=F("uses") + 1, bytes_served=F("bytes_served") + sent
+        )
+        audit_record(
+            event_type="downloads:file:serve" if complete else "downloads:file:interrupt",
+            actor=link.user,
+            target=link.data_file,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            details={
+                "link": link.pk,
+                "bytes": sent,
+                "expected": expected,
+                "range": byte_range,
+                "status": status,
+                "backend": backend,
+                "whole_file": complete and expected == link.data_file.size,
+            },
+            **_scope(link.data_file, link.entitlement),
+        )
+
+
+def record_handoff(*, link: DownloadLink, backend: str, range_header: str | None, **extra) -> None:
+    """Audit a download handed to nginx or S3, which serve the bytes without us."""
+    with transaction.atomic():
+        DownloadLink.objects.filter(pk=link.pk).update(uses=F("uses") + 1)
+        audit_record(
+            event_type="downloads:file:handoff",
+            actor=link.user,
+            target=link.data_file,
+            details={"link": link.pk, "backend": backend, "range": range_header, **extra},
+            **_scope(link.data_file, link.entitlement),
+        )

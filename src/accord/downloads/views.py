@@ -1,0 +1,101 @@
+"""Download pages: a variant's files, the button that issues a link, the link itself, the
+signed manifest and the portal's public signing key."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accord.access import policy
+from accord.catalog.models import Variant
+from accord.core.decorators import public, signed_in
+from accord.core.errors import DomainError
+from accord.core.problem import problem_response
+from accord.downloads import manifests, services, signing
+from accord.downloads.backends import get_backend
+from accord.downloads.models import DownloadLink
+
+
+def _entitled_variant(user, slug: str):
+    """The variant and the entitlement it is used under; 404 for "no such variant" and
+    "not yours" alike."""
+    variant = get_object_or_404(Variant.objects.select_related("dataset"), slug=slug)
+    entitlement = policy.entitlement_for_variant(user, variant)
+    if entitlement is None:
+        raise Http404
+    return variant, entitlement
+
+
+@signed_in
+@require_GET
+def variant_files(request, slug: str):
+    variant, entitlement = _entitled_variant(request.user, slug)
+    files = policy.downloadable_files(request.user).filter(variant=variant).order_by("path")
+    return render(
+        request,
+        "downloads/variant_files.html",
+        {
+            "variant": variant,
+            "entitlement": entitlement,
+            "files": files,
+            "total_size": sum(f.size for f in files),
+            "portal_url": request.build_absolute_uri("/").rstrip("/"),
+        },
+    )
+
+
+@signed_in
+@require_POST
+def file_download(request, file_id: int):
+    """Issue a link and send the browser to it. POST: issuing a link is an audited act."""
+    try:
+        issued = services.download_link_issue(
+            user=request.user, file_id=file_id, channel=DownloadLink.Channel.WEB
+        )
+    except DomainError as exc:
+        return _refusal(request, exc)
+    return redirect(issued.path, permanent=False)
+
+
+@signed_in
+@require_GET
+def variant_manifest(request, slug: str):
+    variant, entitlement = _entitled_variant(request.user, slug)
+    data = manifests.manifest_issue(entitlement=entitlement, actor=request.user)
+    response = HttpResponse(data, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="accord-manifest-{variant.slug}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@public
+@require_GET
+def signing_key(request):
+    """The public half of the manifest signing key (also at /.well-known/accord-signing-key)."""
+    response = HttpResponse(signing.public_key_pem(), content_type="text/plain; charset=us-ascii")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# The link's secret is the credential here (browsers follow it without an Authorization
+# header, nginx and resumable clients re-request it); download_link_check re-runs the policy
+# against the link's user and entitlement on every request.
+@public
+@require_http_methods(["GET", "HEAD"])
+def serve(request, secret: str):
+    try:
+        link = services.download_link_check(
+            secret=secret, range_header=request.headers.get("Range")
+        )
+    except DomainError as exc:
+        return _refusal(request, exc)
+    return get_backend().respond(request, link)
+
+
+def _refusal(request, exc: DomainError) -> HttpResponse:
+    if "text/html" in request.headers.get("Accept", ""):
+        return render(
+            request, "downloads/refused.html", {"message": exc.message}, status=exc.status
+        )
+    return problem_response(exc.status, exc.message, code=exc.code)
