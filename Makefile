@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-stamp
+LINT_PATHS := $(wildcard src tests bench)
 
 # The demo keeps everything (SQLite database, secret key, files) under var/demo.
 DEMO_ENV := ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/demo ACCORD_TASKS_BACKEND=immediate \
@@ -29,12 +30,12 @@ demo: demo-load
 	$(DEMO_ENV) $(BIN)/accord runserver --noreload $(HOST):$(PORT)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 test: lint
 	ACCORD_DATA_DIR=$(CURDIR)/var/test $(BIN)/accord makemigrations --check --dry-run
