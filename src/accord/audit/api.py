@@ -1,5 +1,61 @@
-"""API endpoints of audit (mounted by accord.api.routers)."""
+"""Audit trail over the API: staff read their custodians' events (mounted by accord.api.routers)."""
 
-from ninja import Router
+from datetime import date, datetime
+from typing import Any
+
+from django.http import Http404
+from ninja import Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from accord.api.auth import token_or_session
+from accord.audit.selectors import EventFilter, events_visible_to, filter_events
+from accord.core.permissions import Permission, custodian_ids_with
 
 router = Router(tags=["audit"])
+
+
+class EventOut(Schema):
+    seq: int
+    created: datetime
+    event_type: str
+    actor_repr: str
+    target_type: str
+    target_id: str
+    target_repr: str
+    custodian_id: int | None
+    dataset_id: int | None
+    licence_id: int | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class EventQuery(Schema):
+    dataset_id: int | None = None
+    licence_id: int | None = None
+    user: str = ""
+    event_type: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+@router.get(
+    "/audit/events",
+    response=list[EventOut],
+    auth=token_or_session,
+    summary="Audit events of your custodians, newest first (staff with audit:event:view)",
+)
+@paginate(PageNumberPagination, page_size=100)
+def list_events(request, filters: Query[EventQuery]):
+    if custodian_ids_with(request.user, Permission.AUDIT_EVENT_VIEW) == set():
+        raise Http404  # not staff anywhere: as if the endpoint did not exist
+    qs = events_visible_to(request.user)
+    f = EventFilter(
+        dataset_id=filters.dataset_id,
+        licence_id=filters.licence_id,
+        user=filters.user[:254],
+        event_type=filters.event_type[:100],
+        since=filters.since,
+        until=filters.until,
+    )
+    return filter_events(qs, f).order_by("-seq")
