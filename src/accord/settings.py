@@ -114,7 +114,12 @@ except ValueError as exc:  # unknown scheme and similar
     raise ImproperlyConfigured(f"ACCORD_DATABASE_URL is not a usable database URL: {exc}") from exc
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] not in ("", ":memory:"):
-        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"ACCORD_DATABASE_URL: cannot create the folder for {_db['NAME']}: {exc}"
+            ) from exc
     _db["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on the busy timeout instead of failing mid-transaction.
