@@ -49,11 +49,11 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
             raise Unsatisfiable
         return ByteRange(max(0, size - length), size - 1)
     start = int(first)
-    end = int(last) if last != "" else size - 1
-    if end < start:
+    if last != "" and int(last) < start:
         return None  # invalid: ignore
     if start >= size:
         raise Unsatisfiable
+    end = int(last) if last != "" else size - 1
     return ByteRange(start, min(end, size - 1))
 
 
