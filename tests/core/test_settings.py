@@ -1,0 +1,110 @@
+"""Configuration comes from the environment and fails loudly on bad values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import connection
+
+
+def _import_settings(tmp_path, **env):
+    full = {**os.environ, "ACCORD_DATA_DIR": str(tmp_path), **env}
+    return subprocess.run(
+        [sys.executable, "-c", "import accord.settings as s; print(s.DEBUG, s.SECRET_KEY[:4])"],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACCORD_DEBUG", "maybe"),
+        ("ACCORD_DOWNLOAD_LINK_TTL", "ten"),
+        ("ACCORD_STORAGE_BACKEND", "ftp"),
+        ("ACCORD_SECRET_KEY", "short"),
+        ("ACCORD_DATABASE_URL", "nosuchdb://x"),
+    ],
+)
+def test_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value):
+    result = _import_settings(tmp_path, **{name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path):
+    first = _import_settings(tmp_path, ACCORD_SECRET_KEY="")
+    second = _import_settings(tmp_path, ACCORD_SECRET_KEY="")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_secret_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("f" * 40 + "\n")
+    result = _import_settings(tmp_path, ACCORD_SECRET_KEY_FILE=str(secret))
+    assert result.stdout.split()[1] == "ffff"
+
+
+def test_debug_is_off_unless_asked(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "ACCORD_DEBUG"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import accord.settings as s; print(s.DEBUG)"],
+        env={**env, "ACCORD_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite-only behaviour; this run uses " + connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+        cursor.execute("PRAGMA busy_timeout")
+        timeout_ms = cursor.fetchone()[0]
+    # the in-memory test database cannot use WAL; a file database must
+    assert mode in ("wal", "memory")
+    assert timeout_ms >= 1000
+
+
+def test_sqlite_file_database_uses_wal(tmp_path):
+    db = tmp_path / "accord.sqlite3"
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='accord.settings'; "
+        "django.setup(); from django.db import connection; c=connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **os.environ,
+            "ACCORD_DATA_DIR": str(tmp_path),
+            "ACCORD_DATABASE_URL": f"sqlite:///{db}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "wal", result.stderr
+
+
+def test_passwords_are_hashed_with_argon2(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    encoded = make_password("correct horse battery staple")
+    assert encoded.startswith("argon2$argon2id$")
+    assert check_password("correct horse battery staple", encoded)
