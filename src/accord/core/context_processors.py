@@ -1,5 +1,41 @@
+"""Template context shared by every page: site name and the signed-in user's navigation."""
+
+from __future__ import annotations
+
 from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from accord.core.permissions import is_custodian_staff
+
+# (url name, label, who sees it). Links whose route does not exist are left out.
+NAV = [
+    ("agreements:my_applications", "My applications", "user"),
+    ("agreements:my_licences", "My licences", "user"),
+    ("downloads:my_downloads", "Downloads", "user"),
+    ("accounts:tokens", "API tokens", "user"),
+    ("agreements:review_queue", "Review queue", "staff"),
+    ("audit:event_list", "Audit trail", "staff"),
+]
+
+
+def _nav_links(user) -> list[dict[str, str]]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    staff = is_custodian_staff(user)
+    links = []
+    for name, label, audience in NAV:
+        if audience == "staff" and not staff:
+            continue
+        try:
+            links.append({"url": reverse(name), "label": label})
+        except NoReverseMatch:
+            continue
+    return links
 
 
 def site(request):
-    return {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL}
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "SITE_URL": settings.SITE_URL,
+        "nav_links": _nav_links(getattr(request, "user", None)),
+    }
