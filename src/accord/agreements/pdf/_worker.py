@@ -55,10 +55,12 @@ def limit_self(memory_bytes: int, cpu_seconds: int) -> None:
 
 
 def _filters(stream) -> list[str]:
+    import pikepdf
+
     value = stream.get("/Filter")
     if value is None:
         return []
-    if isinstance(value, list) or value.__class__.__name__ == "Array":
+    if isinstance(value, pikepdf.Array):
         return [str(item) for item in value]
     return [str(value)]
 
@@ -268,8 +270,14 @@ def _render(page, dpi: float, max_pixels: int, crop=(0, 0, 0, 0), grayscale=Fals
     if width * height * scale * scale > max_pixels:
         # A page may declare any size; pixels, not points, are what we can afford.
         scale = math.sqrt(max_pixels / (width * height))
-    bitmap = page.render(scale=scale, crop=crop, grayscale=grayscale, may_draw_forms=False)
-    return bitmap.to_pil()
+    import pypdfium2
+
+    try:
+        bitmap = page.render(scale=scale, crop=crop, grayscale=grayscale, may_draw_forms=False)
+        return bitmap.to_pil()
+    except (pypdfium2.PdfiumError, MemoryError, OSError):
+        # The document loaded, so a page that cannot be drawn ran out of memory.
+        raise Refused("too-complex") from None
 
 
 def op_render(data: bytes, params: dict) -> dict:
@@ -330,8 +338,9 @@ def main() -> int:
         result = {"ok": OPS[op](data, params)}
     except Refused as refused:
         result = {"refused": refused.code, "params": refused.params}
-    except MemoryError:
-        result = {"refused": "too-complex", "params": {}}
+    except (MemoryError, OSError) as exc:
+        # OSError here is a library that could not be mapped into the capped address space.
+        result = {"refused": "too-complex", "params": {}, "detail": f"{type(exc).__name__}: {exc}"}
     except RecursionError:
         result = {"refused": "too-complex", "params": {}}
     except Exception as exc:

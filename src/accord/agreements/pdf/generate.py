@@ -30,6 +30,7 @@ FALLBACK_FONTS = [
 
 MARGIN = 18.0
 QR_SIZE = 28.0  # mm including the quiet zone: ~0.85 mm modules, 5 pixels each at 150 dpi
+QR_TOP = 8.0
 BODY_TOP = 44.0
 
 
@@ -56,10 +57,20 @@ class AgreementPdfData:
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+# Letters and punctuation that have no Latin-1 form and do not decompose into one.
+_LATIN1_SUBSTITUTES = str.maketrans(
+    {
+        "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŋ": "N", "ŋ": "n",
+        "Œ": "OE", "œ": "oe", "—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
+        "…": "...", "€": "EUR", "•": "*",
+    }
+)  # fmt: skip
+
+
 def _latin1(text: str) -> str:
     """For the core-font fallback: keep Latin-1, strip accents from the rest, '?' otherwise."""
     out = []
-    for char in unicodedata.normalize("NFC", text):
+    for char in unicodedata.normalize("NFC", text).translate(_LATIN1_SUBSTITUTES):
         if ord(char) < 256:
             out.append(char)
             continue
@@ -122,7 +133,7 @@ class _AgreementDocument(FPDF):
 
     def header(self) -> None:
         x0 = self.w - MARGIN - QR_SIZE
-        y0 = 8.0
+        y0 = QR_TOP
         module = QR_SIZE / len(self.qr_rows)
         self.set_fill_color(255, 255, 255)
         self.rect(x0, y0, QR_SIZE, QR_SIZE, style="F")

@@ -14,6 +14,11 @@ from .sandbox import run_worker
 # The PDF header may follow a little junk (some scanners prepend a byte-order mark or a MIME
 # line); PDF readers look for it in the first 1,024 bytes and so do we.
 HEADER_WINDOW = 1024
+OTHER_FORMATS = (
+    b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"MZ", b"\x7fELF", b"II*\x00", b"MM\x00*",
+    b"<!", b"<html", b"<HTML", b"<?xml", b"<svg", b"{\\rtf", b"\xd0\xcf\x11\xe0", b"Rar!", b"7z",
+    b"\x1f\x8b",
+)  # fmt: skip
 # Above these a file is refused as "too-complex": no honest scan of a paper agreement gets near.
 LIMITS = {
     "max_objects": 100_000,
@@ -55,7 +60,12 @@ def _precheck(data: bytes, max_bytes: int) -> None:
         raise PdfRefused("empty")
     if len(data) > max_bytes:
         raise PdfRefused("too-large", limit=human_size(max_bytes), size=human_size(len(data)))
-    if b"%PDF-" not in data[:HEADER_WINDOW]:
+    header = data.find(b"%PDF-", 0, HEADER_WINDOW)
+    if header < 0:
+        raise PdfRefused("not-pdf")
+    if header > 0 and data.lstrip()[:16].startswith(OTHER_FORMATS):
+        # A zip, image or web page that happens to carry a PDF inside (a polyglot) is the
+        # other format first: viewers and browsers would treat it as such.
         raise PdfRefused("not-pdf")
 
 

@@ -1,0 +1,416 @@
+"""Hostile and honest files for the PDF intake tests, generated on the fly (no checked-in
+binaries). Each builder returns the file's bytes; ``HOSTILE`` maps a case to (builder, the
+refusal code it must get)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pikepdf
+from fpdf import FPDF
+from PIL import Image, ImageChops, ImageDraw
+
+from accord.agreements.pdf import AgreementPdfData, build_agreement_pdf, render_pages
+from accord.agreements.pdf.generate import MARGIN, QR_SIZE, QR_TOP
+
+# --- honest files -----------------------------------------------------------------------------
+
+
+def plain_pdf(pages: int = 1, text: str = "Signed agreement", *, compress: bool = True) -> bytes:
+    """A small ordinary text PDF, as a word processor would make it."""
+    pdf = FPDF(format="A4")
+    pdf.set_compression(compress)
+    pdf.set_font("Helvetica", size=12)
+    for number in range(pages):
+        pdf.add_page()
+        pdf.cell(0, 10, f"{text} - page {number + 1}")
+    return bytes(pdf.output())
+
+
+def agreement_data(reference: str = "ACC-2026-00042", **overrides) -> AgreementPdfData:
+    values = dict(
+        reference=reference,
+        dataset_name="CASMEMG",
+        custodian_name="Institute of Psychology, Chinese Academy of Sciences",
+        license_title="CASMEMG Licence Agreement",
+        license_version=3,
+        effective_date=date(2026, 1, 1),
+        clauses=[
+            ("C1", "No commercial use", "The data is never used for any commercial purpose."),
+            ("C2", "Responsible signer", "A supervisor with a fixed position signs for all."),
+            ("C3", "Safe keeping", "The data stays in a place only the group can reach."),
+        ],
+        variants=["CASMEMG"],
+        signer_name="Prof. Ada Example",
+        signer_title="Professor",
+        signer_affiliation="University of Examples",
+        signer_email="ada@uni.example",
+        signer_address="1 Campus Road, Example City",
+        applicant_name="Sam Student",
+        applicant_email="sam@uni.example",
+        purpose="Testing micro-expression spotting methods on EMG signals.",
+        answers=[("Organisation type", "University")],
+        members=[("Sam Student", "sam@uni.example", {"Competition registration ID": "REG-7"})],
+        generated_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+    )
+    values.update(overrides)
+    return AgreementPdfData(**values)
+
+
+def scanned(
+    pdf_bytes: bytes,
+    *,
+    dpi: int = 150,
+    angle: float = 1.0,
+    quality: int = 70,
+    blank_qr: bool = False,
+    damage_qr: bool = False,
+) -> bytes:
+    """What comes back from "print, sign, scan": page images at ``dpi``, slightly rotated, with
+    sensor noise and JPEG artefacts, wrapped in an image-only PDF as scanners produce."""
+    pages = []
+    for png in render_pages(pdf_bytes, dpi=dpi):
+        image = Image.open(io.BytesIO(png)).convert("L")
+        width, height = image.size
+        qr_box = (int(width * 0.72), 0, width, int(height * 0.17))  # top-right corner
+        if blank_qr:
+            ImageDraw.Draw(image).rectangle(qr_box, fill=255)
+        if damage_qr:
+            # Keep the three finder patterns, wipe the data modules between and below them.
+            px = dpi / 25.4
+            module = QR_SIZE / 33  # version 2 (25 modules) plus a 4-module quiet zone each side
+            left = (210 - MARGIN - QR_SIZE + 4 * module) * px
+            top = (QR_TOP + 4 * module) * px
+            box = (left + 9 * module * px, top + 9 * module * px, left + 25 * module * px)
+            ImageDraw.Draw(image).rectangle((box[0], box[1], box[2], box[2] - left + top), fill=255)
+        # A hand signature, so the page is not pristine.
+        ImageDraw.Draw(image).line(
+            [
+                (width * 0.1, height * 0.8),
+                (width * 0.2, height * 0.78),
+                (width * 0.3, height * 0.81),
+            ],
+            fill=30,
+            width=3,
+        )
+        noise = Image.effect_noise(image.size, 18).point(lambda v: max(0, v - 128) // 3)
+        image = ImageChops.subtract(image, noise)
+        image = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+        jpeg = io.BytesIO()
+        image.save(jpeg, "JPEG", quality=quality)
+        pages.append(Image.open(io.BytesIO(jpeg.getvalue())))
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+    return out.getvalue()
+
+
+# --- raw PDF writing, for files no well-behaved library would produce ----------------------
+
+
+def raw_pdf(objects: list[bytes], *, root: int = 1, version: bytes = b"1.7") -> bytes:
+    """Serialise numbered objects (1-based, in order) with a correct xref table."""
+    out = io.BytesIO()
+    out.write(b"%PDF-" + version + b"\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\n" % (len(objects) + 1, root))
+    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
+    return out.getvalue()
+
+
+def stream_object(dictionary: bytes, data: bytes) -> bytes:
+    return b"<< " + dictionary + b" /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+
+def page_with_contents(contents: bytes, filters: bytes = b"") -> bytes:
+    """Catalog, pages, one page whose content stream is ``contents`` (already encoded)."""
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+            stream_object(filters, contents),
+        ]
+    )
+
+
+def zeros_deflate(gigabytes: float) -> bytes:
+    """A valid zlib stream of ``gigabytes`` GiB of zeros, built without ever holding or
+    compressing them: identical full-flushed deflate blocks repeated, and the Adler-32 of n zero
+    bytes is ((n mod 65521) << 16) | 1."""
+    block_size = 1 << 24
+    count = max(1, int(gigabytes * (1 << 30)) // block_size)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(b"\0" * block_size) + compressor.flush(zlib.Z_FULL_FLUSH)
+    again = compressor.compress(b"\0" * block_size) + compressor.flush(zlib.Z_FULL_FLUSH)
+    assert block == again, "full-flushed blocks of zeros must be identical"
+    tail = compressor.flush(zlib.Z_FINISH)
+    adler = (((count * block_size) % 65521) << 16) | 1
+    return b"\x78\xda" + block * count + tail + struct.pack(">I", adler)
+
+
+def bomb_single() -> bytes:
+    """One FlateDecode content stream that inflates to 2 GiB of zeros (a 2 MB file)."""
+    return page_with_contents(zeros_deflate(2), b"/Filter /FlateDecode")
+
+
+def bomb_nested() -> bytes:
+    """Two chained FlateDecode filters: a 20 KB file that inflates to 16 GiB."""
+    inner = zeros_deflate(16)
+    return page_with_contents(zlib.compress(inner, 9), b"/Filter [/FlateDecode /FlateDecode]")
+
+
+# --- hostile files built with pikepdf ----------------------------------------------------------
+
+
+def _modified(change: Callable[[pikepdf.Pdf], None], **save_options) -> bytes:
+    pdf = pikepdf.open(io.BytesIO(plain_pdf()))
+    change(pdf)
+    out = io.BytesIO()
+    pdf.save(out, **save_options)
+    return out.getvalue()
+
+
+def _javascript_action() -> pikepdf.Dictionary:
+    return pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('hi')"))
+
+
+def encrypted() -> bytes:
+    return _modified(
+        lambda pdf: None, encryption=pikepdf.Encryption(owner="owner-secret", user="user-secret")
+    )
+
+
+def encrypted_no_user_password() -> bytes:
+    """Opens without a password (only "permissions" are restricted): still refused."""
+    return _modified(lambda pdf: None, encryption=pikepdf.Encryption(owner="owner", user=""))
+
+
+def javascript_open_action() -> bytes:
+    def change(pdf):
+        pdf.Root.OpenAction = _javascript_action()
+
+    return _modified(change)
+
+
+def javascript_in_names() -> bytes:
+    def change(pdf):
+        tree = pikepdf.Dictionary(
+            Names=pikepdf.Array(["hello", pdf.make_indirect(_javascript_action())])
+        )
+        pdf.Root.Names = pikepdf.Dictionary(JavaScript=tree)
+
+    return _modified(change)
+
+
+def javascript_page_aa() -> bytes:
+    """Additional action on page open, as a direct dictionary nested in the page."""
+
+    def change(pdf):
+        pdf.pages[0].obj.AA = pikepdf.Dictionary(O=_javascript_action())
+
+    return _modified(change)
+
+
+def launch_action() -> bytes:
+    def change(pdf):
+        pdf.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.Launch, F=pikepdf.String("C:\\Windows\\System32\\calc.exe")
+        )
+
+    return _modified(change)
+
+
+def _link(action: pikepdf.Dictionary) -> Callable[[pikepdf.Pdf], None]:
+    def change(pdf):
+        annotation = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Link,
+            Rect=pikepdf.Array([50, 700, 300, 720]),
+            A=action,
+        )
+        pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([annotation]))
+
+    return change
+
+
+def uri_link() -> bytes:
+    return _modified(
+        _link(pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://evil.example/")))
+    )
+
+
+def submit_form_link() -> bytes:
+    return _modified(
+        _link(
+            pikepdf.Dictionary(
+                S=pikepdf.Name.SubmitForm, F=pikepdf.String("https://collector.example/")
+            )
+        )
+    )
+
+
+def remote_goto_link() -> bytes:
+    return _modified(
+        _link(pikepdf.Dictionary(S=pikepdf.Name.GoToR, F=pikepdf.String("other.pdf"), D=[0]))
+    )
+
+
+def embedded_file() -> bytes:
+    def change(pdf):
+        pdf.attachments["payload.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ not really")
+
+    return _modified(change)
+
+
+def file_attachment_annotation() -> bytes:
+    def change(pdf):
+        spec = pikepdf.AttachedFileSpec(pdf, b"hidden", filename="note.txt")
+        annotation = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.FileAttachment,
+            Rect=pikepdf.Array([10, 10, 30, 30]),
+            FS=spec.obj,
+        )
+        pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(annotation)])
+
+    return _modified(change)
+
+
+def acroform_with_field() -> bytes:
+    def change(pdf):
+        field = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Widget,
+                FT=pikepdf.Name.Tx,
+                T=pikepdf.String("signature"),
+                V=pikepdf.String("I did not really sign"),
+                Rect=pikepdf.Array([100, 100, 300, 120]),
+                P=pdf.pages[0].obj,
+            )
+        )
+        pdf.pages[0].obj.Annots = pikepdf.Array([field])
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
+
+    return _modified(change)
+
+
+def xfa_form() -> bytes:
+    def change(pdf):
+        xfa = pdf.make_stream(b"<xdp:xdp xmlns:xdp='http://ns.adobe.com/xdp/'/>")
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([]), XFA=xfa)
+
+    return _modified(change)
+
+
+def thousand_pages() -> bytes:
+    pdf = pikepdf.new()
+    for _ in range(1000):
+        pdf.add_blank_page(page_size=(595, 842))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def page_tree_loop() -> bytes:
+    """A /Pages node that lists itself as its own kid."""
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        ]
+    )
+
+
+def no_pages() -> bytes:
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"])
+
+
+def giant_image() -> bytes:
+    """An image that declares 1,000,000 x 1,000,000 pixels (a renderer would try to allocate
+    them); its data is a few bytes."""
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+            stream_object(b"", b"q 595 0 0 842 0 0 cm /Im0 Do Q"),
+            stream_object(
+                b"/Type /XObject /Subtype /Image /Width 1000000 /Height 1000000 "
+                b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode",
+                zlib.compress(b"\0" * 1000),
+            ),
+        ]
+    )
+
+
+# --- not PDFs at all ---------------------------------------------------------------------------
+
+
+def png_renamed() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+def html_renamed() -> bytes:
+    return b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+
+
+def zip_renamed() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("agreement.pdf", plain_pdf())
+    return out.getvalue()
+
+
+def truncated() -> bytes:
+    data = build_agreement_pdf(agreement_data())
+    return data[: len(data) // 2]
+
+
+def header_only() -> bytes:
+    return b"%PDF-1.7\n%%EOF\n"
+
+
+HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
+    "empty file": (lambda: b"", "empty"),
+    "PNG renamed .pdf": (png_renamed, "not-pdf"),
+    "HTML renamed .pdf": (html_renamed, "not-pdf"),
+    "zip renamed .pdf": (zip_renamed, "not-pdf"),
+    "header and nothing else": (header_only, "damaged"),
+    "truncated in half": (truncated, "damaged"),
+    "encrypted with a password": (encrypted, "encrypted"),
+    "encrypted, empty user password": (encrypted_no_user_password, "encrypted"),
+    "JavaScript OpenAction": (javascript_open_action, "javascript"),
+    "JavaScript in /Names": (javascript_in_names, "javascript"),
+    "JavaScript page additional-action": (javascript_page_aa, "javascript"),
+    "Launch action": (launch_action, "launch-action"),
+    "URI action on a link": (uri_link, "uri-action"),
+    "SubmitForm action": (submit_form_link, "action"),
+    "GoToR action": (remote_goto_link, "action"),
+    "embedded file": (embedded_file, "embedded-file"),
+    "file attachment annotation": (file_attachment_annotation, "embedded-file"),
+    "AcroForm with a field": (acroform_with_field, "form"),
+    "XFA form": (xfa_form, "form"),
+    "1,000 pages": (thousand_pages, "too-many-pages"),
+    "no pages": (no_pages, "no-pages"),
+    "page tree loop": (page_tree_loop, "damaged"),
+    "2 GiB Flate bomb": (bomb_single, "too-complex"),
+    "16 GiB nested Flate bomb": (bomb_nested, "too-complex"),
+    "1,000,000-pixel-square image": (giant_image, "too-complex"),
+}
