@@ -1,5 +1,497 @@
-"""API endpoints of agreements (mounted by accord.api.routers)."""
+"""API endpoints of agreements (mounted by accord.api.routers): every step of the applicant
+flow, the signer's confirmation, custodian review and intake, licences and members. Thin:
+each endpoint fetches through a selector (404 for "not yours") and calls one service."""
 
-from ninja import Router
+from __future__ import annotations
 
-router = Router(tags=["agreements"])
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from accord.api.auth import token_or_session
+from accord.catalog.models import Dataset
+from accord.core.permissions import Permission
+
+from . import intake, licences, selectors, services, signed_pdf
+from .content import Details, missing_items
+from .documents import agreement_pdf, download_name
+from .models import Application, Licence, LicenceMember, SignedAgreement
+
+router = Router(tags=["agreements"], auth=token_or_session)
+review = Permission.AGREEMENTS_APPLICATION_REVIEW
+
+
+class MemberIn(Schema):
+    full_name: str = ""
+    email: str = ""
+    extra: dict[str, str] = {}
+
+
+class ApplicationIn(Schema):
+    variants: list[str] | None = None
+    signer_name: str | None = None
+    signer_title: str | None = None
+    signer_affiliation: str | None = None
+    signer_email: str | None = None
+    signer_address: str | None = None
+    organisation_type: str | None = None
+    purpose: str | None = None
+    answers: dict[str, Any] | None = None
+    attested_clauses: list[str] | None = None
+    members: list[MemberIn] | None = None
+
+    def details(self) -> Details:
+        data = self.dict()
+        if self.members is not None:
+            data["members"] = [m.dict() for m in self.members]
+        return Details(**data)
+
+
+class ApplicationCreateIn(ApplicationIn):
+    dataset: str
+
+
+class AgreementOut(Schema):
+    id: int
+    display_name: str
+    sha256: str
+    size: int
+    pages: int
+    qr_status: str
+    uploaded_at: datetime
+
+
+class TransitionOut(Schema):
+    from_state: str
+    to_state: str
+    actor: str | None
+    comment: str
+    at: datetime
+
+
+class ApplicationOut(Schema):
+    reference: str
+    dataset: str
+    license_version: int
+    license_effective_date: date
+    state: str
+    origin: str
+    variants: list[str]
+    applicant_email: str
+    signer_name: str
+    signer_title: str
+    signer_affiliation: str
+    signer_email: str
+    signer_address: str
+    organisation_type: str
+    purpose: str
+    answers: dict[str, Any]
+    attested_clauses: list[str]
+    members: list[dict[str, Any]]
+    signer_confirmed: bool
+    submitted_at: datetime | None
+    last_comment: str
+    missing: list[str]
+    agreement: AgreementOut | None
+    licence: str | None
+    history: list[TransitionOut]
+
+
+class CommentIn(Schema):
+    comment: str = ""
+
+
+class MemberOut(Schema):
+    id: int
+    full_name: str
+    email: str
+    extra: dict[str, Any]
+    status: str
+    accepted_at: datetime | None
+
+
+class LicenceOut(Schema):
+    reference: str
+    dataset: str
+    status: str
+    license_version: int
+    variants: list[str]
+    signer: str
+    members: list[MemberOut]
+
+
+class InvitationOut(Schema):
+    id: int
+    licence: str
+    dataset: str
+    signer: str
+    status: str
+
+
+class AcceptIn(Schema):
+    accept: bool
+    extra: dict[str, str] = {}
+
+
+def _agreement_out(a: SignedAgreement | None) -> dict | None:
+    if a is None:
+        return None
+    return {
+        "id": a.pk,
+        "display_name": a.display_name,
+        "sha256": a.sha256,
+        "size": a.size,
+        "pages": a.pages,
+        "qr_status": a.qr_status,
+        "uploaded_at": a.created,
+    }
+
+
+_COPIED = (
+    "signer_name", "signer_title", "signer_affiliation", "signer_email", "signer_address",
+    "organisation_type", "purpose", "answers", "attested_clauses", "members", "submitted_at",
+    "last_comment",
+)  # fmt: skip
+
+
+def _out(a: Application) -> dict:
+    editable = a.state in (Application.State.DRAFT, Application.State.RETURNED)
+    licence = Licence.objects.filter(application=a).values_list("reference", flat=True).first()
+    return {
+        "reference": a.reference,
+        "dataset": a.dataset.slug,
+        "license_version": a.license_version.version,
+        "license_effective_date": a.license_version.effective_date,
+        "state": a.state,
+        "origin": a.origin,
+        "variants": [v.slug for v in a.variants.all()],
+        "applicant_email": a.applicant_email,
+        **{k: getattr(a, k) for k in _COPIED},
+        "signer_confirmed": a.signer_confirmed,
+        "missing": missing_items(a, for_submission=True) if editable else [],
+        "agreement": _agreement_out(a.current_agreement()),
+        "licence": licence,
+        "history": [
+            {
+                "from_state": t.from_state,
+                "to_state": t.to_state,
+                "actor": t.actor.email if t.actor else None,
+                "comment": t.comment,
+                "at": t.created,
+            }
+            for t in selectors.history(a)
+        ],
+    }
+
+
+def _mine(request, reference: str) -> Application:
+    return selectors.application_for_user(request.user, reference, applicant_only=True)
+
+
+@router.get("/applications", response=list[ApplicationOut], summary="My applications")
+def list_applications(request):
+    return [_out(a) for a in selectors.applications_of(request.user)]
+
+
+@router.post(
+    "/applications", response={201: ApplicationOut}, summary="Start an application (a draft)"
+)
+def create_application(request, body: ApplicationCreateIn):
+    dataset = get_object_or_404(Dataset, slug=body.dataset, is_published=True)
+    application = services.application_create(
+        actor=request.user, dataset=dataset, details=body.details()
+    )
+    return 201, _out(application)
+
+
+@router.get("/applications/{reference}", response=ApplicationOut, summary="One application")
+def get_application(request, reference: str):
+    return _out(selectors.application_for_user(request.user, reference))
+
+
+@router.patch(
+    "/applications/{reference}", response=ApplicationOut, summary="Change a draft (partial)"
+)
+def update_application(request, reference: str, body: ApplicationIn):
+    application = services.application_update(
+        application=_mine(request, reference), actor=request.user, details=body.details()
+    )
+    return _out(application)
+
+
+@router.get(
+    "/applications/{reference}/agreement.pdf",
+    summary="The pre-filled agreement to print and sign",
+    openapi_extra={
+        "responses": {
+            200: {"description": "The PDF", "content": {"application/pdf": {}}},
+            409: {"description": "The application is not complete yet"},
+        }
+    },
+)
+def get_agreement_pdf(request, reference: str):
+    from accord.core.errors import Conflict
+
+    application = _mine(request, reference)
+    missing = missing_items(application, for_submission=False)
+    if missing:
+        raise Conflict("Complete the application first: " + " ".join(missing), code="incomplete")
+    response = HttpResponse(agreement_pdf(application), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{download_name(application)}"'
+    return response
+
+
+@router.post(
+    "/applications/{reference}/signed-agreement",
+    response={201: AgreementOut},
+    summary="Upload the signed scan (PDF; checked, never trusted)",
+)
+def upload_signed_agreement(request, reference: str, file: File[UploadedFile]):
+    from .views import read_upload
+
+    agreement = signed_pdf.application_upload_agreement(
+        application=_mine(request, reference), actor=request.user, data=read_upload(file)
+    )
+    return 201, _agreement_out(agreement)
+
+
+@router.post("/applications/{reference}/submit", response=ApplicationOut, summary="Submit")
+def submit_application(request, reference: str):
+    return _out(
+        services.application_submit(application=_mine(request, reference), actor=request.user)
+    )
+
+
+@router.post("/applications/{reference}/withdraw", response=ApplicationOut, summary="Withdraw")
+def withdraw_application(request, reference: str):
+    return _out(
+        services.application_withdraw(application=_mine(request, reference), actor=request.user)
+    )
+
+
+@router.post(
+    "/applications/{reference}/signer-link",
+    response=ApplicationOut,
+    summary="Send the signer a new confirmation link",
+)
+def resend_signer_link(request, reference: str):
+    return _out(
+        services.signer_link_resend(application=_mine(request, reference), actor=request.user)
+    )
+
+
+@router.post(
+    "/signer-confirmations/{token}",
+    response=ApplicationOut,
+    summary="The signer confirms (token from the emailed link)",
+)
+def confirm_as_signer(request, token: str):
+    return _out(services.signer_confirm(raw_token=token, actor=request.user))
+
+
+@router.get(
+    "/review/applications",
+    response=list[ApplicationOut],
+    tags=["review"],
+    summary="Review queue (your custodians only)",
+)
+def review_list(
+    request, dataset: str = "", state: str = "submitted", older_than_days: int | None = None
+):
+    qs = selectors.review_queue(
+        request.user, dataset=dataset, state=state, older_than_days=older_than_days
+    )
+    return [_out(a) for a in qs[:500]]
+
+
+@router.get(
+    "/review/applications/{reference}",
+    response=ApplicationOut,
+    tags=["review"],
+    summary="An application to review",
+)
+def review_get(request, reference: str):
+    return _out(
+        selectors.application_for_staff(
+            request.user, reference, Permission.AGREEMENTS_APPLICATION_VIEW
+        )
+    )
+
+
+def _review_action(request, reference: str, action: str, comment: str = "") -> dict:
+    application = selectors.application_for_staff(request.user, reference, review)
+    if action == "approve":
+        application = services.application_approve(application=application, actor=request.user)
+    elif action == "reject":
+        application = services.application_reject(
+            application=application, actor=request.user, reason=comment
+        )
+    else:
+        application = services.application_return(
+            application=application, actor=request.user, comment=comment
+        )
+    return _out(application)
+
+
+@router.post(
+    "/review/applications/{reference}/approve",
+    response=ApplicationOut,
+    tags=["review"],
+    summary="Approve: grants the licence (the signer must have confirmed)",
+)
+def review_approve(request, reference: str):
+    return _review_action(request, reference, "approve")
+
+
+@router.post(
+    "/review/applications/{reference}/reject",
+    response=ApplicationOut,
+    tags=["review"],
+    summary="Reject (reason required)",
+)
+def review_reject(request, reference: str, body: CommentIn):
+    return _review_action(request, reference, "reject", body.comment)
+
+
+@router.post(
+    "/review/applications/{reference}/return",
+    response=ApplicationOut,
+    tags=["review"],
+    summary="Return for changes (comment required)",
+)
+def review_return(request, reference: str, body: CommentIn):
+    return _review_action(request, reference, "return", body.comment)
+
+
+@router.post(
+    "/review/intake",
+    response={201: ApplicationOut},
+    tags=["review"],
+    summary="Create an application from an emailed agreement (.pdf, .eml or mbox)",
+)
+def review_intake(
+    request,
+    file: File[UploadedFile],
+    dataset: Form[str],
+    signer_name: Form[str] = "",
+    signer_title: Form[str] = "",
+    signer_affiliation: Form[str] = "",
+    signer_email: Form[str] = "",
+    signer_address: Form[str] = "",
+    purpose: Form[str] = "",
+):
+    from .views import read_upload
+
+    target = get_object_or_404(Dataset, slug=dataset)
+    extracted = intake.extract(read_upload(file))
+    details = Details(
+        signer_name=signer_name,
+        signer_title=signer_title,
+        signer_affiliation=signer_affiliation,
+        signer_email=signer_email,
+        signer_address=signer_address,
+        purpose=purpose,
+    )
+    application = intake.application_intake(
+        actor=request.user, dataset=target, details=details, extracted=extracted
+    )
+    return 201, _out(application)
+
+
+def _licence_out(licence: Licence) -> dict:
+    return {
+        "reference": licence.reference,
+        "dataset": licence.dataset.slug,
+        "status": licence.status,
+        "license_version": licence.license_version.version,
+        "variants": [v.slug for v in licence.variants.all()],
+        "signer": licence.signer.email,
+        "members": [
+            {
+                "id": m.pk,
+                "full_name": m.full_name,
+                "email": m.email,
+                "extra": m.extra,
+                "status": m.status,
+                "accepted_at": m.accepted_at,
+            }
+            for m in licence.members.all()
+        ],
+    }
+
+
+@router.get("/licences", response=list[LicenceOut], summary="Licences I signed")
+def list_licences(request):
+    return [_licence_out(lic) for lic in selectors.licences_signed_by(request.user)]
+
+
+@router.get("/licences/{reference}", response=LicenceOut, summary="A licence I signed")
+def get_licence(request, reference: str):
+    return _licence_out(selectors.licence_for_signer(request.user, reference))
+
+
+@router.post(
+    "/licences/{reference}/members",
+    response={201: MemberOut},
+    summary="Invite a member to my group's licence",
+)
+def add_member(request, reference: str, body: MemberIn):
+    licence = selectors.licence_for_signer(request.user, reference)
+    member = licences.licence_member_add(
+        licence=licence,
+        actor=request.user,
+        full_name=body.full_name,
+        email=body.email,
+        extra=body.extra,
+    )
+    return 201, member
+
+
+@router.delete(
+    "/licences/{reference}/members/{member_id}",
+    response=MemberOut,
+    summary="Remove a member (their access ends at once)",
+)
+def remove_member(request, reference: str, member_id: int):
+    licence = selectors.licence_for_signer(request.user, reference)
+    member = get_object_or_404(LicenceMember, pk=member_id, licence=licence)
+    return licences.licence_member_remove(licence=licence, member=member, actor=request.user)
+
+
+@router.get("/memberships", response=list[InvitationOut], summary="My invitations and memberships")
+def list_memberships(request):
+    return [
+        {
+            "id": m.pk,
+            "licence": m.licence.reference,
+            "dataset": m.licence.dataset.slug,
+            "signer": m.licence.signer.email,
+            "status": m.status,
+        }
+        for m in selectors.memberships_of(request.user)
+    ]
+
+
+@router.post(
+    "/memberships/{member_id}/accept",
+    response=InvitationOut,
+    summary="Accept the licence terms and join (verified email of the invitation required)",
+)
+def accept_membership(request, member_id: int, body: AcceptIn):
+    from accord.core.errors import DomainError
+
+    if not body.accept:
+        raise DomainError("Set accept to true to accept the terms.", field="accept")
+    member = selectors.membership_for(request.user, member_id)
+    member = licences.licence_member_accept(member=member, actor=request.user, extra=body.extra)
+    return {
+        "id": member.pk,
+        "licence": member.licence.reference,
+        "dataset": member.licence.dataset.slug,
+        "signer": member.licence.signer.email,
+        "status": member.status,
+    }

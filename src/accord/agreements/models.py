@@ -1,5 +1,6 @@
-"""Licences and their members. (Applications, signed agreements and review build on these;
-see services.py for every write.)"""
+"""Access policies, applications with their signed agreements, licences and their members.
+Every write goes through a service (services.py, licences.py, intake.py); the application's
+states and transitions are the table in states.py."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ class Licence(TimeStampedModel):
     )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    application = models.OneToOneField(
+        "Application", null=True, blank=True, on_delete=models.PROTECT, related_name="licence"
     )
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -103,3 +107,252 @@ class LicenceMember(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}> on {self.licence.reference}"
+
+
+class AccessPolicy(TimeStampedModel):
+    """How a custodian wants applications for one dataset made. Whether the signer needs an
+    affiliated email is ``Dataset.requires_affiliated_email`` (shared with sign-up)."""
+
+    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="access_policy")
+    signer_title_required = models.BooleanField(
+        default=True,
+        help_text="The signer must give a title / fixed position (group leader, professor).",
+    )
+    signer_role_help = models.CharField(
+        max_length=300,
+        blank=True,
+        default="A group leader or professor with a fixed position signs for the whole group.",
+        help_text="Shown to applicants next to the signer fields.",
+    )
+    members_allowed = models.BooleanField(default=True)
+    stored_filename_rule = models.CharField(
+        max_length=200,
+        default="{reference} signed agreement.pdf",
+        help_text="Name of the stored signed agreement. Placeholders: {signer_name}, "
+        "{dataset} (the dataset's short name), {reference}.",
+    )
+    publications_required = models.BooleanField(
+        default=False, help_text="Licensees must send the custodian a copy of every paper."
+    )
+
+    class Meta:
+        verbose_name_plural = "access policies"
+
+    def __str__(self) -> str:
+        return f"Access policy of {self.dataset}"
+
+
+class MemberField(models.Model):
+    """An extra detail the dataset needs about every group member (CASMEMG: registration ID)."""
+
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="member_fields")
+    key = models.SlugField(max_length=40)
+    label = models.CharField(max_length=100)
+    required = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["policy", "position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "key"], name="uniq_member_field_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ApplicationField(models.Model):
+    """An extra question on the application form of one dataset."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Short text"
+        LONG_TEXT = "long_text", "Long text"
+        EMAIL = "email", "Email address"
+        CHOICE = "choice", "Choice"
+        CHECKBOX = "checkbox", "Checkbox attestation"
+
+    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="fields")
+    key = models.SlugField(max_length=40)
+    label = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.TextField(blank=True, help_text="For a choice: one option per line.")
+    required = models.BooleanField(default=True)
+    help_text = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["policy", "position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "key"], name="uniq_application_field_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class Application(TimeStampedModel):
+    """A request for access: who signs, for which variants, under which LicenseVersion (kept
+    even when newer terms are published), with which group members."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted, awaiting review"
+        RETURNED = "returned", "Returned for changes"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Origin(models.TextChoices):
+        WEB = "web", "Web form"
+        EMAIL = "email", "Email intake by custodian staff"
+
+    class OrganisationType(models.TextChoices):
+        UNIVERSITY = "university", "University"
+        RESEARCH_INSTITUTE = "research_institute", "Public research institute"
+        HOSPITAL = "hospital", "Hospital"
+        GOVERNMENT = "government", "Government"
+        COMPANY = "company", "Company"
+        OTHER = "other", "Other"
+
+    reference = models.CharField(max_length=32, unique=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="applications")
+    license_version = models.ForeignKey(
+        LicenseVersion, on_delete=models.PROTECT, related_name="applications"
+    )
+    variants = models.ManyToManyField(Variant, related_name="applications", blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    origin = models.CharField(max_length=5, choices=Origin.choices, default=Origin.WEB)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    applicant_name = models.CharField(max_length=200, blank=True)
+    applicant_email = models.EmailField(blank=True)
+    applicant_is_signer = models.BooleanField(default=False)
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_title = models.CharField(max_length=200, blank=True)
+    signer_affiliation = models.CharField(max_length=300, blank=True)
+    signer_email = models.EmailField(blank=True)
+    signer_address = models.TextField(blank=True)
+    organisation_type = models.CharField(
+        max_length=20, choices=OrganisationType.choices, blank=True
+    )
+    purpose = models.TextField(blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    attested_clauses = models.JSONField(default=list, blank=True)
+    members = models.JSONField(
+        default=list, blank=True, help_text="[{full_name, email, extra: {key: value}}]"
+    )
+    # Signer confirmation: only the hash of the emailed token is kept.
+    signer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications_signed",
+    )
+    signer_confirmed_at = models.DateTimeField(null=True, blank=True)
+    signer_confirmed_email = models.EmailField(blank=True)
+    signer_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    signer_token_expires_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    last_comment = models.TextField(blank=True, help_text="Reason or comment of the last review.")
+    intake = models.JSONField(
+        default=dict, blank=True, help_text="For email intake: sender, subject, file name."
+    )
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.dataset})"
+
+    @property
+    def signer_confirmed(self) -> bool:
+        return (
+            self.signer_confirmed_at is not None
+            and self.signer_confirmed_email.lower() == self.signer_email.lower()
+        )
+
+    def current_agreement(self) -> SignedAgreement | None:
+        return self.signed_agreements.filter(is_current=True).first()
+
+    def notify_addresses(self) -> tuple[list[str], list[str]]:
+        """(to, cc) for a message about this application: the applicant, the signer copied."""
+        to = [self.applicant_email or (self.applicant.email if self.applicant else "")]
+        return [a for a in to if a], [self.signer_email] if self.signer_email else []
+
+
+class SignedAgreement(TimeStampedModel):
+    """One uploaded signed scan. Stored content-addressed in the protected storage; the
+    custodian's naming rule gives ``display_name``. Older uploads stay for the history."""
+
+    class QrStatus(models.TextChoices):
+        MATCH = "match", "Reference QR code matches"
+        ABSENT = "absent", "No QR code found"
+        UNREADABLE = "unreadable", "QR code unreadable"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="signed_agreements"
+    )
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.BigIntegerField()
+    pages = models.PositiveIntegerField()
+    pdf_version = models.CharField(max_length=10, blank=True)
+    storage_name = models.CharField(max_length=300)
+    page_storage_names = models.JSONField(default=list)
+    display_name = models.CharField(max_length=255)
+    qr_status = models.CharField(max_length=10, choices=QrStatus.choices)
+    qr_found = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.qr_status != self.QrStatus.MATCH
+
+
+class ApplicationTransition(models.Model):
+    """The application's history as its applicant and reviewers see it (the audit chain has
+    the tamper-evident copy)."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField(max_length=10)
+    to_state = models.CharField(max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application.reference}: {self.from_state} -> {self.to_state}"

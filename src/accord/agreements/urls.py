@@ -1,4 +1,48 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views, views_review
 
 app_name = "agreements"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_applications, name="my_applications"),
+    path("new/<slug:slug>/", views.application_start, name="application_start"),
+    path("confirm/<str:token>/", views.signer_confirm, name="signer_confirm"),
+    path("licences/<str:reference>/", views.licence_detail, name="licence_detail"),
+    path(
+        "licences/<str:reference>/members/<int:member_id>/remove",
+        views.licence_member_remove,
+        name="licence_member_remove",
+    ),
+    path("memberships/<int:member_id>/", views.member_accept, name="member_accept"),
+    path("review/", views_review.review_queue, name="review_queue"),
+    path("review/intake/", views_review.review_intake, name="review_intake"),
+    path("review/<str:reference>/", views_review.review_detail, name="review_detail"),
+    path(
+        "review/<str:reference>/pages/<int:agreement_id>/<int:page>.png",
+        views_review.review_page_image,
+        name="review_page_image",
+    ),
+    path(
+        "review/<str:reference>/original/<int:agreement_id>",
+        views_review.review_original,
+        name="review_original",
+    ),
+    path("review/<str:reference>/approve", views_review.review_approve, name="review_approve"),
+    path("review/<str:reference>/reject", views_review.review_reject, name="review_reject"),
+    path("review/<str:reference>/return", views_review.review_return, name="review_return"),
+    path(
+        "review/<str:reference>/resend-signer-link",
+        views_review.review_resend_signer_link,
+        name="review_resend_signer_link",
+    ),
+    path("<str:reference>/", views.application_detail, name="application_detail"),
+    path("<str:reference>/agreement.pdf", views.application_pdf, name="application_pdf"),
+    path("<str:reference>/upload", views.application_upload, name="application_upload"),
+    path("<str:reference>/submit", views.application_submit, name="application_submit"),
+    path("<str:reference>/withdraw", views.application_withdraw, name="application_withdraw"),
+    path(
+        "<str:reference>/resend-signer-link",
+        views.signer_link_resend,
+        name="signer_link_resend",
+    ),
+]

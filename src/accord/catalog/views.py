@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from accord.catalog import selectors
 from accord.catalog.models import Dataset
@@ -41,6 +42,7 @@ def dataset_detail(request, slug: str):
             "clauses": license_version.clauses.all() if license_version else [],
             "citations": selectors.dataset_citations(dataset),
             "rules": rules,
+            "apply_url": reverse("agreements:application_start", args=[dataset.slug]),
         },
     )
 

@@ -1,0 +1,79 @@
+"""The pre-filled agreement PDF of an application: the terms of the application's own
+LicenseVersion, the answers, the member list and the reference (also as a QR code, which the
+upload check reads back from the signed scan)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from .content import attestation_clauses, policy_fields, policy_for, policy_member_fields
+from .models import Application
+from .pdf import AgreementPdfData, build_agreement_pdf
+
+
+def _answer_text(field, value) -> str:
+    if field.kind == "checkbox":
+        return "Yes" if value else "No"
+    return str(value or "—")
+
+
+def pdf_data(application: Application) -> AgreementPdfData:
+    dataset = application.dataset
+    policy = policy_for(dataset)
+    version = application.license_version
+    attested = set(application.attested_clauses)
+    answers = [
+        ("Type of organisation", application.get_organisation_type_display() or "—"),
+        *(
+            (f.label, _answer_text(f, application.answers.get(f.key)))
+            for f in policy_fields(policy)
+        ),
+        *(
+            (f"Attests clause {c.code} ({c.title})", "Yes" if c.code in attested else "No")
+            for c in attestation_clauses(version)
+        ),
+    ]
+    labels = {f.key: f.label for f in policy_member_fields(policy)}
+    members = [
+        (
+            m["full_name"],
+            m["email"],
+            {labels.get(k, k): v for k, v in (m.get("extra") or {}).items()},
+        )
+        for m in application.members
+    ]
+    applicant_is_other = (
+        application.applicant_email
+        and application.applicant_email.lower() != application.signer_email.lower()
+    )
+    return AgreementPdfData(
+        reference=application.reference,
+        dataset_name=f"{dataset.name} ({dataset.short_name})"
+        if dataset.short_name
+        else dataset.name,
+        custodian_name=dataset.custodian.name,
+        license_title=version.title,
+        license_version=version.version,
+        effective_date=version.effective_date,
+        clauses=[(c.code, c.title, c.text) for c in version.clauses.all()],
+        variants=[v.name for v in application.variants.all()],
+        signer_name=application.signer_name,
+        signer_title=application.signer_title,
+        signer_affiliation=application.signer_affiliation,
+        signer_email=application.signer_email,
+        signer_address=application.signer_address,
+        applicant_name=(application.applicant_name or None) if applicant_is_other else None,
+        applicant_email=application.applicant_email if applicant_is_other else None,
+        purpose=application.purpose,
+        answers=answers,
+        members=members,
+        generated_at=timezone.now(),
+    )
+
+
+def agreement_pdf(application: Application) -> bytes:
+    return build_agreement_pdf(pdf_data(application))
+
+
+def download_name(application: Application) -> str:
+    return f"{application.reference} agreement to sign.pdf"

@@ -1,0 +1,221 @@
+"""Web forms. They only collect input; the services validate it against the dataset's policy
+(one set of rules for the web, the API and email intake)."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+
+from .content import Details, attestation_clauses, policy_fields, policy_for, policy_member_fields
+from .models import Application, ApplicationField
+
+BLANK_MEMBER_ROWS = 3
+_MEMBER_KEY = re.compile(r"^member-(\d{1,4})-")
+
+
+class ApplicationForm(forms.Form):
+    """Every field optional: a draft may be saved half-done; completeness is checked when the
+    agreement PDF is generated and on submission."""
+
+    variants = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Variants you need"
+    )
+    signer_name = forms.CharField(required=False, max_length=200, label="Signer's full name")
+    signer_title = forms.CharField(
+        required=False, max_length=200, label="Signer's title or position"
+    )
+    signer_affiliation = forms.CharField(
+        required=False, max_length=300, label="Institution and department"
+    )
+    signer_email = forms.EmailField(required=False, label="Signer's work email")
+    signer_address = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Signer's postal address",
+    )
+    organisation_type = forms.ChoiceField(
+        required=False,
+        choices=[("", "—"), *Application.OrganisationType.choices],
+        label="Type of organisation",
+    )
+    purpose = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Research purpose",
+        help_text="What you will use the data for. Commercial use of any kind is not allowed.",
+    )
+
+    def __init__(self, *args, application: Application | None = None, dataset=None, **kwargs):
+        self.dataset = dataset or application.dataset
+        self.application = application
+        self.policy = policy_for(self.dataset)
+        version = application.license_version if application else self.dataset.current_license()
+        self.clauses = attestation_clauses(version) if version else []
+        self.extra_fields = policy_fields(self.policy)
+        self.member_fields = policy_member_fields(self.policy)
+        if application is not None and "initial" not in kwargs:
+            kwargs["initial"] = self._initial(application)
+        super().__init__(*args, **kwargs)
+        self.fields["variants"].choices = [(v.slug, v.name) for v in self.dataset.variants.all()]
+        self.fields["signer_name"].help_text = self.policy.signer_role_help
+        if self.dataset.requires_affiliated_email:
+            self.fields[
+                "signer_email"
+            ].help_text = (
+                "A fixed address of the signer's institution; free-mail addresses are refused."
+            )
+        for f in self.extra_fields:
+            self.fields[f"answer_{f.key}"] = _answer_field(f)
+        for clause in self.clauses:
+            self.fields[f"attest_{clause.code}"] = forms.BooleanField(
+                required=False,
+                label=f"{clause.code} — {clause.title}: I attest that the signer and every "
+                "group member will comply.",
+                help_text=clause.text,
+            )
+
+    @staticmethod
+    def _initial(application: Application) -> dict:
+        initial = {
+            name: getattr(application, name)
+            for name in (
+                "signer_name", "signer_title", "signer_affiliation", "signer_email",
+                "signer_address", "organisation_type", "purpose",
+            )
+        }  # fmt: skip
+        initial["variants"] = [v.slug for v in application.variants.all()]
+        for key, value in application.answers.items():
+            initial[f"answer_{key}"] = value
+        for code in application.attested_clauses:
+            initial[f"attest_{code}"] = True
+        return initial
+
+    def answer_fields(self):
+        return [self[f"answer_{f.key}"] for f in self.extra_fields]
+
+    def attestation_fields(self):
+        return [self[f"attest_{c.code}"] for c in self.clauses]
+
+    def member_rows(self) -> list[dict]:
+        """Rows for the member table: what was posted (or saved) plus a few blank ones."""
+        if self.is_bound:
+            members = self._posted_members()
+        else:
+            members = list(self.application.members) if self.application else []
+        rows = [*members, *({} for _ in range(BLANK_MEMBER_ROWS))]
+        return [
+            {
+                "index": i,
+                "full_name": m.get("full_name", ""),
+                "email": m.get("email", ""),
+                "extra": [(f, (m.get("extra") or {}).get(f.key, "")) for f in self.member_fields],
+            }
+            for i, m in enumerate(rows)
+        ]
+
+    def _posted_members(self) -> list[dict]:
+        indexes = sorted({int(m.group(1)) for k in self.data if (m := _MEMBER_KEY.match(k))})
+        members = []
+        for i in indexes[:500]:
+            prefix = f"member-{i}-"
+            member = {
+                "full_name": self.data.get(prefix + "full_name", "").strip(),
+                "email": self.data.get(prefix + "email", "").strip(),
+                "extra": {
+                    f.key: self.data.get(prefix + f.key, "").strip() for f in self.member_fields
+                },
+            }
+            filled = member["full_name"] or member["email"] or any(member["extra"].values())
+            if filled:
+                members.append(member)
+        return members
+
+    def to_details(self) -> Details:
+        data = self.cleaned_data
+        return Details(
+            variants=data["variants"],
+            signer_name=data["signer_name"],
+            signer_title=data["signer_title"],
+            signer_affiliation=data["signer_affiliation"],
+            signer_email=data["signer_email"],
+            signer_address=data["signer_address"],
+            organisation_type=data["organisation_type"],
+            purpose=data["purpose"],
+            answers={f.key: data.get(f"answer_{f.key}") for f in self.extra_fields},
+            attested_clauses=[c.code for c in self.clauses if data.get(f"attest_{c.code}")],
+            members=self._posted_members() if self.policy.members_allowed else [],
+        )
+
+
+def _answer_field(f: ApplicationField) -> forms.Field:
+    common = {"required": False, "label": f.label + ("" if f.required else " (optional)"),
+              "help_text": f.help_text}  # fmt: skip
+    if f.kind == ApplicationField.Kind.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, **common)
+    if f.kind == ApplicationField.Kind.EMAIL:
+        return forms.EmailField(**common)
+    if f.kind == ApplicationField.Kind.CHOICE:
+        return forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in f.choice_list()], **common)
+    if f.kind == ApplicationField.Kind.CHECKBOX:
+        return forms.BooleanField(**common)
+    return forms.CharField(max_length=500, **common)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="Signed agreement (PDF scan)", allow_empty_file=True)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
+    )
+
+
+class IntakeForm(forms.Form):
+    dataset = forms.ModelChoiceField(queryset=None, label="Dataset")
+    file = forms.FileField(
+        label="Agreement PDF, or the email that carried it (.eml or mbox)", allow_empty_file=True
+    )
+    signer_name = forms.CharField(
+        required=False, max_length=200, help_text="Blank: the email's sender name."
+    )
+    signer_title = forms.CharField(required=False, max_length=200)
+    signer_affiliation = forms.CharField(required=False, max_length=300)
+    signer_email = forms.EmailField(required=False, help_text="Blank: the email's sender address.")
+    signer_address = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+    purpose = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+    def __init__(self, *args, datasets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = datasets
+
+    def to_details(self) -> Details:
+        d = self.cleaned_data
+        return Details(
+            signer_name=d["signer_name"], signer_title=d["signer_title"],
+            signer_affiliation=d["signer_affiliation"], signer_email=d["signer_email"],
+            signer_address=d["signer_address"], purpose=d["purpose"],
+        )  # fmt: skip
+
+
+class MemberForm(forms.Form):
+    full_name = forms.CharField(max_length=200)
+    email = forms.EmailField()
+
+    def __init__(self, *args, member_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member_fields = list(member_fields)
+        for f in self.member_fields:
+            self.fields[f"extra_{f.key}"] = forms.CharField(
+                max_length=200, required=f.required, label=f.label
+            )
+
+    def extra(self) -> dict:
+        return {f.key: self.cleaned_data.get(f"extra_{f.key}", "") for f in self.member_fields}

@@ -1,0 +1,300 @@
+"""Writes for applications: drafts, the signed scan, submission, the signer's confirmation and
+the reviewers' decisions. One transaction per action with its audit event inside; emails go
+out after commit. Each locks the application row first, so a double click or two reviewers
+at once end in one outcome (the second call finds the work done and returns it)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from accord.audit.services import audit_record
+from accord.catalog.models import Dataset
+from accord.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from accord.core.permissions import Permission, has_custodian_permission
+from accord.notifications import agreements as notify
+
+from . import states
+from .content import Details, InvalidApplication, clean_details, missing_items
+from .models import Application, ApplicationTransition
+
+SIGNER_LINK_DAYS = 14
+_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: references are read aloud
+
+
+def new_reference(prefix: str = "LA") -> str:
+    while True:
+        body = "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+        reference = f"{prefix}-{body[:4]}-{body[4:]}"
+        if not Application.objects.filter(reference=reference).exists():
+            return reference
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def has_verified_email(user, email: str) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def _lock(application: Application) -> Application:
+    return (
+        Application.objects.select_for_update()
+        .select_related("dataset", "dataset__custodian", "license_version", "applicant")
+        .get(pk=application.pk)
+    )
+
+
+def _audit(application: Application, action: str, actor, **details) -> None:
+    audit_record(
+        event_type=f"agreements:application:{action}",
+        actor=actor,
+        target=application,
+        custodian_id=application.dataset.custodian_id,
+        dataset_id=application.dataset_id,
+        details={"reference": application.reference, **details},
+    )
+
+
+def _require_applicant(application: Application, actor) -> None:
+    if application.applicant_id is None or application.applicant_id != actor.pk:
+        raise NotFound("No such application.")
+
+
+def require_reviewer(application: Application, actor, permission: Permission) -> None:
+    if not has_custodian_permission(actor, application.dataset.custodian_id, permission):
+        raise NotFound("No such application.")
+
+
+def _require_editable(application: Application) -> None:
+    if not states.is_editable(application):
+        raise Conflict(
+            f"Application {application.reference} is "
+            f"{application.get_state_display().lower()} and can no longer be changed.",
+            code="not-editable",
+        )
+
+
+def _apply(application: Application, cleaned: dict) -> None:
+    variants = cleaned.pop("variants", None)
+    for name, value in cleaned.items():
+        setattr(application, name, value)
+    application.save()
+    if variants is not None:
+        application.variants.set(variants)
+
+
+@transaction.atomic
+def application_create(*, actor, dataset: Dataset, details: Details | None = None) -> Application:
+    if not dataset.is_published:
+        raise NotFound("No such dataset.")
+    license_version = dataset.current_license()
+    if license_version is None:
+        raise Conflict(
+            f"{dataset} has no published terms yet, so applications are not open. "
+            f"Contact {dataset.custodian.contact_email}.",
+            code="no-terms",
+        )
+    application = Application(
+        reference=new_reference(),
+        dataset=dataset,
+        license_version=license_version,
+        applicant=actor,
+        applicant_name=actor.full_name,
+        applicant_email=actor.email,
+    )
+    cleaned = clean_details(application, details or Details())
+    _apply(application, cleaned)
+    _audit(application, "create", actor, license_version=license_version.version)
+    return application
+
+
+@transaction.atomic
+def application_update(*, application: Application, actor, details: Details) -> Application:
+    application = _lock(application)
+    _require_applicant(application, actor)
+    _require_editable(application)
+    cleaned = clean_details(application, details)
+    if "signer_email" in cleaned and cleaned["signer_email"] != application.signer_email:
+        application.signer_token_hash = ""  # a link sent to the old address must stop working
+    _apply(application, cleaned)
+    _audit(application, "update", actor, fields=sorted(cleaned))
+    return application
+
+
+def _transition(application: Application, action: str, actor, comment: str = "") -> None:
+    transition = states.transition_for(application, action)
+    if transition.needs_comment and not comment.strip():
+        what = "a reason" if action == "reject" else "a comment saying what to change"
+        raise DomainError(
+            f"Give {what}; the applicant and the signer will read it.", field="comment"
+        )
+    source = application.state
+    application.state = transition.target
+    application.last_comment = comment.strip() if transition.by == "reviewer" else ""
+    application.save()
+    ApplicationTransition.objects.create(
+        application=application,
+        from_state=source,
+        to_state=transition.target,
+        actor=actor,
+        comment=comment.strip(),
+    )
+    _audit(application, action, actor, source=source, target=transition.target, comment=comment)
+    notify.application_changed(application, action=action, comment=comment.strip())
+
+
+def _issue_signer_link(application: Application) -> str:
+    raw = secrets.token_urlsafe(32)
+    application.signer_token_hash = hash_token(raw)
+    application.signer_token_expires_at = timezone.now() + timedelta(days=SIGNER_LINK_DAYS)
+    application.save(update_fields=["signer_token_hash", "signer_token_expires_at", "updated"])
+    return raw
+
+
+def _mark_signer_confirmed(application: Application, user) -> None:
+    application.signer_user = user
+    application.signer_confirmed_at = timezone.now()
+    application.signer_confirmed_email = application.signer_email
+    application.signer_token_hash = ""
+    application.save()
+
+
+@transaction.atomic
+def application_submit(*, application: Application, actor) -> Application:
+    application = _lock(application)
+    _require_applicant(application, actor)
+    if application.state == Application.State.SUBMITTED:
+        return application  # a second click, or a second tab: already done
+    states.transition_for(application, "submit")
+    missing = missing_items(application, for_submission=True)
+    if missing:
+        raise InvalidApplication({f"missing.{n}": m for n, m in enumerate(missing)})
+    application.submitted_at = timezone.now()
+    application.applicant_is_signer = application.signer_email.lower() == actor.email.lower()
+    _transition(application, "submit", actor)
+    if not application.signer_confirmed:
+        if application.applicant_is_signer and has_verified_email(actor, actor.email):
+            _mark_signer_confirmed(application, actor)
+            _audit(application, "signer-confirm", actor, how="applicant is the signer")
+        else:
+            raw = _issue_signer_link(application)
+            _audit(application, "signer-request", actor, signer_email=application.signer_email)
+            notify.signer_confirmation_requested(application, raw_token=raw)
+    return application
+
+
+@transaction.atomic
+def signer_link_resend(*, application: Application, actor) -> Application:
+    application = _lock(application)
+    if application.applicant_id != actor.pk:
+        require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
+    if application.signer_confirmed:
+        raise Conflict("The signer has already confirmed this application.", code="confirmed")
+    if application.state != Application.State.SUBMITTED:
+        raise Conflict(
+            "A confirmation link is sent once the application is submitted.", code="not-submitted"
+        )
+    raw = _issue_signer_link(application)
+    _audit(application, "signer-request", actor, signer_email=application.signer_email)
+    notify.signer_confirmation_requested(application, raw_token=raw)
+    return application
+
+
+def application_for_signer_token(raw_token: str) -> Application:
+    """The application a signer's emailed link points to, or NotFound with what to do."""
+    application = (
+        Application.objects.select_related("dataset", "dataset__custodian", "license_version")
+        .filter(signer_token_hash=hash_token(raw_token or ""))
+        .exclude(signer_token_hash="")
+        .first()
+    )
+    if application is None or (
+        application.signer_token_expires_at and application.signer_token_expires_at < timezone.now()
+    ):
+        raise NotFound(
+            "This confirmation link is not valid any more (it was used, replaced by a newer "
+            "one, or it expired). Ask the applicant to send a new link from the application page."
+        )
+    return application
+
+
+@transaction.atomic
+def signer_confirm(*, raw_token: str, actor) -> Application:
+    application = _lock(application_for_signer_token(raw_token))
+    if states.is_editable(application) or application.state in states.FINAL:
+        raise Conflict(
+            f"Application {application.reference} is "
+            f"{application.get_state_display().lower()}; there is nothing to confirm now.",
+            code="not-submitted",
+        )
+    if not has_verified_email(actor, application.signer_email):
+        raise PermissionDenied(
+            f"This link is for {application.signer_email}, but you are signed in as "
+            f"{actor.email}. Sign out, then sign in (or sign up) with {application.signer_email} "
+            "and open the link again.",
+            code="wrong-signer",
+        )
+    _mark_signer_confirmed(application, actor)
+    _audit(application, "signer-confirm", actor, how="email link")
+    notify.signer_confirmed(application)
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, actor) -> Application:
+    application = _lock(application)
+    _require_applicant(application, actor)
+    if application.state == Application.State.WITHDRAWN:
+        return application
+    _transition(application, "withdraw", actor)
+    return application
+
+
+@transaction.atomic
+def application_approve(*, application: Application, actor) -> Application:
+    from .licences import licence_grant
+
+    application = _lock(application)
+    require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
+    if application.state == Application.State.APPROVED:
+        return application  # the other reviewer's click won; one licence only
+    states.transition_for(application, "approve")
+    if not application.signer_confirmed or application.signer_user_id is None:
+        raise Conflict(
+            f"The signer ({application.signer_email}) has not confirmed this application yet, "
+            "so it cannot be approved. Resend the confirmation link or wait for the signer.",
+            code="signer-not-confirmed",
+        )
+    if application.current_agreement() is None:
+        raise Conflict("No signed agreement is attached; return the application for changes.")
+    application.decided_at = timezone.now()
+    application.decided_by = actor
+    _transition(application, "approve", actor)
+    licence_grant(application=application, actor=actor)
+    return application
+
+
+def _decide(application: Application, actor, action: str, comment: str) -> Application:
+    application = _lock(application)
+    require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
+    application.decided_at = timezone.now()
+    application.decided_by = actor
+    _transition(application, action, actor, comment)
+    return application
+
+
+@transaction.atomic
+def application_reject(*, application: Application, actor, reason: str) -> Application:
+    return _decide(application, actor, "reject", reason)
+
+
+@transaction.atomic
+def application_return(*, application: Application, actor, comment: str) -> Application:
+    return _decide(application, actor, "return", comment)

@@ -1,0 +1,139 @@
+"""Taking in a signed agreement scan: the PDF layer checks it (in its sandbox), reads the
+reference QR code and renders page images for reviewers; we store the PDF and the images
+content-addressed (by SHA-256) in the protected storage, never under a public path and never
+under a name the uploader chose. A refused file leaves nothing behind."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from accord.core.errors import DomainError
+from accord.core.storage import protected_storage
+
+from .models import Application, SignedAgreement
+from .pdf import PdfRefused, check_reference_qr, inspect_pdf, render_pages, stored_filename
+
+RENDER_DPI = 110
+
+
+class AgreementRefused(DomainError):
+    status = 422
+    code = "agreement-refused"
+
+
+def _prefix(sha256: str) -> str:
+    return f"agreements/{sha256[:2]}/{sha256}/"
+
+
+def display_name_for(application: Application) -> str:
+    from .content import policy_for
+
+    return stored_filename(
+        policy_for(application.dataset).stored_filename_rule,
+        signer_name=application.signer_name or "signer",
+        dataset_short_name=application.dataset.short_name or application.dataset.name,
+        reference=application.reference,
+    )
+
+
+def check_upload(application: Application, data: bytes):
+    """Everything that can refuse the file, before anything is written: returns the
+    inspection, the QR result and the page images."""
+    try:
+        inspection = inspect_pdf(
+            data, max_bytes=settings.AGREEMENT_MAX_BYTES, max_pages=settings.AGREEMENT_MAX_PAGES
+        )
+        qr = check_reference_qr(data, application.reference)
+        if qr.status == "mismatch":
+            raise AgreementRefused(
+                f"The QR code on this scan says {', '.join(qr.found)}, not "
+                f"{application.reference}: it is the agreement of another application. Upload "
+                f"the agreement generated for {application.reference} (download it again from "
+                "the application page), signed and scanned.",
+                code="qr-mismatch",
+            )
+        pages = render_pages(data, dpi=RENDER_DPI)
+    except PdfRefused as exc:
+        raise AgreementRefused(exc.message, code=f"pdf-{exc.code}") from exc
+    return inspection, qr, pages
+
+
+def _write(name: str, content: bytes, written: list[str]) -> None:
+    storage = protected_storage()
+    if storage.exists(name):
+        return  # content-addressed: the same bytes are already there
+    saved = storage.save(name, ContentFile(content))
+    if saved != name:  # a concurrent upload of the same bytes won the race; keep theirs
+        storage.delete(saved)
+        return
+    written.append(saved)
+
+
+def _store_files(sha256: str, data: bytes, pages: list[bytes], written: list[str]):
+    prefix = _prefix(sha256)
+    _write(prefix + "agreement.pdf", data, written)
+    page_names = []
+    for number, png in enumerate(pages, start=1):
+        name = f"{prefix}page-{number:03d}.png"
+        _write(name, png, written)
+        page_names.append(name)
+    return prefix + "agreement.pdf", page_names
+
+
+def _discard(written: list[str]) -> None:
+    storage = protected_storage()
+    for name in written:
+        storage.delete(name)
+
+
+def attach_checked(application: Application, checked, data: bytes, actor, written: list[str]):
+    """Store a checked upload and make it the current agreement. Runs inside the caller's
+    transaction; the caller discards ``written`` if that transaction fails."""
+    inspection, qr, pages = checked
+    pdf_name, page_names = _store_files(inspection.sha256, data, pages, written)
+    application.signed_agreements.filter(is_current=True).update(is_current=False)
+    return SignedAgreement.objects.create(
+        application=application,
+        sha256=inspection.sha256,
+        size=inspection.size,
+        pages=inspection.pages,
+        pdf_version=inspection.pdf_version,
+        storage_name=pdf_name,
+        page_storage_names=page_names,
+        display_name=display_name_for(application),
+        qr_status=qr.status,
+        qr_found=", ".join(qr.found)[:200],
+        uploaded_by=actor,
+    )
+
+
+def application_upload_agreement(
+    *, application: Application, actor, data: bytes
+) -> SignedAgreement:
+    """The applicant uploads the signed scan of their application's agreement."""
+    from .services import _audit, _lock, _require_applicant, _require_editable
+
+    # Refuse what we can before taking any lock: the checks run in a subprocess and take time.
+    _require_applicant(application, actor)
+    _require_editable(application)
+    checked = check_upload(application, data)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            application = _lock(application)
+            _require_editable(application)
+            agreement = attach_checked(application, checked, data, actor, written)
+            _audit(
+                application,
+                "upload",
+                actor,
+                sha256=agreement.sha256,
+                pages=agreement.pages,
+                qr=agreement.qr_status,
+            )
+    except Exception:
+        _discard(written)
+        raise
+    return agreement

@@ -1,0 +1,299 @@
+"""Applicant, signer and member pages: start and edit an application, download the agreement
+to sign, upload the signed scan, submit; the signer's confirmation; licences and members."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accord.catalog.models import Dataset
+from accord.core.decorators import signed_in
+from accord.core.errors import DomainError
+
+from . import licences, selectors, services, signed_pdf, states
+from .content import InvalidApplication, missing_items, policy_for, policy_member_fields
+from .documents import agreement_pdf, download_name
+from .forms import ApplicationForm, MemberForm, UploadForm
+
+
+def refusal(request, exc: DomainError) -> None:
+    if isinstance(exc, InvalidApplication):
+        for message in exc.errors.values():
+            messages.error(request, message)
+    else:
+        messages.error(request, exc.message)
+
+
+@signed_in
+def my_applications(request):
+    return render(
+        request,
+        "agreements/my_applications.html",
+        {
+            "applications": selectors.applications_of(request.user),
+            "licences": selectors.licences_signed_by(request.user),
+            "memberships": selectors.memberships_of(request.user),
+        },
+    )
+
+
+@signed_in
+def application_start(request, slug: str):
+    dataset = get_object_or_404(
+        Dataset.objects.select_related("custodian"), slug=slug, is_published=True
+    )
+    form = ApplicationForm(request.POST or None, dataset=dataset)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_create(
+                actor=request.user, dataset=dataset, details=form.to_details()
+            )
+        except DomainError as exc:
+            refusal(request, exc)
+        else:
+            messages.success(request, f"Draft {application.reference} saved.")
+            return redirect("agreements:application_detail", application.reference)
+    return render(
+        request,
+        "agreements/application_form.html",
+        {"form": form, "dataset": dataset, "license": dataset.current_license()},
+    )
+
+
+@signed_in
+def application_detail(request, reference: str):
+    application = selectors.application_for_user(request.user, reference)
+    is_applicant = application.applicant_id == request.user.pk
+    editable = is_applicant and states.is_editable(application)
+    form = None
+    if editable:
+        form = ApplicationForm(request.POST or None, application=application)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.application_update(
+                    application=application, actor=request.user, details=form.to_details()
+                )
+            except DomainError as exc:
+                refusal(request, exc)
+            else:
+                messages.success(request, "Draft saved.")
+                return redirect("agreements:application_detail", reference)
+    missing = missing_items(application, for_submission=False) if editable else []
+    return render(
+        request,
+        "agreements/application_detail.html",
+        {
+            "application": application,
+            "form": form,
+            "editable": editable,
+            "is_applicant": is_applicant,
+            "missing": missing,
+            "agreement": application.current_agreement(),
+            "upload_form": UploadForm(),
+            "history": selectors.history(application),
+            "member_fields": policy_member_fields(policy_for(application.dataset)),
+        },
+    )
+
+
+@signed_in
+def application_pdf(request, reference: str):
+    application = selectors.application_for_user(request.user, reference, applicant_only=True)
+    missing = missing_items(application, for_submission=False)
+    if missing:
+        messages.error(request, "Complete the application before printing the agreement:")
+        for item in missing:
+            messages.error(request, item)
+        return redirect("agreements:application_detail", reference)
+    response = HttpResponse(agreement_pdf(application), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{download_name(application)}"'
+    return response
+
+
+@require_POST
+@signed_in
+def application_upload(request, reference: str):
+    application = selectors.application_for_user(request.user, reference, applicant_only=True)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose the PDF of the signed agreement to upload.")
+        return redirect("agreements:application_detail", reference)
+    try:
+        data = read_upload(upload)
+        agreement = signed_pdf.application_upload_agreement(
+            application=application, actor=request.user, data=data
+        )
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        text = f"Signed agreement uploaded ({agreement.pages} pages)."
+        if agreement.needs_attention:
+            text += (
+                " We could not read the reference QR code on the scan; the reviewer will check "
+                "the document by eye."
+            )
+        messages.success(request, text)
+    return redirect("agreements:application_detail", reference)
+
+
+def read_upload(upload) -> bytes:
+    """The uploaded bytes, refusing an oversized file before reading it at all. The name and
+    content type the browser sent are ignored."""
+    from django.conf import settings
+
+    from .pdf.errors import human_size
+
+    if upload.size > settings.AGREEMENT_MAX_BYTES:
+        raise signed_pdf.AgreementRefused(
+            f"The file is larger than the {human_size(settings.AGREEMENT_MAX_BYTES)} allowed. "
+            "Scan at 150 to 300 dpi in black and white or greyscale and upload it again.",
+            code="pdf-too-large",
+        )
+    return upload.read()
+
+
+@require_POST
+@signed_in
+def application_submit(request, reference: str):
+    application = selectors.application_for_user(request.user, reference, applicant_only=True)
+    try:
+        application = services.application_submit(application=application, actor=request.user)
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(request, f"Application {reference} submitted.")
+    return redirect("agreements:application_detail", reference)
+
+
+@require_POST
+@signed_in
+def application_withdraw(request, reference: str):
+    application = selectors.application_for_user(request.user, reference, applicant_only=True)
+    try:
+        services.application_withdraw(application=application, actor=request.user)
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(request, f"Application {reference} withdrawn.")
+    return redirect("agreements:application_detail", reference)
+
+
+@require_POST
+@signed_in
+def signer_link_resend(request, reference: str):
+    application = selectors.application_for_user(request.user, reference, applicant_only=True)
+    try:
+        services.signer_link_resend(application=application, actor=request.user)
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(
+            request, f"A new confirmation link was sent to {application.signer_email}."
+        )
+    return redirect("agreements:application_detail", reference)
+
+
+@signed_in
+def signer_confirm(request, token: str):
+    try:
+        application = services.application_for_signer_token(token)
+    except DomainError as exc:
+        return render(request, "agreements/signer_confirm.html", {"error": exc.message}, status=404)
+    if request.method == "POST":
+        try:
+            services.signer_confirm(raw_token=token, actor=request.user)
+        except DomainError as exc:
+            refusal(request, exc)
+        else:
+            messages.success(
+                request,
+                f"Thank you. You confirmed signing {application.reference}; the custodian "
+                "will now review it.",
+            )
+            return redirect("agreements:application_detail", application.reference)
+    return render(
+        request,
+        "agreements/signer_confirm.html",
+        {
+            "application": application,
+            "member_fields": policy_member_fields(policy_for(application.dataset)),
+            "email_matches": services.has_verified_email(request.user, application.signer_email),
+        },
+    )
+
+
+@signed_in
+def licence_detail(request, reference: str):
+    licence = selectors.licence_for_signer(request.user, reference)
+    member_fields = policy_member_fields(policy_for(licence.dataset))
+    form = MemberForm(request.POST or None, member_fields=member_fields)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = licences.licence_member_add(
+                licence=licence,
+                actor=request.user,
+                full_name=form.cleaned_data["full_name"],
+                email=form.cleaned_data["email"],
+                extra=form.extra(),
+            )
+        except DomainError as exc:
+            refusal(request, exc)
+        else:
+            messages.success(request, f"{member.email} was invited.")
+            return redirect("agreements:licence_detail", reference)
+    return render(
+        request,
+        "agreements/licence_detail.html",
+        {
+            "licence": licence,
+            "members": licence.members.all(),
+            "member_fields": member_fields,
+            "form": form,
+            "policy": policy_for(licence.dataset),
+        },
+    )
+
+
+@require_POST
+@signed_in
+def licence_member_remove(request, reference: str, member_id: int):
+    licence = selectors.licence_for_signer(request.user, reference)
+    member = get_object_or_404(licence.members, pk=member_id)
+    try:
+        licences.licence_member_remove(licence=licence, member=member, actor=request.user)
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(request, f"{member.email} was removed; their access ended now.")
+    return redirect("agreements:licence_detail", reference)
+
+
+@signed_in
+def member_accept(request, member_id: int):
+    member = selectors.membership_for(request.user, member_id)
+    licence = member.licence
+    fields = policy_member_fields(policy_for(licence.dataset))
+    if request.method == "POST":
+        if not request.POST.get("accept"):
+            messages.error(request, "Tick the box to accept the terms, or close this page.")
+        else:
+            extra = {f.key: request.POST.get(f"extra_{f.key}", "") for f in fields}
+            try:
+                licences.licence_member_accept(member=member, actor=request.user, extra=extra)
+            except DomainError as exc:
+                refusal(request, exc)
+            else:
+                messages.success(request, f"You joined licence {licence.reference}.")
+                return redirect("agreements:my_applications")
+    return render(
+        request,
+        "agreements/member_accept.html",
+        {
+            "member": member,
+            "licence": licence,
+            "clauses": licence.license_version.clauses.all(),
+            "fields": [(f, member.extra.get(f.key, "")) for f in fields],
+        },
+    )

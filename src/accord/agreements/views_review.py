@@ -1,0 +1,223 @@
+"""Custodian staff pages: the review queue, an application's detail with server-rendered
+page images of the signed scan, the decisions, and email intake. Every object is fetched
+through a helper that 404s for other custodians' applications."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accord.catalog.models import Dataset
+from accord.core.decorators import sensitive, staff
+from accord.core.errors import DomainError
+from accord.core.permissions import Permission, has_custodian_permission
+from accord.core.storage import protected_storage
+
+from . import intake, selectors, services, states
+from .content import attestation_clauses, policy_fields, policy_for, policy_member_fields
+from .forms import CommentForm, IntakeForm
+from .models import Application
+from .views import read_upload, refusal
+
+VIEW = Permission.AGREEMENTS_APPLICATION_VIEW
+REVIEW = Permission.AGREEMENTS_APPLICATION_REVIEW
+INTAKE = Permission.AGREEMENTS_APPLICATION_INTAKE
+
+
+@staff(VIEW)
+def review_queue(request):
+    state = request.GET.get("state", Application.State.SUBMITTED)
+    if state not in Application.State.values and state != "":
+        state = Application.State.SUBMITTED
+    age = request.GET.get("age", "")
+    dataset = request.GET.get("dataset", "")
+    applications = selectors.review_queue(
+        request.user,
+        dataset=dataset,
+        state=state,
+        older_than_days=selectors.AGE_FILTERS.get(age),
+    )
+    return render(
+        request,
+        "agreements/review_queue.html",
+        {
+            "applications": applications,
+            "datasets": selectors.reviewable_datasets(request.user),
+            "states": [(v, lbl) for v, lbl in Application.State.choices if v != "draft"],
+            "filters": {"state": state, "age": age, "dataset": dataset},
+            "ages": [
+                ("", "any age"),
+                ("2", "over 2 days"),
+                ("7", "over a week"),
+                ("30", "over a month"),
+            ],
+            "can_intake": bool(_intake_datasets(request.user).exists()),
+        },
+    )
+
+
+@staff(VIEW)
+def review_detail(request, reference: str):
+    application = selectors.application_for_staff(request.user, reference, VIEW)
+    policy = policy_for(application.dataset)
+    fields = policy_fields(policy)
+    attested = set(application.attested_clauses)
+    return render(
+        request,
+        "agreements/review_detail.html",
+        {
+            "application": application,
+            "agreement": application.current_agreement(),
+            "older_agreements": application.signed_agreements.filter(is_current=False),
+            "answers": [(f, application.answers.get(f.key)) for f in fields],
+            "clauses": [
+                (c, c.code in attested) for c in attestation_clauses(application.license_version)
+            ],
+            "member_fields": policy_member_fields(policy),
+            "history": selectors.history(application),
+            "can_review": has_custodian_permission(
+                request.user, application.dataset.custodian_id, REVIEW
+            ),
+            "actions": states.allowed_actions(application.state, by="reviewer"),
+            "comment_form": CommentForm(),
+            "policy": policy,
+        },
+    )
+
+
+def _agreement(application: Application, agreement_id: int):
+    agreement = application.signed_agreements.filter(pk=agreement_id).first()
+    if agreement is None:
+        raise Http404
+    return agreement
+
+
+@staff(VIEW)
+def review_page_image(request, reference: str, agreement_id: int, page: int):
+    """A page of the signed scan as a PNG rendered on the server at upload time: reviewers
+    never open the uploaded PDF itself in their browser."""
+    application = selectors.application_for_staff(request.user, reference, VIEW)
+    agreement = _agreement(application, agreement_id)
+    if not 1 <= page <= len(agreement.page_storage_names):
+        raise Http404
+    handle = protected_storage().open(agreement.page_storage_names[page - 1], "rb")
+    response = FileResponse(handle, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@staff(REVIEW)
+def review_original(request, reference: str, agreement_id: int):
+    """The signed PDF for the custodian's archive, under their naming rule. Always a forced
+    download as an opaque file, so no browser renders it inline."""
+    application = selectors.application_for_staff(request.user, reference, REVIEW)
+    agreement = _agreement(application, agreement_id)
+    response = FileResponse(
+        protected_storage().open(agreement.storage_name, "rb"),
+        as_attachment=True,
+        filename=agreement.display_name,
+        content_type="application/octet-stream",
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _decision(request, reference: str, action: str):
+    application = selectors.application_for_staff(request.user, reference, REVIEW)
+    form = CommentForm(request.POST)
+    comment = form.data.get("comment", "")[:5000]
+    try:
+        if action == "approve":
+            services.application_approve(application=application, actor=request.user)
+        elif action == "reject":
+            services.application_reject(application=application, actor=request.user, reason=comment)
+        elif action == "return":
+            services.application_return(
+                application=application, actor=request.user, comment=comment
+            )
+        else:  # pragma: no cover - urls only route the three actions
+            raise Http404
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        application.refresh_from_db()
+        messages.success(
+            request, f"{application.reference} is now {application.get_state_display().lower()}."
+        )
+    return redirect("agreements:review_detail", reference)
+
+
+@require_POST
+@sensitive
+@staff(REVIEW)
+def review_approve(request, reference: str):
+    return _decision(request, reference, "approve")
+
+
+@require_POST
+@sensitive
+@staff(REVIEW)
+def review_reject(request, reference: str):
+    return _decision(request, reference, "reject")
+
+
+@require_POST
+@sensitive
+@staff(REVIEW)
+def review_return(request, reference: str):
+    return _decision(request, reference, "return")
+
+
+@require_POST
+@staff(REVIEW)
+def review_resend_signer_link(request, reference: str):
+    application = selectors.application_for_staff(request.user, reference, REVIEW)
+    try:
+        services.signer_link_resend(application=application, actor=request.user)
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(
+            request, f"A new confirmation link was sent to {application.signer_email}."
+        )
+    return redirect("agreements:review_detail", reference)
+
+
+def _intake_datasets(user):
+    from accord.core.permissions import custodian_ids_with
+
+    ids = custodian_ids_with(user, INTAKE)
+    qs = Dataset.objects.select_related("custodian").order_by("name")
+    return qs if ids is None else qs.filter(custodian_id__in=ids)
+
+
+@staff(INTAKE)
+def review_intake(request):
+    form = IntakeForm(
+        request.POST or None, request.FILES or None, datasets=_intake_datasets(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = read_upload(form.cleaned_data["file"])
+            extracted = intake.extract(data)
+            application = intake.application_intake(
+                actor=request.user,
+                dataset=form.cleaned_data["dataset"],
+                details=form.to_details(),
+                extracted=extracted,
+            )
+        except DomainError as exc:
+            refusal(request, exc)
+        else:
+            messages.success(
+                request,
+                f"Application {application.reference} created and submitted; a confirmation "
+                f"link was sent to {application.signer_email}.",
+            )
+            for note in extracted.notes:
+                messages.warning(request, note)
+            return redirect("agreements:review_detail", application.reference)
+    return render(request, "agreements/review_intake.html", {"form": form})
