@@ -28,6 +28,23 @@ def _isolated_storage(tmp_path, settings):
     storages._storages = {}
 
 
+@pytest.fixture(autouse=True)
+def _force_login_is_a_fresh_sign_in():
+    """``client.force_login`` skips allauth's sign-in flow, so nothing records when the user
+    authenticated; record it as a password sign-in now, as a real sign-in would, so that
+    ``sensitive`` staff actions accept it. tests/security tests the real flows."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.contrib.auth.signals import user_logged_in
+
+    def record(sender, request, user, **kwargs):
+        if not hasattr(request, "allauth"):  # not a real request through allauth's middleware
+            record_authentication(request, user, method="password")
+
+    user_logged_in.connect(record, dispatch_uid="tests-fresh-sign-in", weak=False)
+    yield
+    user_logged_in.disconnect(dispatch_uid="tests-fresh-sign-in")
+
+
 @pytest.fixture
 def custodian(db):
     return factories.CustodianFactory(slug="cmvs", short_name="CMVS")

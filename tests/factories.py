@@ -42,6 +42,26 @@ class UserFactory(DjangoModelFactory):
             user=obj, email=obj.email, defaults={"verified": True, "primary": True}
         )
 
+    @factory.post_generation
+    def mfa(obj, create, extracted, **kwargs):
+        """Superusers get a TOTP authenticator (two-factor is required of them); mfa=True
+        gives one to anybody, mfa=False to nobody."""
+        if create and (extracted or (extracted is None and obj.is_superuser)):
+            give_totp(obj)
+
+
+# Two-factor is required of staff and superusers (accord.ops.mfa); factories give them this
+# authenticator so tests can sign in; tests/security signs in with real codes from it.
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def give_totp(user) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, TEST_TOTP_SECRET)
+
 
 class CustodianFactory(DjangoModelFactory):
     class Meta:
@@ -65,6 +85,12 @@ class StaffFactory(DjangoModelFactory):
     class Params:
         data_manager = factory.Trait(role=CustodianStaff.Role.DATA_MANAGER)
         admin = factory.Trait(role=CustodianStaff.Role.ADMIN)
+
+    @factory.post_generation
+    def mfa(obj, create, extracted, **kwargs):
+        """Staff have two-factor set up (required); pass mfa=False for staff who have not."""
+        if create and extracted is not False:
+            give_totp(obj.user)
 
 
 class DatasetFactory(DjangoModelFactory):

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks",
     "django_tasks_db",
     "axes",
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accord.ops.mfa.StaffMfaMiddleware",
     "axes.middleware.AxesMiddleware",
     "accord.audit.middleware.AuditContextMiddleware",
 ]
@@ -181,6 +183,16 @@ AXES_COOLOFF_TIME = env_int("ACCORD_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accord.ops.throttle.axes_username"
+AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
+
+# Two-factor (allauth.mfa, TOTP): required of custodian staff and superusers by
+# accord.ops.mfa.StaffMfaMiddleware. Sensitive staff actions (accord.core.decorators.sensitive)
+# need a sign-in or re-authentication within ACCORD_REAUTH_SECONDS.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "accord.ops.mfa.MfaAdapter"
+MFA_TOTP_ISSUER = SITE_NAME
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("ACCORD_REAUTH_SECONDS", 900, minimum=60)
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -276,6 +288,11 @@ SIGNING_KEY_FILE = Path(
 # --- Agreements (PDF intake limits) ---------------------------------------------------------
 AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 AGREEMENT_MAX_PAGES = env_int("ACCORD_AGREEMENT_MAX_PAGES", 30, minimum=1)
+
+# --- Malware scanning (ClamAV's clamd; accord.catalog.scanning) ------------------------------
+# A unix socket path or tcp://host:port. Unset: files are recorded as "skipped" (not scanned).
+CLAMD_ADDRESS = env_str("ACCORD_CLAMD_ADDRESS", "") or ""
+CLAMD_TIMEOUT = env_int("ACCORD_CLAMD_TIMEOUT", 120, minimum=1)
 
 # --- Email ----------------------------------------------------------------------------------
 _email_backend = env_choice(

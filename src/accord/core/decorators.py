@@ -54,8 +54,41 @@ def superuser(view):
 
 
 def sensitive(view):
-    """Marks a staff action (approve, revoke, publish terms) that needs a recent
-    re-authentication. Enforcement is added by the hardening work (issue #5); views that
-    change important state must already wear it so that work reaches them."""
-    view.sensitive_action = True
-    return view
+    """A staff action (approve, revoke, publish terms) that needs a recent sign-in.
+
+    A state-changing request (anything but GET/HEAD/OPTIONS) is let through only if the user
+    signed in or re-authenticated (password or TOTP) within ACCORD_REAUTH_SECONDS; otherwise
+    allauth's middleware keeps the request, asks for the password (or code) again, and then
+    replays it. Wear it together with (inside) ``staff(...)``.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = getattr(request, "user", None)
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and user is not None
+            and user.is_authenticated
+            and not recently_authenticated(request)
+        ):
+            from allauth.core.exceptions import ReauthenticationRequired
+
+            raise ReauthenticationRequired()
+        return view(request, *args, **kwargs)
+
+    wrapper.sensitive_action = True
+    return wrapper
+
+
+def recently_authenticated(request) -> bool:
+    """Did this session sign in, or re-authenticate, recently enough for a sensitive action?"""
+    import time
+
+    from allauth.account.internal.flows.login import get_authentication_records
+    from django.conf import settings
+
+    records = get_authentication_records(request, request.user)
+    if not records:
+        return False
+    latest = max(r.get("at", 0) for r in records)
+    return time.time() - latest < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
