@@ -1,0 +1,164 @@
+"""Accord's own deployment checks, run by ``accord check --deploy`` next to Django's.
+
+Each names the ACCORD_* variable to fix. They are tagged ``deploy`` so development and the
+test suite do not trip over them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+HINT_KEYGEN = (
+    "Create one once (`openssl genpkey -algorithm ed25519 -out FILE && chmod 600 FILE`), "
+    "escrow a copy, and point ACCORD_SIGNING_KEY_FILE at it."
+)
+
+
+def _env_set(name: str) -> bool:
+    return bool(os.environ.get(name) or os.environ.get(f"{name}_FILE"))
+
+
+@register(Tags.security, deploy=True)
+def check_secret_and_debug(app_configs=None, **kwargs):
+    errors = []
+    if not _env_set("ACCORD_SECRET_KEY"):
+        errors.append(
+            Error(
+                "ACCORD_SECRET_KEY is not set; the key was generated into the data folder, "
+                "which breaks sessions across servers and restores.",
+                hint="Set ACCORD_SECRET_KEY (or ACCORD_SECRET_KEY_FILE) to 50+ random "
+                "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+                id="accord.E001",
+            )
+        )
+    if settings.DEBUG:
+        errors.append(
+            Error(
+                "DEBUG is on: error pages would show settings and data to anyone.",
+                hint="Set ACCORD_DEBUG=false in production.",
+                id="accord.E002",
+            )
+        )
+    hashers = [h for h in settings.PASSWORD_HASHERS if not h.endswith("MD5PasswordHasher")]
+    if not hashers or not hashers[0].endswith("Argon2PasswordHasher"):
+        errors.append(Warning("Passwords are not hashed with Argon2.", id="accord.W005"))
+    if not settings.SITE_URL.startswith("https://"):
+        errors.append(
+            Warning(
+                f"ACCORD_SITE_URL is {settings.SITE_URL!r}: links in emails would not use HTTPS.",
+                hint="Set ACCORD_SITE_URL=https://your.portal.example",
+                id="accord.W006",
+            )
+        )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_signing_key(app_configs=None, **kwargs):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = Path(settings.SIGNING_KEY_FILE)
+    if not path.is_file():
+        return [
+            Error(
+                f"The signing key ACCORD_SIGNING_KEY_FILE={path} does not exist: manifests "
+                "and agreements could not be signed verifiably.",
+                hint=HINT_KEYGEN,
+                id="accord.E003",
+            )
+        ]
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        return [
+            Error(
+                f"ACCORD_SIGNING_KEY_FILE={path} is not a readable, unencrypted PEM key: {exc}",
+                hint=HINT_KEYGEN,
+                id="accord.E003",
+            )
+        ]
+    errors = []
+    if not isinstance(key, Ed25519PrivateKey):
+        errors.append(
+            Error(
+                f"ACCORD_SIGNING_KEY_FILE={path} is not an Ed25519 key.",
+                hint=HINT_KEYGEN,
+                id="accord.E003",
+            )
+        )
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        errors.append(
+            Error(
+                f"The signing key {path} is readable by other users.",
+                hint=f"chmod 600 {path}",
+                id="accord.E004",
+            )
+        )
+    return errors
+
+
+def _inside(child: Path, parent: Path | str | None) -> bool:
+    if not parent:
+        return False
+    parent = Path(parent).resolve()
+    child = child.resolve()
+    return child == parent or child.is_relative_to(parent)
+
+
+@register(Tags.security, deploy=True)
+def check_protected_storage(app_configs=None, **kwargs):
+    storage = settings.STORAGES["protected"]
+    options = storage.get("OPTIONS", {})
+    errors = []
+    if storage["BACKEND"].endswith("FileSystemStorage"):
+        root = Path(options.get("location") or settings.PROTECTED_ROOT)
+        if options.get("base_url") is not None:
+            errors.append(
+                Error(
+                    "The protected storage has a public base URL.",
+                    hint="Protected files are only served through Accord's download views.",
+                    id="accord.E010",
+                )
+            )
+        public_roots = [settings.STATIC_ROOT, settings.MEDIA_ROOT, *settings.STATICFILES_DIRS]
+        if any(_inside(root, p) for p in public_roots):
+            errors.append(
+                Error(
+                    f"ACCORD_PROTECTED_ROOT={root} lies inside a folder served to the public "
+                    "(static or media files).",
+                    hint="Move ACCORD_PROTECTED_ROOT outside STATIC_ROOT and ACCORD_MEDIA_ROOT.",
+                    id="accord.E011",
+                )
+            )
+        if root.exists() and root.stat().st_mode & stat.S_IRWXO:
+            errors.append(
+                Error(
+                    f"ACCORD_PROTECTED_ROOT={root} is accessible to every user of the server.",
+                    hint=f"chmod o-rwx {root}",
+                    id="accord.E012",
+                )
+            )
+    else:
+        if options.get("default_acl") not in (None, "private"):
+            errors.append(
+                Error(
+                    f"The protected S3 storage uploads with ACL {options.get('default_acl')!r}.",
+                    hint="Protected files must be private (default_acl 'private').",
+                    id="accord.E013",
+                )
+            )
+        if not options.get("querystring_auth", True) or options.get("custom_domain"):
+            errors.append(
+                Error(
+                    "The protected S3 storage hands out unsigned (public) URLs.",
+                    hint="Keep querystring_auth on and no custom_domain.",
+                    id="accord.E014",
+                )
+            )
+    return errors

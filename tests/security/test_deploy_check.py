@@ -1,0 +1,122 @@
+"""`accord check --deploy` passes with the production example settings and fails, naming the
+variable to fix, when DEBUG is on, the signing key is missing or protected files are public."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = [
+    p
+    for p in (ROOT / "deploy" / "accord.env.example", ROOT / "deploy" / "production.env.example")
+    if p.exists()
+]
+ACCORD = str(Path(sys.executable).with_name("accord"))
+
+
+def _example_env(example: Path, tmp_path: Path) -> dict[str, str]:
+    """The example's values, with its /etc and /var paths moved under tmp_path, and the
+    secret and signing key it points at created the way an operator would."""
+    env = {}
+    for line in example.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        value = value.strip().strip('"').strip("'")
+        value = value.replace("/etc/accord", str(tmp_path / "etc")).replace(
+            "/var/lib/accord", str(tmp_path / "var")
+        )
+        env[key.strip()] = value
+    # No database server is needed for the checks; keep one out of reach.
+    env["ACCORD_DATABASE_URL"] = f"sqlite:///{tmp_path / 'var' / 'check.sqlite3'}"
+    (tmp_path / "etc").mkdir(mode=0o750, exist_ok=True)
+    (tmp_path / "var").mkdir(mode=0o750, exist_ok=True)
+    if env.get("ACCORD_SECRET_KEY_FILE"):
+        secret = Path(env["ACCORD_SECRET_KEY_FILE"])
+        secret.write_text("s" * 20 + "-production-like-secret-for-the-check-test")
+        secret.chmod(0o600)
+    key_file = Path(env.get("ACCORD_SIGNING_KEY_FILE", tmp_path / "etc" / "signing.pem"))
+    env["ACCORD_SIGNING_KEY_FILE"] = str(key_file)
+    key_file.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    protected = Path(env.get("ACCORD_PROTECTED_ROOT", tmp_path / "var" / "protected"))
+    protected.mkdir(mode=0o750, parents=True, exist_ok=True)
+    protected.chmod(0o750)
+    return env
+
+
+def _check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ACCORD_", "DJANGO_"))}
+    clean.pop("PYTEST_CURRENT_TEST", None)
+    return subprocess.run(
+        [ACCORD, "check", "--deploy", "--fail-level", "WARNING"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(params=EXAMPLES, ids=lambda p: p.name)
+def example_env(request, tmp_path):
+    return _example_env(request.param, tmp_path)
+
+
+def test_there_is_a_production_example():
+    assert EXAMPLES, "deploy/accord.env.example or deploy/production.env.example must exist"
+
+
+def test_production_example_passes_every_deploy_check(example_env):
+    result = _check(example_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_on_fails(example_env):
+    result = _check({**example_env, "ACCORD_DEBUG": "true"})
+    assert result.returncode != 0
+    assert "accord.E002" in result.stderr and "ACCORD_DEBUG=false" in result.stderr
+
+
+def test_missing_signing_key_fails(example_env, tmp_path):
+    result = _check({**example_env, "ACCORD_SIGNING_KEY_FILE": str(tmp_path / "nope.pem")})
+    assert result.returncode != 0
+    assert "accord.E003" in result.stderr and "nope.pem does not exist" in result.stderr
+
+
+def test_world_readable_signing_key_fails(example_env):
+    Path(example_env["ACCORD_SIGNING_KEY_FILE"]).chmod(0o644)
+    result = _check(example_env)
+    assert "accord.E004" in result.stderr and "chmod 600" in result.stderr
+
+
+def test_protected_files_inside_public_media_fail(example_env, tmp_path):
+    media = tmp_path / "public-media"
+    inside = media / "protected"
+    inside.mkdir(parents=True)
+    inside.chmod(0o750)
+    result = _check(
+        {**example_env, "ACCORD_MEDIA_ROOT": str(media), "ACCORD_PROTECTED_ROOT": str(inside)}
+    )
+    assert result.returncode != 0
+    assert "accord.E011" in result.stderr
+
+
+def test_missing_secret_key_fails(example_env):
+    env = {k: v for k, v in example_env.items() if not k.startswith("ACCORD_SECRET_KEY")}
+    result = _check(env)
+    assert "accord.E001" in result.stderr
