@@ -64,3 +64,6 @@ def _no_proxy_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "*")
     os.environ.get("NO_PROXY")
+
+
+from tests.downloads.liveserver import live_portal  # noqa: E402, F401 - a fixture

@@ -1,0 +1,211 @@
+"""The shipped nginx config, in a real nginx, in front of a live Accord (X-Accel-Redirect)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from accord.accounts.services import api_token_create
+from accord.core.storage import protected_storage
+from tests import factories
+from tests.access.factories import licence_for, revoke_licence, variant_with_files
+from tests.tools import need_executable
+
+pytestmark = [pytest.mark.nginx, pytest.mark.django_db(transaction=True)]
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+CONTENT = hashlib.sha256(b"nginx").digest() * (5 * 1024 * 1024 // 32) + b"end"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def nginx(live_portal, tmp_path, settings):
+    binary = need_executable(
+        "nginx", "the X-Accel-Redirect test runs a real nginx", candidates=("/usr/sbin/nginx",)
+    )
+    settings.DOWNLOAD_BACKEND = "nginx"
+    conf = tmp_path / "nginx"
+    conf.mkdir()
+    static = tmp_path / "static"
+    static.mkdir()
+    (conf / "accord-proxy.conf").write_text((DEPLOY / "accord-proxy.conf").read_text())
+    locations = (
+        (DEPLOY / "accord-locations.conf")
+        .read_text()
+        .replace("/srv/accord/var/protected/", f"{settings.PROTECTED_ROOT}/")
+        .replace("/srv/accord/var/staticfiles/", f"{static}/")
+        .replace("/etc/nginx/snippets/accord-proxy.conf", str(conf / "accord-proxy.conf"))
+    )
+    (conf / "accord-locations.conf").write_text(locations)
+    port = free_port()
+    upstream = live_portal.url.removeprefix("http://")
+    temp = "\n".join(
+        f"  {kind}_temp_path {conf}/{kind};" for kind in ("client_body", "proxy", "fastcgi")
+    )
+    (conf / "nginx.conf").write_text(
+        f"""
+{"user root;" if os.geteuid() == 0 else ""}
+worker_processes 1;
+pid {conf}/nginx.pid;
+error_log {conf}/error.log info;
+events {{ worker_connections 64; }}
+http {{
+  default_type application/octet-stream;
+  access_log {conf}/access.log;
+{temp}
+  uwsgi_temp_path {conf}/uwsgi;
+  scgi_temp_path {conf}/scgi;
+  upstream accord_app {{ server {upstream}; }}
+  server {{
+    listen 127.0.0.1:{port};
+    server_name localhost;
+    include {conf}/accord-locations.conf;
+  }}
+}}
+"""
+    )
+    proc = subprocess.Popen(
+        [binary, "-p", str(conf), "-c", str(conf / "nginx.conf"), "-e", str(conf / "error.log"),
+         "-g", "daemon off;"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"nginx did not start: {proc.stdout.read().decode()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def scenario(live_portal, tmp_path, settings):
+    settings.SIGNING_KEY_FILE = tmp_path / "key.pem"
+    dataset = factories.DatasetFactory(slug="smic")
+    variant = variant_with_files(
+        dataset, tmp_path, {"video/take one.bin": CONTENT}, slug="smic-hs", name="SMIC-HS"
+    )
+    member = factories.UserFactory()
+    licence = licence_for(variants=[variant], members=[member])
+    token = api_token_create(user=member, name="t").secret
+    return {"licence": licence, "file": variant.files.get(), "token": token}
+
+
+def link(base: str, scenario) -> str:
+    response = httpx.get(
+        f"{base}/api/v1/downloads/files/{scenario['file'].pk}/link",
+        headers={"Authorization": f"Bearer {scenario['token']}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["url"]
+
+
+def test_resumed_download_through_x_accel_redirect(nginx, scenario, live_portal):
+    url = link(nginx, scenario)
+    assert url.startswith(nginx)
+    cut = 2 * 1024 * 1024 + 7
+    first = httpx.get(url, headers={"Range": f"bytes=0-{cut - 1}"})
+    assert first.status_code == 206, first.text
+    assert first.headers["content-range"] == f"bytes 0-{cut - 1}/{len(CONTENT)}"
+    assert "take%20one.bin" in first.headers["content-disposition"]
+    assert first.headers["cache-control"] == "private, no-store"
+    assert "x-accel-redirect" not in first.headers
+    rest = httpx.get(url, headers={"Range": f"bytes={cut}-", "If-Range": first.headers["etag"]})
+    assert rest.status_code == 206
+    whole = first.content + rest.content
+    assert hashlib.sha256(whole).hexdigest() == scenario["file"].sha256
+    assert whole == CONTENT
+
+
+def test_revocation_refuses_the_resume_through_nginx(nginx, scenario, live_portal):
+    url = link(nginx, scenario)
+    assert httpx.get(url, headers={"Range": "bytes=0-1023"}).status_code == 206
+    live_portal.settle()
+    revoke_licence(scenario["licence"], reason="licence breach")
+    refused = httpx.get(url, headers={"Range": "bytes=1024-"})
+    assert refused.status_code == 403
+    assert "licence breach" in refused.json()["detail"]
+
+
+def test_protected_files_are_not_reachable_directly(nginx, scenario):
+    name = scenario["file"].storage_name
+    assert Path(protected_storage().path(name)).exists()
+    assert httpx.get(f"{nginx}/_protected/{name}").status_code == 404
+
+
+def test_whole_file_without_range(nginx, scenario):
+    response = httpx.get(link(nginx, scenario))
+    assert response.status_code == 200
+    assert response.content == CONTENT
+
+
+def test_shipped_site_config_passes_nginx_t(tmp_path):
+    """accord.conf as a sysadmin installs it (certificate paths swapped for a throw-away
+    self-signed pair) is accepted by `nginx -t`."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    binary = need_executable("nginx", "checks deploy/nginx", candidates=("/usr/sbin/nginx",))
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "accord.example.org")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    swaps = {
+        "/etc/letsencrypt/live/accord.example.org/fullchain.pem": str(tmp_path / "cert.pem"),
+        "/etc/letsencrypt/live/accord.example.org/privkey.pem": str(tmp_path / "key.pem"),
+        "/etc/nginx/snippets/": f"{tmp_path}/",
+        "/var/log/nginx/": f"{tmp_path}/",
+    }
+    for conf in ("accord.conf", "accord-locations.conf", "accord-proxy.conf"):
+        text = (DEPLOY / conf).read_text()
+        for old, new in swaps.items():
+            text = text.replace(old, new)
+        (tmp_path / conf).write_text(text)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  include {tmp_path}/accord.conf;\n}}\n"
+    )
+    result = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+         "-e", str(tmp_path / "error.log")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
