@@ -77,6 +77,7 @@ class CustodianFactory(DjangoModelFactory):
 class StaffFactory(DjangoModelFactory):
     class Meta:
         model = CustodianStaff
+        skip_postgeneration_save = True
 
     custodian = factory.SubFactory(CustodianFactory)
     user = factory.SubFactory(UserFactory)
