@@ -76,7 +76,7 @@ def licence_grant(*, application: Application, actor) -> Licence:
 
 def _lock(licence: Licence) -> Licence:
     return (
-        Licence.objects.select_for_update()
+        Licence.objects.select_for_update(of=("self",))
         .select_related("dataset", "dataset__custodian", "license_version", "signer")
         .get(pk=licence.pk)
     )
@@ -132,7 +132,9 @@ def licence_member_add(*, licence: Licence, actor, full_name: str, email: str, e
 def licence_member_remove(*, licence: Licence, member: LicenceMember, actor) -> LicenceMember:
     licence = _lock(licence)
     _require_signer(licence, actor)
-    member = LicenceMember.objects.select_for_update().get(pk=member.pk, licence=licence)
+    member = LicenceMember.objects.select_for_update(of=("self",)).get(
+        pk=member.pk, licence=licence
+    )
     if member.status == LicenceMember.Status.REMOVED:
         return member
     member.status = LicenceMember.Status.REMOVED
@@ -151,7 +153,7 @@ def licence_member_accept(*, member: LicenceMember, actor, extra=None) -> Licenc
     from .services import has_verified_email
 
     member = (
-        LicenceMember.objects.select_for_update()
+        LicenceMember.objects.select_for_update(of=("self",))
         .select_related("licence", "licence__dataset", "licence__signer")
         .get(pk=member.pk)
     )

@@ -45,7 +45,7 @@ def has_verified_email(user, email: str) -> bool:
 
 def _lock(application: Application) -> Application:
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("dataset", "dataset__custodian", "license_version", "applicant")
         .get(pk=application.pk)
     )
