@@ -54,9 +54,11 @@ def location_warnings(
     real = existing.resolve()
     warnings: list[str] = []
 
+    in_temp = False
     for root in temp_roots:
         root_real = Path(root).resolve() if Path(root).exists() else Path(root)
         if real == root_real or root_real in real.parents:
+            in_temp = True
             warnings.append(
                 f"{dest} is under {root}, a folder every user of this machine shares (and "
                 "that may be wiped). Keep licensed data in a private folder of your own."
@@ -70,12 +72,17 @@ def location_warnings(
             mode = ancestor.stat().st_mode
         except OSError:
             continue
-        sticky_tmp = any(str(ancestor) == r for r in temp_roots)
-        if mode & stat.S_IWOTH and not sticky_tmp:
-            warnings.append(
-                f"{ancestor} is writable by every user: others can move or replace folders on "
-                "the way to your data."
-            )
+        if mode & stat.S_IWOTH:
+            if not mode & stat.S_ISVTX:
+                warnings.append(
+                    f"{ancestor} is writable by every user: others can move or replace folders "
+                    "on the way to your data."
+                )
+            elif not in_temp:  # sticky, like /tmp: others cannot move ours, but it is shared
+                warnings.append(
+                    f"{ancestor} is a shared folder (writable by every user, like /tmp). Keep "
+                    "licensed data in a private folder of your own."
+                )
             break
         if mode & stat.S_IWGRP and ancestor.stat().st_uid == os.getuid():
             warnings.append(
