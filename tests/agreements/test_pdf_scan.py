@@ -14,7 +14,7 @@ from accord.agreements.pdf import (
     render_pages,
 )
 
-from .pdf_corpus import agreement_data, scanned
+from .pdf_corpus import agreement_data, plain_pdf, scanned
 
 REFERENCE = "ACC-2026-00042"
 
@@ -66,3 +66,27 @@ def test_rendered_pages_are_png_images_at_the_requested_resolution(printed):
 
 def test_render_pages_stops_at_max_pages(printed):
     assert len(render_pages(printed, dpi=30, max_pages=1)) == 1
+
+
+def test_pages_without_any_code_are_absent():
+    assert check_reference_qr(plain_pdf(pages=4), REFERENCE).status == "absent"
+
+
+def test_an_unrelated_qr_code_is_not_a_mismatch():
+    """A letterhead or a scanner app may print its own QR code: not a reason to refuse."""
+    import segno
+
+    page = Image.new("L", (1240, 1754), 255)
+    png = io.BytesIO()
+    segno.make("https://www.uni.example/", error="m").save(png, kind="png", scale=8, border=4)
+    page.paste(Image.open(png).convert("L"), (900, 60))
+    out = io.BytesIO()
+    page.save(out, "PDF", resolution=150)
+    result = check_reference_qr(out.getvalue(), REFERENCE)
+    assert result.status == "absent"
+    assert result.found == ["https://www.uni.example/"]
+
+
+def test_another_reference_with_different_digit_counts_is_still_a_mismatch():
+    other = build_agreement_pdf(agreement_data(reference="ACC-2027-1"))
+    assert check_reference_qr(other, REFERENCE).status == "mismatch"

@@ -17,6 +17,7 @@ import json
 import math
 import resource
 import sys
+import time
 import zlib
 
 # Everything a PDF action dictionary may name in /S (ISO 32000-2, 12.6.4). Only internal
@@ -156,13 +157,15 @@ def _findings_in(obj, found: set[str]) -> None:
                 }.get(action, "action")
             )
     if "/AcroForm" in keys:
+        import pikepdf
+
         form = obj.get("/AcroForm")
-        try:
+        # A malformed /AcroForm (not a dictionary, /Fields not an array) is not a form any
+        # viewer will show.
+        if isinstance(form, pikepdf.Dictionary):
             fields = form.get("/Fields")
-            if (fields is not None and len(fields) > 0) or "/XFA" in form:
+            if (isinstance(fields, pikepdf.Array) and len(fields) > 0) or "/XFA" in form:
                 found.add("form")
-        except (AttributeError, TypeError):
-            pass  # a malformed /AcroForm is not a form any viewer will show
 
 
 def _walk(pdf, limits: dict) -> None:
@@ -243,6 +246,11 @@ def op_inspect(data: bytes, params: dict) -> dict:
     try:
         if len(document) == 0:
             raise Refused("damaged")
+        for index in range(len(document)):
+            try:
+                document[index].close()
+            except pypdfium2.PdfiumError:
+                raise Refused("damaged") from None
     finally:
         document.close()
     return {"pages": pages, "pdf_version": version}
@@ -309,7 +317,12 @@ def op_qr(data: bytes, params: dict) -> dict:
     document = _pages(data)
     found: list[str] = []
     errors = 0
+    # The code is on every page, so the first pages settle it; a long scan without any code
+    # must end as "absent" within its budget, not as a timeout that refuses an honest upload.
+    deadline = time.monotonic() + params["budget_seconds"]
     for index in range(min(len(document), params["max_pages"])):
+        if index and time.monotonic() > deadline:
+            break
         page = document[index]
         texts, bad = _read_codes(_render(page, params["dpi"], params["max_pixels"], grayscale=True))
         if not texts:
