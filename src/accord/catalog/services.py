@@ -13,6 +13,7 @@ from django.db import transaction
 
 from accord.audit.services import audit_record
 from accord.catalog.models import DataFile, Variant
+from accord.catalog.scanning import ScannerUnavailable, scan_file
 from accord.core.storage import protected_storage, sha256_of
 
 mimetypes.add_type("text/csv", ".csv")
@@ -21,6 +22,18 @@ mimetypes.add_type("application/x-numpy-data", ".npy")
 
 class IngestError(Exception):
     """The folder cannot be ingested as it is; nothing was changed."""
+
+
+class InfectedFilesError(IngestError):
+    """The virus scanner found malware; nothing was ingested and the refusal is audited."""
+
+    def __init__(self, infected: list[tuple[str, str]]):
+        self.infected = infected
+        listing = "; ".join(f"{rel} ({what})" for rel, what in infected)
+        super().__init__(
+            f"Malware found, nothing was ingested: {listing}. Remove or replace these files "
+            "and run the ingest again."
+        )
 
 
 @dataclass
@@ -102,6 +115,7 @@ def variant_ingest(
     existing = {f.path: f for f in variant.files.all()}
     seen: set[str] = set()
     written: list[str] = []
+    infected: list[tuple[str, str]] = []
     try:
         with transaction.atomic():
             for rel, real in files:
@@ -116,6 +130,13 @@ def variant_ingest(
                     and storage.exists(current.storage_name)
                 ):
                     report.unchanged.append(rel)
+                    continue
+                try:
+                    verdict = scan_file(real)  # before the old copy is touched
+                except ScannerUnavailable as exc:
+                    raise IngestError(str(exc)) from exc
+                if verdict.infected:
+                    infected.append((rel, verdict.detail))
                     continue
                 name = f"{variant.storage_prefix}{rel}"
                 if storage.exists(name):
@@ -132,12 +153,14 @@ def variant_ingest(
                         sha256=digest,
                         media_type=media_type,
                         storage_name=stored,
+                        scan_status=verdict.status,
+                        scan_detail=verdict.detail,
                     )
                     report.added.append(rel)
                 else:
                     current.size, current.sha256 = size, digest
                     current.media_type, current.storage_name = media_type, stored
-                    current.scan_status = DataFile.ScanStatus.PENDING
+                    current.scan_status, current.scan_detail = verdict.status, verdict.detail
                     current.save()
                     report.changed.append(rel)
             for rel, data_file in existing.items():
@@ -148,6 +171,8 @@ def variant_ingest(
                     report.removed.append(rel)
                 else:
                     report.missing.append(rel)
+            if infected:
+                raise InfectedFilesError(infected)
             if report.added or report.changed or report.removed or report.missing:
                 audit_record(
                     event_type="catalog:variant:ingest",
@@ -165,9 +190,18 @@ def variant_ingest(
                         "skipped": len(report.skipped),
                     },
                 )
-    except BaseException:
+    except BaseException as exc:
         for name in written:  # the rows rolled back; do not leave orphaned copies behind
             storage.delete(name)
+        if isinstance(exc, InfectedFilesError):
+            audit_record(
+                event_type="catalog:variant:ingest-refused",
+                actor=actor,
+                target=variant,
+                custodian_id=variant.dataset.custodian_id,
+                dataset_id=variant.dataset_id,
+                details={"folder": str(folder), "infected": dict(exc.infected)},
+            )
         raise
     if prune:
         for rel in report.removed:
