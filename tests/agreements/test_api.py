@@ -47,7 +47,13 @@ def bearer(user):
 
 
 def test_whole_flow_through_the_api(
-    client, student, professor, casmemg, ipcas_reviewer, mailoutbox
+    client,
+    student,
+    professor,
+    casmemg,
+    ipcas_reviewer,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     auth = bearer(student)
     body = {
@@ -89,7 +95,8 @@ def test_whole_flow_through_the_api(
         **auth,
     )
     assert uploaded.status_code == 201 and uploaded.json()["qr_status"] == "match"
-    submitted = client.post(f"/api/v1/applications/{ref}/submit", **auth).json()
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = client.post(f"/api/v1/applications/{ref}/submit", **auth).json()
     assert submitted["state"] == "submitted" and not submitted["signer_confirmed"]
 
     client.force_login(ipcas_reviewer)

@@ -45,7 +45,7 @@ class ApplicationIn(Schema):
     members: list[MemberIn] | None = None
 
     def details(self) -> Details:
-        data = self.dict()
+        data = self.dict(exclude={"dataset"})
         if self.members is not None:
             data["members"] = [m.dict() for m in self.members]
         return Details(**data)
