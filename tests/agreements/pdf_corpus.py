@@ -171,6 +171,16 @@ def bomb_nested() -> bytes:
     return page_with_contents(zlib.compress(inner, 9), b"/Filter [/FlateDecode /FlateDecode]")
 
 
+def bomb_run_length() -> bytes:
+    """RunLengthDecode (which qpdf decodes in memory): 8 MB that expand to 512 MB."""
+    return page_with_contents(b"\x81\x00" * 4_000_000 + b"\x80", b"/Filter /RunLengthDecode")
+
+
+def bomb_before_image_codec() -> bytes:
+    """A Flate bomb hidden in front of a DCTDecode filter, which no checker decodes."""
+    return page_with_contents(zeros_deflate(1), b"/Filter [/FlateDecode /DCTDecode]")
+
+
 # --- hostile files built with pikepdf ----------------------------------------------------------
 
 
@@ -412,5 +422,7 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "page tree loop": (page_tree_loop, "damaged"),
     "2 GiB Flate bomb": (bomb_single, "too-complex"),
     "16 GiB nested Flate bomb": (bomb_nested, "too-complex"),
+    "512 MB RunLength bomb": (bomb_run_length, "too-complex"),
+    "Flate bomb in front of an image codec": (bomb_before_image_codec, "too-complex"),
     "1,000,000-pixel-square image": (giant_image, "too-complex"),
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import math
 import resource
@@ -35,6 +36,15 @@ PRIORITY = [
     "active-content",
 ]  # fmt: skip
 FLATE = {"/FlateDecode", "/Fl"}
+IMAGE_CODECS = {
+    "/DCTDecode",
+    "/DCT",
+    "/JPXDecode",
+    "/JBIG2Decode",
+    "/CCITTFaxDecode",
+    "/CCF",
+    "/Crypt",
+}
 CHUNK = 1 << 20
 
 
@@ -111,17 +121,22 @@ def _check_stream(stream, limits: dict, budget: list[int]) -> None:
             pixels = 0
         if pixels > limits["max_image_pixels"]:
             raise Refused("too-complex")
-    if not filters:
+    # Image codecs (JPEG, JPEG 2000, JBIG2, fax) come last in a chain and expand by a bounded
+    # factor of the declared image size, checked above; what precedes them can be a bomb.
+    generic = list(itertools.takewhile(lambda name: name not in IMAGE_CODECS, filters))
+    if not generic:
         return
     cap = limits["max_stream_bytes"]
-    if all(name in FLATE for name in filters):
-        size = _inflated_size(stream.read_raw_bytes(), len(filters), cap)
+    if all(name in FLATE for name in generic):
+        size = _inflated_size(stream.read_raw_bytes(), len(generic), cap)
     else:
-        # Other generic filters (LZW, ASCII85, RunLength) expand far less than Flate; qpdf
-        # decodes them in memory, and RLIMIT_AS turns a bomb into MemoryError.
+        # LZW, ASCII85, ASCIIHex, RunLength expand far less than Flate; qpdf decodes them in
+        # memory, and RLIMIT_AS turns a bomb into MemoryError ("too-complex").
         try:
-            size = len(stream.read_bytes(decode_level=pikepdf.StreamDecodeLevel.generalized))
-        except pikepdf.PdfError:
+            size = len(stream.read_bytes(decode_level=pikepdf.StreamDecodeLevel.specialized))
+        except pikepdf.PdfError as exc:
+            if "bad_alloc" in str(exc):  # qpdf reports the failed allocation as a decode error
+                raise Refused("too-complex") from None
             return  # undecodable data is drawn as nothing by viewers; not our threat
     if size > cap:
         raise Refused("too-complex")
