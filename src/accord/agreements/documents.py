@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from .content import attestation_clauses, policy_fields, policy_for, policy_member_fields
+from .content import policy_fields, policy_for, policy_member_fields
 from .models import Application
 from .pdf import AgreementPdfData, build_agreement_pdf
 
@@ -21,16 +21,11 @@ def pdf_data(application: Application) -> AgreementPdfData:
     dataset = application.dataset
     policy = policy_for(dataset)
     version = application.license_version
-    attested = set(application.attested_clauses)
     answers = [
         ("Type of organisation", application.get_organisation_type_display() or "—"),
         *(
             (f.label, _answer_text(f, application.answers.get(f.key)))
             for f in policy_fields(policy)
-        ),
-        *(
-            (f"Attests clause {c.code} ({c.title})", "Yes" if c.code in attested else "No")
-            for c in attestation_clauses(version)
         ),
     ]
     labels = {f.key: f.label for f in policy_member_fields(policy)}

@@ -60,7 +60,6 @@ class ApplicationForm(forms.Form):
             kwargs["initial"] = self._initial(application)
         super().__init__(*args, **kwargs)
         self.fields["variants"].choices = [(v.slug, v.name) for v in self.dataset.variants.all()]
-        self.fields["signer_name"].help_text = self.policy.signer_role_help
         if self.dataset.requires_affiliated_email:
             self.fields[
                 "signer_email"
