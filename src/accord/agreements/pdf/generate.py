@@ -13,7 +13,7 @@ from pathlib import Path
 
 import segno
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
 
 logger = logging.getLogger(__name__)
 # fpdf2 subsets fonts with fontTools, which narrates every table it touches at INFO.
@@ -271,7 +271,10 @@ def _build(doc: _AgreementDocument) -> None:
     )
     doc.ln(1)
     for code, title, text in data.clauses:
-        doc.ensure_space(24)
+        # Keep a clause, its text and its checkbox on one page when the clause fits on a page.
+        doc.font("", 9.5)
+        body = doc.multi_cell(0, 5, doc.t(text), dry_run=True, output=MethodReturnValue.HEIGHT)
+        doc.ensure_space(min(body + 18, 120))
         doc.paragraph(f"{code}. {title}", 10.5, "B")
         doc.paragraph(text, 9.5)
         doc.checkbox_line(
