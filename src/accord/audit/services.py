@@ -58,6 +58,13 @@ def event_hash(event: Event) -> str:
     return hashlib.sha256(canonical(event_fields(event))).hexdigest()
 
 
+def _now_ms():
+    # Millisecond precision: JSON (dumpdata, exports) carries datetimes to the millisecond,
+    # and the hash must survive a backup and restore unchanged.
+    now = timezone.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 def _normalise_details(details: dict[str, Any] | None) -> dict[str, Any]:
     # Round-trip through JSON now so what we hash is exactly what the database gives back.
     return json.loads(canonical(details or {}))
@@ -93,7 +100,7 @@ def audit_record(
     event = Event(
         seq=head.seq + 1,
         event_type=event_type,
-        created=timezone.now(),
+        created=_now_ms(),
         actor=actor_obj,
         actor_repr=(actor_obj.email if actor_obj is not None else "")[:254],
         target_type=target_type,
