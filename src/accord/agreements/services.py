@@ -24,13 +24,15 @@ from .content import Details, InvalidApplication, clean_details, missing_items
 from .models import Application, ApplicationTransition
 
 SIGNER_LINK_DAYS = 14
-_REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: references are read aloud
 
 
 def new_reference(prefix: str = "LA") -> str:
+    """LA-<year>-<7 random digits>: digits only after the prefix, so the PDF layer can tell
+    another application's QR code (same shape) from a letterhead's code; random, so a
+    reference reveals nothing about how many applications there are."""
+    year = timezone.now().year
     while True:
-        body = "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
-        reference = f"{prefix}-{body[:4]}-{body[4:]}"
+        reference = f"{prefix}-{year}-{secrets.randbelow(10**7):07d}"
         if not Application.objects.filter(reference=reference).exists():
             return reference
 
