@@ -42,7 +42,6 @@ def test_django_backend_streams_50_mb_in_constant_memory(client, licence, member
         for chunk in response.streaming_content:
             digest.update(chunk)
             total += len(chunk)
-        response.close()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
