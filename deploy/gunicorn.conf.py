@@ -29,8 +29,8 @@ max_requests_jitter = 200
 # Only nginx can reach the unix socket, so its X-Forwarded-Proto is trusted.
 forwarded_allow_ips = "*"
 
-accesslog = "-"
+# No access log here: nginx keeps it (deploy/nginx/accord.conf), with the secret part of
+# download links redacted, which gunicorn's log format cannot do.
+accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# Never log query strings or download-link paths in full: the link path is a credential.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss "%(a)s"'

@@ -49,6 +49,9 @@ def nginx(live_portal, tmp_path, settings):
         .replace("/etc/nginx/snippets/accord-proxy.conf", str(conf / "accord-proxy.conf"))
     )
     (conf / "accord-locations.conf").write_text(locations)
+    site = (DEPLOY / "accord.conf").read_text()
+    # The http-level part of the site file: the log format that redacts link secrets.
+    http_level = site[site.index("map $request_uri") : site.index("upstream accord_app")]
     port = free_port()
     upstream = live_portal.url.removeprefix("http://")
     temp = "\n".join(
@@ -63,7 +66,8 @@ error_log {conf}/error.log info;
 events {{ worker_connections 64; }}
 http {{
   default_type application/octet-stream;
-  access_log {conf}/access.log;
+{http_level}
+  access_log {conf}/access.log accord;
 {temp}
   uwsgi_temp_path {conf}/uwsgi;
   scgi_temp_path {conf}/scgi;
@@ -209,3 +213,12 @@ def test_shipped_site_config_passes_nginx_t(tmp_path):
         capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_access_log_never_holds_a_link_secret(nginx, scenario, tmp_path):
+    url = link(nginx, scenario)
+    assert httpx.get(url, headers={"Range": "bytes=0-9"}).status_code == 206
+    secret = url.rstrip("/").rsplit("/", 1)[-1]
+    log = (tmp_path / "nginx" / "access.log").read_text()
+    assert "/downloads/d/[link]/" in log
+    assert secret not in log
