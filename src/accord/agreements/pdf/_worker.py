@@ -309,7 +309,8 @@ def op_render(data: bytes, params: dict) -> dict:
     for index in range(min(len(document), params["max_pages"])):
         image = _render(document[index], params["dpi"], params["max_pixels"])
         buffer = io.BytesIO()
-        image.save(buffer, "PNG")
+        # Scans are noise that barely compresses: level 3 is a third faster than the default.
+        image.save(buffer, "PNG", compress_level=3)
         images.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
     return {"pages": images}
 
