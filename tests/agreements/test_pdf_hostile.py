@@ -3,12 +3,13 @@ applicant what to do, and nothing but PdfRefused ever comes out of the intake.""
 
 from __future__ import annotations
 
-import signal
+import time
 
 import pytest
 
 from accord.agreements.pdf import PdfInspection, PdfRefused, inspect_pdf, render_pages
 from accord.agreements.pdf.errors import MESSAGES
+from accord.agreements.pdf.intake import LIMITS
 from accord.agreements.pdf.sandbox import run_worker
 
 from . import pdf_corpus
@@ -104,18 +105,16 @@ def test_worker_that_cannot_even_load_its_libraries_is_too_complex():
     assert caught.value.code == "too-complex"
 
 
-def test_worker_killed_by_cpu_limit_is_a_timeout(monkeypatch):
-    from accord.agreements.pdf import sandbox
-
-    class Killed:
-        returncode = -signal.SIGXCPU
-        stdout = b""
-        stderr = b""
-
-    monkeypatch.setattr(sandbox.subprocess, "run", lambda *args, **kwargs: Killed())
+def test_worker_killed_by_its_cpu_limit_is_a_timeout():
+    """With the decoded-size caps lifted, inflating 16 GiB would take minutes: RLIMIT_CPU
+    (SIGXCPU) stops the worker after one second of CPU."""
+    unlimited = {**LIMITS, "max_stream_bytes": 1 << 40, "max_total_bytes": 1 << 40}
+    params = {"max_pages": 30, "limits": unlimited}
+    started = time.monotonic()
     with pytest.raises(PdfRefused) as caught:
-        run_worker("inspect", plain_pdf(), {})
+        run_worker("inspect", pdf_corpus.bomb_nested(), params, cpu_seconds=1)
     assert caught.value.code == "timeout"
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.parametrize("case", ["JavaScript OpenAction", "2 GiB Flate bomb", "truncated in half"])

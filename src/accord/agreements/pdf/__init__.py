@@ -19,6 +19,9 @@ structures that crash native parsers). Therefore:
   is absurd (Flate chains are inflated incrementally with a cap, so a bomb costs milliseconds).
   None of these has a place in a scanned paper agreement, so refusing them costs honest
   applicants nothing.
+* What the structural checks cannot bound (inline images inside content streams, codecs only
+  pdfium decodes) is bounded at render time by the same limits: ``render_pages`` and
+  ``check_reference_qr`` run in the limited worker too and end in PdfRefused, never a crash.
 * Reviewers see server-rendered page images (``render_pages``), never the PDF in their browser.
 
 Everything a caller needs is re-exported here; ``PdfRefused`` is the only exception an upload can
