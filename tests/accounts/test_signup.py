@@ -158,3 +158,14 @@ def test_password_reset_email_is_sent(client, db):
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_signup_reached_from_apply_for_access_applies_the_datasets_rule(client, dataset):
+    response = client.post(
+        "/accounts/signup/",
+        {"full_name": "Ada", "email": "ada@gmail.com", "password1": PASSWORD,
+         "password2": PASSWORD, "next": f"/apply/new/{dataset.slug}/"},
+    )
+    assert response.status_code == 200
+    assert "institution" in response.content.decode()
+    assert not User.objects.filter(email="ada@gmail.com").exists()

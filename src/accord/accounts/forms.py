@@ -3,9 +3,20 @@ dataset's email rule."""
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from accord.accounts.email_rules import affiliated_email_error
+
+_APPLY_PATH = re.compile(r"^/apply/new/(?P<slug>[-\w]+)/")
+
+
+def _dataset_from_next(next_url: str) -> str | None:
+    """Someone who clicked "Apply for access" and then chose to sign up arrives with
+    ?next=/apply/new/<dataset>/: that dataset's email rule applies to them too."""
+    match = _APPLY_PATH.match(next_url or "")
+    return match.group("slug") if match else None
 
 
 class SignupExtraForm(forms.Form):
@@ -15,7 +26,7 @@ class SignupExtraForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         email = cleaned.get("email") or self.data.get("email", "")
-        slug = cleaned.get("dataset")
+        slug = cleaned.get("dataset") or _dataset_from_next(self.data.get("next", ""))
         if slug and email:
             from accord.catalog.models import Dataset
 
