@@ -32,7 +32,22 @@ schema = _load_schema()
 
 
 @pytest.fixture
-def identities(db, custodian, dataset):
+def _keep_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, whose handler closes the
+    database connection, and with it the test's transaction on PostgreSQL. Django's test
+    client disconnects it the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def identities(_keep_test_connection, db, custodian, dataset):
     """Data for the operations to find, and a token for each kind of caller."""
     variant = factories.VariantFactory(dataset=dataset, slug="smic-e")
     audit_record(event_type="test:seed:event", custodian_id=custodian.id, dataset_id=dataset.id)

@@ -198,3 +198,16 @@ def test_post_without_csrf_token_is_refused(outsider):
 def test_passwords_are_hashed_with_argon2_outside_tests(settings):
     real = [h for h in settings.PASSWORD_HASHERS if "MD5" not in h]
     assert real[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+# --- Hostile input ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_refused_with_a_clear_400(client):
+    api = client.get("/api/v1/datasets", {"page": "1\x00"})
+    assert api.status_code == 400 and "NUL" in api.json()["detail"]
+    form = client.post(reverse("account_login"), {"login": "a\x00@example.org", "password": "x"})
+    assert form.status_code == 400 and b"NUL" in form.content
+    body = client.post("/api/v1/me", data='{"x": "\\u0000"}', content_type="application/json")
+    assert body.status_code == 400

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from accord.api.auth import token_or_session
@@ -300,7 +300,11 @@ def confirm_as_signer(request, token: str):
     summary="Review queue (your custodians only)",
 )
 def review_list(
-    request, dataset: str = "", state: str = "submitted", older_than_days: int | None = None
+    request,
+    dataset: str = "",
+    state: str = "submitted",
+    # Bounded: a huge value overflowed the date arithmetic (found by schemathesis).
+    older_than_days: int | None = Query(None, ge=0, le=36500),
 ):
     qs = selectors.review_queue(
         request.user, dataset=dataset, state=state, older_than_days=older_than_days
