@@ -11,7 +11,7 @@ LINT_PATHS := $(wildcard src tests bench)
 DEMO_ENV := ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/demo ACCORD_TASKS_BACKEND=immediate \
             ACCORD_EMAIL_BACKEND=console ACCORD_SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install demo demo-load test lint format bench clean
+.PHONY: install demo demo-load demo-code test lint format bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ demo-load: install
 demo: demo-load
 	@echo "Accord demo: http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(DEMO_ENV) $(BIN)/accord runserver --noreload $(HOST):$(PORT)
+
+demo-code: install
+	@$(DEMO_ENV) $(BIN)/accord demo_code
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -104,3 +104,21 @@ def test_demo_accounts_can_sign_in(client, demo):
     )
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
+
+
+def test_demo_staff_can_complete_two_factor_sign_in_with_demo_code(client, demo, settings):
+    import io
+
+    from accord.demo.catalogue import DEMO_PASSWORD
+
+    settings.DEBUG = True
+    out = io.StringIO()
+    response = client.post("/accounts/login/",
+                           {"login": "reviewer@cmvs.example", "password": DEMO_PASSWORD})
+    assert response.status_code == 302 and "/accounts/2fa/authenticate/" in response["Location"]
+    call_command("demo_code", stdout=out)
+    code = out.getvalue().strip()
+    assert len(code) == 6 and code.isdigit()
+    response = client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session

@@ -24,7 +24,13 @@ from accord.catalog.models import (
 )
 from accord.catalog.services import IngestReport, variant_ingest
 from accord.demo import synthetic
-from accord.demo.catalogue import ACCOUNTS, CUSTODIANS, DATASETS, DEMO_PASSWORD
+from accord.demo.catalogue import (
+    ACCOUNTS,
+    CUSTODIANS,
+    DATASETS,
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+)
 
 # Other apps add their demo set-up here (called after the catalogue exists), if present.
 EXTENSION_HOOKS = [
@@ -150,12 +156,22 @@ def _load_accounts() -> None:
         EmailAddress.objects.get_or_create(
             user=user, email=user.email, defaults={"verified": True, "primary": True}
         )
+        if data.get("staff_of") or data.get("superuser"):
+            _ensure_demo_totp(user)
         if data.get("staff_of"):
             CustodianStaff.objects.get_or_create(
                 custodian=Custodian.objects.get(slug=data["staff_of"]),
                 user=user,
                 defaults={"role": data["role"]},
             )
+
+
+def _ensure_demo_totp(user) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
 def _run_hooks() -> list[str]:

@@ -324,6 +324,9 @@ DATASETS = [
 ]
 
 DEMO_PASSWORD = "accord-demo-2026"  # noqa: S105 - published demo credential, demo only
+# Staff must use two-factor sign-in; the demo staff share this published TOTP secret so a
+# visitor can add it to an authenticator app or ask `accord demo_code` for the current code.
+DEMO_TOTP_SECRET = "ACCORDDEMOTOTPSECRETACCORDDEMO23"  # noqa: S105 - demo only
 
 ACCOUNTS = [
     {

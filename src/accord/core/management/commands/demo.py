@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from accord.demo import load_demo
-from accord.demo.catalogue import ACCOUNTS, DEMO_PASSWORD
+from accord.demo.catalogue import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):
@@ -28,3 +28,8 @@ class Command(BaseCommand):
                 else "researcher"
             )
             self.stdout.write(f"  {account['email']:28} {account['full_name']} — {role}")
+        self.stdout.write(
+            "Staff and the superuser sign in with two-factor: add the demo secret "
+            f"{DEMO_TOTP_SECRET} to an authenticator app, or run `make demo-code` for the "
+            "current 6-digit code."
+        )
