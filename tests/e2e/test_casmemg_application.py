@@ -5,6 +5,7 @@ member accepts the terms. Each step is screenshotted."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,19 @@ def confirm_link(reference: str) -> str:
     )
     line = next(x for x in message.body.splitlines() if "/apply/confirm/" in x)
     return line.strip()
+
+
+def wait_for_images(page, seconds: float = 20) -> None:
+    """Until every page image has loaded (polled from Python: the page's CSP forbids the
+    string evaluation wait_for_function would use)."""
+    script = (
+        "() => [...document.querySelectorAll('img.page')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, "page images did not load"
+        time.sleep(0.2)
 
 
 def test_casmemg_student_professor_reviewer_member(browser_as, shots, tmp_path):
@@ -98,9 +112,7 @@ def test_casmemg_student_professor_reviewer_member(browser_as, shots, tmp_path):
     shots(rev, "reviewer-queue")
     rev.click(f"text={application.reference}")
     rev.wait_for_selector("img.page")
-    rev.wait_for_function(
-        "[...document.querySelectorAll('img.page')].every(i => i.complete && i.naturalWidth > 0)"
-    )
+    wait_for_images(rev)
     assert "matches" in rev.inner_text("#qr-status")
     shots(rev, "reviewer-detail-with-pages")
     rev.click("#approve")
