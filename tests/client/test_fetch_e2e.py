@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -72,7 +73,8 @@ def slow_reads(monkeypatch):
     monkeypatch.setattr(ranges, "read_chunk", slow)
 
 
-def test_interrupted_fetch_resumes_and_ends_verified(portal, tmp_path, monkeypatch):
+@pytest.mark.parametrize("how", ["ctrl-c", "killed"])
+def test_interrupted_fetch_resumes_and_ends_verified(portal, tmp_path, monkeypatch, how):
     dest = tmp_path / "data" / "casmemg"
     slow_reads(monkeypatch)
     env = {**os.environ, "NO_PROXY": "*"}
@@ -89,8 +91,14 @@ def test_interrupted_fetch_resumes_and_ends_verified(portal, tmp_path, monkeypat
             break
         assert proc.poll() is None, proc.stdout.read()
         time.sleep(0.02)
-    proc.kill()
-    proc.wait()
+    if how == "killed":
+        proc.kill()  # no chance to clean up: the partial file is whatever reached the disk
+        proc.wait()
+    else:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=30)[0].decode()
+        assert proc.returncode == 130, output
+        assert "run the same command to resume" in output
     portal["settle"]()
     assert not (dest / "video" / "s01.bin").exists() or not (dest / "video" / "s02.bin").exists()
     monkeypatch.undo()

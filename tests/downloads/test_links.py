@@ -157,3 +157,18 @@ def test_outsider_cannot_use_someone_elses_link_owner_bound(client, licence, mem
     remove_member(licence, member)
     client.force_login(factories.UserFactory())
     assert client.get(link).status_code == 403
+
+
+def test_revocation_cuts_a_transfer_in_progress(client, licence, member, big_file, monkeypatch):
+    from accord.downloads import backends
+
+    monkeypatch.setattr(backends, "RECHECK_SECONDS", 0.0)
+    response = client.get(issue(member, big_file))
+    stream = iter(response.streaming_content)
+    received = len(next(stream))
+    revoke_licence(licence, reason="consent withdrawn")
+    received += sum(len(chunk) for chunk in stream)
+    assert received < len(BIG)
+    event = Event.objects.filter(event_type="downloads:file:interrupt").last()
+    assert event.details["stopped_by_policy"] is True
+    assert event.details["bytes"] == received

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
+from accord.access import policy
 from accord.audit.services import current_request
 from accord.core.storage import protected_storage
 from accord.downloads import ranges
@@ -22,6 +23,8 @@ from accord.downloads.models import DownloadLink
 from accord.downloads.services import record_handoff, record_served
 
 S3_MAX_EXPIRY = 300
+# How often a transfer streamed by Django re-asks the policy (a revocation cuts it short).
+RECHECK_SECONDS = 15.0
 
 
 def content_disposition(path: str) -> str:
@@ -73,8 +76,14 @@ class DjangoStreamBackend:
             ip, agent = (ctx.ip_address, ctx.user_agent) if ctx else (None, "")
             label = f"{start}-{start + length - 1}" if byte_range else None
 
+            def still_allowed() -> bool:
+                return policy.is_entitlement_usable(
+                    link.user, link.entitlement
+                ) and policy.can_download(link.user, data_file)
+
             def finished(sent: int) -> None:
                 record_served(
+                    stopped=body.stopped,
                     link=link,
                     sent=sent,
                     expected=length,
@@ -90,6 +99,8 @@ class DjangoStreamBackend:
                 start=start,
                 length=length,
                 on_close=finished,
+                still_allowed=still_allowed,
+                recheck_seconds=RECHECK_SECONDS,
             )
             response = StreamingHttpResponse(body, status=status, content_type=data_file.media_type)
         response["Content-Length"] = str(length)

@@ -7,6 +7,7 @@ ignore Range), which every client we serve handles and keeps responses simple.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -70,9 +71,10 @@ def if_range_allows(if_range: str | None, etag: str, last_modified: str | None) 
 
 class FileRangeIterator:
     """Yields ``length`` bytes of ``fh`` from ``start`` in fixed chunks: constant memory
-    whatever the file size. ``on_close`` gets the number of bytes sent when the response
-    ends, completed or cut off by the client (the WSGI server calls close() either way; a
-    class, not a generator, so that close() runs even if no chunk was ever asked for)."""
+    whatever the file size. ``still_allowed`` is re-asked every ``recheck_seconds``.
+    ``on_close`` gets the number of bytes sent when the response ends, completed or cut off
+    by the client (the WSGI server calls close() either way; a class, not a generator, so
+    that close() runs even if no chunk was ever asked for)."""
 
     def __init__(
         self,
@@ -82,8 +84,14 @@ class FileRangeIterator:
         length: int,
         chunk_size: int = CHUNK_SIZE,
         on_close: Callable[[int], None] | None = None,
+        still_allowed: Callable[[], bool] | None = None,
+        recheck_seconds: float = 15.0,
     ):
         self._fh = fh
+        self._still_allowed = still_allowed
+        self._recheck_seconds = recheck_seconds
+        self._checked_at = time.monotonic()
+        self.stopped = False  # True when still_allowed said no mid-stream
         self._remaining = length
         self._chunk_size = chunk_size
         self._on_close = on_close
@@ -95,8 +103,18 @@ class FileRangeIterator:
         return self
 
     def __next__(self) -> bytes:
-        if self._closed or self._remaining <= 0:
+        if self._closed or self._remaining <= 0 or self.stopped:
             raise StopIteration
+        if (
+            self._still_allowed is not None
+            and time.monotonic() - self._checked_at >= self._recheck_seconds
+        ):
+            # A long transfer must not outlive a revocation: ask again now and then, and
+            # end the body short (the client sees a truncated response) when access ended.
+            self._checked_at = time.monotonic()
+            if not self._still_allowed():
+                self.stopped = True
+                raise StopIteration
         chunk = read_chunk(self._fh, min(self._chunk_size, self._remaining))
         if not chunk:
             raise StopIteration  # the file shrank under us; the client sees a short body

@@ -162,9 +162,11 @@ def record_served(
     backend: str,
     ip_address: str | None,
     user_agent: str,
+    stopped: bool = False,
 ) -> None:
-    """Audit one finished response: completed (every byte asked for was sent) or cut off."""
-    complete = sent == expected
+    """Audit one finished response: completed (every byte asked for was sent) or cut off,
+    by the client going away or (``stopped``) by access ending mid-transfer."""
+    complete = sent == expected and not stopped
     with transaction.atomic():
         DownloadLink.objects.filter(pk=link.pk).update(
             uses=F("uses") + 1, bytes_served=F("bytes_served") + sent
@@ -183,6 +185,7 @@ def record_served(
                 "status": status,
                 "backend": backend,
                 "whole_file": complete and expected == link.data_file.size,
+                "stopped_by_policy": stopped,
             },
             **_scope(link.data_file, link.entitlement),
         )
