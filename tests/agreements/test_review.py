@@ -223,3 +223,50 @@ def test_drafts_are_invisible_to_reviewers(client, student, casmemg, ipcas_revie
     )
     url = reverse("agreements:review_detail", args=[application.reference])
     assert client.get(url).status_code == 404
+
+
+def test_changes_after_return_need_the_signer_again(
+    student, professor, casmemg, ipcas_reviewer, django_capture_on_commit_callbacks
+):
+    application = confirm(submitted(student, casmemg), professor)
+    services.application_return(application=application, actor=ipcas_reviewer, comment="Fix it.")
+    services.application_update(
+        application=application, actor=student, details=Details(purpose="A clearer purpose.")
+    )
+    application.refresh_from_db()
+    signed_pdf.application_upload_agreement(
+        application=application, actor=student, data=scan_of(agreement_pdf(application))
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_submit(application=application, actor=student)
+    application.refresh_from_db()
+    assert not application.signer_confirmed
+    assert any("/apply/confirm/" in m.body for m in mail.outbox)
+    with pytest.raises(Conflict, match="has not confirmed"):
+        services.application_approve(application=application, actor=ipcas_reviewer)
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["return", "reject", "approve", "withdraw"],
+)
+def test_every_transition_is_audited_and_mailed_to_applicant_and_signer(
+    student, professor, casmemg, ipcas_reviewer, django_capture_on_commit_callbacks, action
+):
+    application = confirm(submitted(student, casmemg), professor)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        if action == "withdraw":
+            services.application_withdraw(application=application, actor=student)
+        elif action == "approve":
+            services.application_approve(application=application, actor=ipcas_reviewer)
+        elif action == "reject":
+            services.application_reject(application=application, actor=ipcas_reviewer, reason="r")
+        else:
+            services.application_return(application=application, actor=ipcas_reviewer, comment="c")
+    event = Event.objects.get(event_type=f"agreements:application:{action}")
+    assert event.details["reference"] == application.reference
+    assert event.custodian_id == casmemg.custodian_id
+    message = next(m for m in mail.outbox if application.reference in m.subject)
+    assert message.to == [student.email] and message.cc == [professor.email]

@@ -125,9 +125,18 @@ def application_update(*, application: Application, actor, details: Details) -> 
     cleaned = clean_details(application, details)
     if "signer_email" in cleaned and cleaned["signer_email"] != application.signer_email:
         application.signer_token_hash = ""  # a link sent to the old address must stop working
+    forget_signer_confirmation(application, actor)
     _apply(application, cleaned)
     _audit(application, "update", actor, fields=sorted(cleaned))
     return application
+
+
+def forget_signer_confirmation(application: Application, actor) -> None:
+    """The signer vouched for the content they confirmed; once a student changes it (after a
+    return for changes) the signer must confirm again on resubmission."""
+    if application.signer_confirmed_at and application.signer_user_id != actor.pk:
+        application.signer_confirmed_at = None
+        application.signer_confirmed_email = ""
 
 
 def _transition(application: Application, action: str, actor, comment: str = "") -> None:

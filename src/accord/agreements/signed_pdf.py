@@ -113,7 +113,13 @@ def application_upload_agreement(
     *, application: Application, actor, data: bytes
 ) -> SignedAgreement:
     """The applicant uploads the signed scan of their application's agreement."""
-    from .services import _audit, _lock, _require_applicant, _require_editable
+    from .services import (
+        _audit,
+        _lock,
+        _require_applicant,
+        _require_editable,
+        forget_signer_confirmation,
+    )
 
     # Refuse what we can before taking any lock: the checks run in a subprocess and take time.
     _require_applicant(application, actor)
@@ -125,6 +131,8 @@ def application_upload_agreement(
             application = _lock(application)
             _require_editable(application)
             agreement = attach_checked(application, checked, data, actor, written)
+            forget_signer_confirmation(application, actor)
+            application.save()
             _audit(
                 application,
                 "upload",
