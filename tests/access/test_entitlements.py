@@ -156,3 +156,16 @@ def test_add_member_grants(licence, variant):
     assert not policy.entitled_variants(newcomer).exists()
     add_member(licence, newcomer)
     assert policy.entitled_variants(newcomer).exists()
+
+
+def test_api_lists_own_entitlements_with_why_they_ended(client, licence, member):
+    from django.urls import reverse
+
+    client.force_login(member)
+    url = reverse("api:my_entitlements")
+    assert [e["usable"] for e in client.get(url).json()] == [True]
+    remove_member(licence, member)
+    rows = client.get(url).json()
+    assert [(e["usable"], e["revoke_reason"]) for e in rows] == [(False, "removed by the signer")]
+    client.logout()
+    assert client.get(url).status_code == 401

@@ -197,3 +197,11 @@ def test_bad_token_says_how_to_get_one(portal, tmp_path):
     assert result.returncode == 1
     assert "/account/tokens/" in result.stderr
     assert "chmod 600" in result.stderr
+
+
+def test_destination_that_is_a_file_gives_a_clear_error(portal, tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    result = run(fetch_cmd(portal, tmp_path / "taken"), tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "error:" in result.stderr

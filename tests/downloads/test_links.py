@@ -172,3 +172,24 @@ def test_revocation_cuts_a_transfer_in_progress(client, licence, member, big_fil
     event = Event.objects.filter(event_type="downloads:file:interrupt").last()
     assert event.details["stopped_by_policy"] is True
     assert event.details["bytes"] == received
+
+
+def test_variant_list_takes_constant_queries(client, licence, member, dataset, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = bearer(member)
+    url = reverse("api:list_variants")
+    client.get(url, **headers)  # the token's first use also records last_used_at
+    with CaptureQueriesContext(connection) as one:
+        client.get(url, **headers)
+    for i in range(3):
+        extra = variant_with_files(dataset, tmp_path, {f"f{i}.bin": b"x"}, slug=f"extra-{i}")
+        licence.variants.add(extra)
+    from accord.access.services import entitlements_sync_for_licence
+
+    entitlements_sync_for_licence(licence=licence)
+    with CaptureQueriesContext(connection) as four:
+        listed = client.get(url, **headers).json()
+    assert len(listed) == 4
+    assert len(four.captured_queries) == len(one.captured_queries)

@@ -116,6 +116,9 @@ def fetch_main(args, console: Console) -> int:
     except (PortalError, FetchError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return EXIT_FAILED
+    except OSError as exc:  # e.g. DIR is a file, or the disk is full
+        console.print(f"[red]error:[/] {exc.filename or args.dest}: {exc.strerror or exc}")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         console.print("Interrupted. Partial files are kept; run the same command to resume.")
         return EXIT_INTERRUPTED

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
@@ -59,24 +60,33 @@ def _entitled(user, slug: str):
 
 @router.get("/downloads/variants", response=list[VariantOut], auth=token_or_session)
 def list_variants(request):
-    """The variants you may download now."""
-    out = []
-    files = policy.downloadable_files(request.user)
-    for variant in policy.entitled_variants(request.user).order_by("slug"):
-        entitlement = policy.entitlement_for_variant(request.user, variant)
-        mine = [f.size for f in files if f.variant_id == variant.pk]
-        out.append(
-            VariantOut(
-                slug=variant.slug,
-                name=variant.name,
-                release=variant.release,
-                dataset=variant.dataset.name,
-                licence=entitlement.licence.reference if entitlement else "",
-                files=len(mine),
-                total_size=sum(mine),
-            )
+    """The variants you may download now (three queries, however many)."""
+    totals = {
+        row["variant_id"]: row
+        for row in policy.downloadable_files(request.user)
+        .order_by()
+        .values("variant_id")
+        .annotate(n=Count("pk"), total=Sum("size"))
+    }
+    licences: dict[int, str] = {}
+    for entitlement in (
+        policy.usable_entitlements(request.user)
+        .select_related("licence")
+        .order_by("valid_from", "pk")  # the newest wins, as in entitlement_for_variant
+    ):
+        licences[entitlement.variant_id] = entitlement.licence.reference
+    return [
+        VariantOut(
+            slug=variant.slug,
+            name=variant.name,
+            release=variant.release,
+            dataset=variant.dataset.name,
+            licence=licences.get(variant.pk, ""),
+            files=totals.get(variant.pk, {}).get("n", 0),
+            total_size=totals.get(variant.pk, {}).get("total", 0) or 0,
         )
-    return out
+        for variant in policy.entitled_variants(request.user).order_by("slug")
+    ]
 
 
 @router.get("/downloads/variants/{slug}/files", response=list[FileOut], auth=token_or_session)
