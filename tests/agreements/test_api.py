@@ -143,3 +143,21 @@ def test_hostile_upload_through_the_api_is_422(client, student, casmemg):
     )
     assert response.status_code == 422
     assert response.json()["type"].endswith("pdf-encrypted")
+
+
+def test_review_list_costs_the_same_queries_for_more_rows(client, student, casmemg, ipcas_reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.agreements.factories import submitted
+
+    submitted(student, casmemg)
+    client.force_login(ipcas_reviewer)
+    client.get("/api/v1/review/applications")
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/v1/review/applications").json()) == 1
+    submitted(student, casmemg)
+    submitted(student, casmemg)
+    with CaptureQueriesContext(connection) as three:
+        assert len(client.get("/api/v1/review/applications").json()) == 3
+    assert len(three) == len(one)

@@ -20,9 +20,15 @@ AGE_FILTERS = {"": None, "2": 2, "7": 7, "30": 30}  # "waiting longer than N day
 
 def _with_relations(qs: QuerySet[Application]) -> QuerySet[Application]:
     return qs.select_related(
-        "dataset", "dataset__custodian", "license_version", "applicant", "signer_user"
+        "dataset", "dataset__custodian", "license_version", "applicant", "signer_user", "licence"
     ).prefetch_related(
         "variants",
+        Prefetch(
+            "transitions",
+            queryset=ApplicationTransition.objects.select_related("actor").order_by(
+                "created", "pk"
+            ),
+        ),
         Prefetch(
             "signed_agreements",
             queryset=SignedAgreement.objects.filter(is_current=True),
