@@ -204,13 +204,17 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_SSL_REDIRECT = env_bool("ACCORD_SSL_REDIRECT", False)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ACCORD_BEHIND_TLS_PROXY", False) else None
 )
+# Behind a TLS proxy a plain-HTTP request is a mistake: redirect it (unless told otherwise).
+SECURE_SSL_REDIRECT = env_bool("ACCORD_SSL_REDIRECT", SECURE_PROXY_SSL_HEADER is not None)
 SECURE_HSTS_SECONDS = env_int("ACCORD_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("ACCORD_HSTS_PRELOAD", False)
+# Joining the browsers' HSTS preload list binds every subdomain for years: the operator opts
+# in with ACCORD_HSTS_PRELOAD, so its absence is not a deployment defect.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -19,6 +19,8 @@ EXAMPLES = [
     if p.exists()
 ]
 ACCORD = str(Path(sys.executable).with_name("accord"))
+# Where the examples put things on a real server, and where the test puts them instead.
+MOVED = {"/etc/accord": "etc", "/var/lib/accord": "var", "/srv/accord": "srv"}
 
 
 def _example_env(example: Path, tmp_path: Path) -> dict[str, str]:
@@ -31,19 +33,21 @@ def _example_env(example: Path, tmp_path: Path) -> dict[str, str]:
             continue
         key, value = line.split("=", 1)
         value = value.strip().strip('"').strip("'")
-        value = value.replace("/etc/accord", str(tmp_path / "etc")).replace(
-            "/var/lib/accord", str(tmp_path / "var")
-        )
+        for real, fake in MOVED.items():
+            value = value.replace(real, str(tmp_path / fake))
         env[key.strip()] = value
     # No database server is needed for the checks; keep one out of reach.
     env["ACCORD_DATABASE_URL"] = f"sqlite:///{tmp_path / 'var' / 'check.sqlite3'}"
     (tmp_path / "etc").mkdir(mode=0o750, exist_ok=True)
     (tmp_path / "var").mkdir(mode=0o750, exist_ok=True)
-    if env.get("ACCORD_SECRET_KEY_FILE"):
-        secret = Path(env["ACCORD_SECRET_KEY_FILE"])
-        secret.write_text("s" * 20 + "-production-like-secret-for-the-check-test")
-        secret.chmod(0o600)
+    for key, value in env.items():  # secrets from files: the operator creates them
+        if key.endswith("_FILE") and key != "ACCORD_SIGNING_KEY_FILE":
+            secret = Path(value)
+            secret.parent.mkdir(parents=True, exist_ok=True)
+            secret.write_text("s" * 20 + "-production-like-secret-for-the-check-test")
+            secret.chmod(0o600)
     key_file = Path(env.get("ACCORD_SIGNING_KEY_FILE", tmp_path / "etc" / "signing.pem"))
+    key_file.parent.mkdir(parents=True, exist_ok=True)
     env["ACCORD_SIGNING_KEY_FILE"] = str(key_file)
     key_file.write_bytes(
         Ed25519PrivateKey.generate().private_bytes(
