@@ -1,0 +1,122 @@
+"""Request and response bodies of the agreements API (see api.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Schema
+
+from .content import Details
+
+
+class MemberIn(Schema):
+    full_name: str = ""
+    email: str = ""
+    extra: dict[str, str] = {}
+
+
+class ApplicationIn(Schema):
+    variants: list[str] | None = None
+    signer_name: str | None = None
+    signer_title: str | None = None
+    signer_affiliation: str | None = None
+    signer_email: str | None = None
+    signer_address: str | None = None
+    organisation_type: str | None = None
+    purpose: str | None = None
+    answers: dict[str, Any] | None = None
+    attested_clauses: list[str] | None = None
+    members: list[MemberIn] | None = None
+
+    def details(self) -> Details:
+        data = self.dict(exclude={"dataset"})
+        if self.members is not None:
+            data["members"] = [m.dict() for m in self.members]
+        return Details(**data)
+
+
+class ApplicationCreateIn(ApplicationIn):
+    dataset: str
+
+
+class AgreementOut(Schema):
+    id: int
+    display_name: str
+    sha256: str
+    size: int
+    pages: int
+    qr_status: str
+    uploaded_at: datetime
+
+
+class TransitionOut(Schema):
+    from_state: str
+    to_state: str
+    actor: str | None
+    comment: str
+    at: datetime
+
+
+class ApplicationOut(Schema):
+    reference: str
+    dataset: str
+    license_version: int
+    license_effective_date: date
+    state: str
+    origin: str
+    variants: list[str]
+    applicant_email: str
+    signer_name: str
+    signer_title: str
+    signer_affiliation: str
+    signer_email: str
+    signer_address: str
+    organisation_type: str
+    purpose: str
+    answers: dict[str, Any]
+    attested_clauses: list[str]
+    members: list[dict[str, Any]]
+    signer_confirmed: bool
+    submitted_at: datetime | None
+    last_comment: str
+    missing: list[str]
+    agreement: AgreementOut | None
+    licence: str | None
+    history: list[TransitionOut]
+
+
+class CommentIn(Schema):
+    comment: str = ""
+
+
+class MemberOut(Schema):
+    id: int
+    full_name: str
+    email: str
+    extra: dict[str, Any]
+    status: str
+    accepted_at: datetime | None
+
+
+class LicenceOut(Schema):
+    reference: str
+    dataset: str
+    status: str
+    license_version: int
+    variants: list[str]
+    signer: str
+    members: list[MemberOut]
+
+
+class InvitationOut(Schema):
+    id: int
+    licence: str
+    dataset: str
+    signer: str
+    status: str
+
+
+class AcceptIn(Schema):
+    accept: bool
+    extra: dict[str, str] = {}
