@@ -20,6 +20,14 @@ from tests import factories
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # allauth remembers used TOTP codes in the cache; ids repeat between tests.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def totp_now() -> str:
     return format_hotp_value(hotp_value(factories.TEST_TOTP_SECRET, int(time.time()) // 30))
 
@@ -211,3 +219,17 @@ def test_nul_characters_are_refused_with_a_clear_400(client):
     assert form.status_code == 400 and b"NUL" in form.content
     body = client.post("/api/v1/me", data='{"x": "\\u0000"}', content_type="application/json")
     assert body.status_code == 400
+
+
+@pytest.mark.django_db
+def test_admin_sign_in_goes_through_two_factor(client):
+    user = factories.UserFactory(is_superuser=True, is_staff=True)
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    # A password posted to the admin's own form does not sign anyone in.
+    client.post("/admin/login/", {"username": user.email, "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+    response = _login(client, user.email)
+    assert "2fa" in response["Location"] and "_auth_user_id" not in client.session
+    client.post(reverse("mfa_authenticate"), {"code": totp_now()})
+    assert client.get("/admin/").status_code == 200
