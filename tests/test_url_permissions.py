@@ -303,3 +303,121 @@ def test_api_with_an_outsiders_token_never_breaks_and_finds_no_made_up_objects(c
         elif "999999" in url and response.status_code == 200:
             wrong.append(f"{method} {url}: 200 for a made-up id")
     assert not wrong, "\n".join(wrong)
+
+
+# --- Staff of another custodian ---------------------------------------------------------------
+
+
+# How to fill a staff route's arguments with a real object of the owning custodian. A route
+# whose argument is not listed here is reported by the test below, so the table grows with
+# the routes.
+def _real_arguments(application) -> dict[str, str]:
+    agreement = application.signed_agreements.order_by("id").first()
+    return {
+        "reference": application.reference,
+        "agreement_id": str(agreement.id),
+        "page": "1",
+        "slug": application.dataset.slug,
+        "fmt": "csv",
+    }
+
+
+# Arguments that choose a rendering, not an object: such a route shows staff their own data.
+NOT_OBJECTS = {"fmt"}
+
+
+def _names_an_object(route: Route) -> bool:
+    names = set(re.findall(r"<(?:\w+:)?(\w+)>", route.path))
+    return bool(names - NOT_OBJECTS)
+
+
+def _fill(route_path: str, values: dict[str, str]) -> str | None:
+    missing = []
+
+    def sub(m: re.Match) -> str:
+        name = m.group(2)
+        if name not in values:
+            missing.append(name)
+            return ""
+        return values[name]
+
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values.get(m.group(1), "\0"), route_path)
+    url = re.sub(r"<(?:(\w+):)?(\w+)>", sub, url)
+    if missing or "\0" in url:
+        return None
+    return "/" + url.replace("^", "").replace("$", "").replace("\\.", ".")
+
+
+@pytest.mark.django_db
+def test_staff_of_another_custodian_get_404_for_our_objects(client, custodian, other_custodian):
+    """An application (with its signed scan) of ``custodian``: every staff route that takes
+    arguments is requested with its real identifiers by an administrator of another
+    custodian (who holds every permission there) and must not exist for them; our own
+    administrator gets past the permission check."""
+    from tests.agreements.factories import policy_dataset, submitted
+
+    application = submitted(factories.UserFactory(), policy_dataset(custodian))
+    values = _real_arguments(application)
+    ours = factories.StaffFactory(custodian=custodian, admin=True).user
+    theirs = factories.StaffFactory(custodian=other_custodian, admin=True).user
+
+    wrong, unfilled, checked = [], [], 0
+    for route in _site_routes():
+        if route.rule_group != "staff" or not _names_an_object(route):
+            continue
+        url = _fill(route.path, values)
+        if url is None:
+            unfilled.append(route.path)
+            continue
+        checked += 1
+        client.force_login(theirs)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if response.status_code not in (404, 405):
+                wrong.append(f"{method.upper()} {url} as other staff: {response.status_code}")
+        client.force_login(ours)
+        response = client.get(url)
+        if response.status_code == 404:
+            wrong.append(f"GET {url} as own staff: 404")
+    assert not wrong, "\n".join(wrong)
+    assert not unfilled, (
+        "Staff routes with arguments this test cannot fill yet; add the argument to "
+        "_real_arguments: " + ", ".join(unfilled)
+    )
+    assert checked
+
+
+@pytest.mark.django_db
+def test_api_finds_none_of_our_objects_for_another_custodians_staff(
+    client, custodian, other_custodian
+):
+    from accord.accounts.models import ApiToken
+    from accord.accounts.services import api_token_create
+    from tests.agreements.factories import policy_dataset, submitted
+
+    application = submitted(factories.UserFactory(), policy_dataset(custodian))
+    values = _real_arguments(application)
+    theirs = factories.StaffFactory(custodian=other_custodian, admin=True).user
+    secret = api_token_create(user=theirs, name="probe", scope=ApiToken.Scope.WRITE).secret
+    wrong, checked = [], 0
+    for bound, path, op in api_operations():
+        names = re.findall(r"\{(?:\w+:)?(\w+)\}", path)
+        public = op.auth_param is None or (op.auth_param is NOT_SET and bound.auth is None)
+        if public or not names or any(n not in values for n in names):
+            continue
+        url = "/api/v1" + re.sub(
+            r"\{(?:\w+:)?(\w+)\}", lambda m: values[m.group(1)], bound.prefix.rstrip("/") + path
+        )
+        for method in op.methods:
+            checked += 1
+            response = client.generic(
+                method,
+                url,
+                data="{}",
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {secret}",
+            )
+            if response.status_code not in (404, 405, 422):
+                wrong.append(f"{method} {url}: {response.status_code}")
+    assert not wrong, "Another custodian's staff reached our objects:\n" + "\n".join(wrong)
+    assert checked
