@@ -37,7 +37,6 @@ def test_cmvs_reviewer_does_not_see_ipcas_applications_in_the_queue(
     [
         ("review_detail", "get", ()),
         ("review_page_image", "get", ("agreement", 1)),
-        ("review_original", "get", ("agreement",)),
         ("review_approve", "post", ()),
         ("review_reject", "post", ()),
         ("review_return", "post", ()),

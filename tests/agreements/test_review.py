@@ -183,16 +183,6 @@ def test_reviewer_sees_page_images_never_the_pdf_inline(client, student, casmemg
     image = client.get(image_url)
     assert image["Content-Type"] == "image/png"
     assert b"".join(image.streaming_content).startswith(b"\x89PNG")
-    original = client.get(
-        reverse("agreements:review_original", args=[application.reference, agreement.pk])
-    )
-    assert original["Content-Type"] == "application/octet-stream"
-    assert original["Content-Disposition"].startswith("attachment;")
-    assert (
-        "License%20Agreement%20for%20CASMEMG%20_Ada%20Lovelace.pdf"
-        in original["Content-Disposition"]
-        or "License Agreement for CASMEMG _Ada Lovelace.pdf" in original["Content-Disposition"]
-    )
     beyond = reverse("agreements:review_page_image", args=[application.reference, agreement.pk, 99])
     assert client.get(beyond).status_code == 404
 

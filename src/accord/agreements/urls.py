@@ -22,11 +22,6 @@ urlpatterns = [
         views_review.review_page_image,
         name="review_page_image",
     ),
-    path(
-        "review/<str:reference>/original/<int:agreement_id>",
-        views_review.review_original,
-        name="review_original",
-    ),
     path("review/<str:reference>/approve", views_review.review_approve, name="review_approve"),
     path("review/<str:reference>/reject", views_review.review_reject, name="review_reject"),
     path("review/<str:reference>/return", views_review.review_return, name="review_return"),

@@ -109,22 +109,6 @@ def review_page_image(request, reference: str, agreement_id: int, page: int):
     return response
 
 
-@staff(REVIEW)
-def review_original(request, reference: str, agreement_id: int):
-    """The signed PDF for the custodian's archive, under their naming rule. Always a forced
-    download as an opaque file, so no browser renders it inline."""
-    application = selectors.application_for_staff(request.user, reference, REVIEW)
-    agreement = _agreement(application, agreement_id)
-    response = FileResponse(
-        protected_storage().open(agreement.storage_name, "rb"),
-        as_attachment=True,
-        filename=agreement.display_name,
-        content_type="application/octet-stream",
-    )
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
 def _decision(request, reference: str, action: str):
     application = selectors.application_for_staff(request.user, reference, REVIEW)
     form = CommentForm(request.POST)
