@@ -220,3 +220,20 @@ def test_another_user_cannot_see_an_application(client, student, casmemg, outsid
         )
     response = client.post(reverse("agreements:application_submit", args=[application.reference]))
     assert response.status_code == 404
+
+
+def test_applicant_sends_a_new_link_and_the_old_one_stops_working(
+    client, student, professor, casmemg, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        application = submitted(student, casmemg)
+    old = _link_token(mail.outbox)
+    mail.outbox.clear()
+    client.force_login(student)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("agreements:signer_link_resend", args=[application.reference]))
+    new = _link_token(mail.outbox)
+    assert new != old
+    with pytest.raises(Exception, match="not valid any more"):
+        services.signer_confirm(raw_token=old, actor=professor)
+    services.signer_confirm(raw_token=new, actor=professor)

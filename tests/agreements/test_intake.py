@@ -109,3 +109,19 @@ def test_other_custodians_datasets_are_not_offered(client, casmemg, staff):
     assert response.status_code == 200
     assert b"Select a valid choice" in response.content
     assert not Application.objects.exists()
+
+
+def test_intake_through_the_api(client, casmemg, ipcas_reviewer):
+    client.force_login(ipcas_reviewer)
+    response = client.post(
+        "/api/v1/review/intake",
+        {
+            "dataset": casmemg.slug,
+            "signer_affiliation": "University of Example",
+            "file": SimpleUploadedFile("m.eml", eml(pdf_corpus.plain_pdf()).as_bytes()),
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["origin"] == "email" and body["state"] == "submitted"
+    assert body["agreement"]["qr_status"] == "absent"

@@ -108,3 +108,24 @@ def test_superuser_sees_every_custodian(client, ipcas_application):
     client.force_login(admin)
     page = client.get(reverse("agreements:review_queue"))
     assert ipcas_application.reference in page.content.decode()
+
+
+def test_decisions_are_sensitive_staff_actions():
+    from django.urls import resolve
+
+    for name in ("review_approve", "review_reject", "review_return"):
+        view = resolve(reverse(f"agreements:{name}", args=["LA-2026-0000001"])).func
+        assert view.access_rule == "staff:agreements:application:review"
+        assert getattr(view, "sensitive_action", False) is True
+
+
+def test_confirmed_signer_may_read_but_not_change_the_application(
+    client, student, professor, ipcas_application
+):
+    services._mark_signer_confirmed(ipcas_application, professor)
+    client.force_login(professor)
+    ref = ipcas_application.reference
+    page = client.get(reverse("agreements:application_detail", args=[ref]))
+    assert page.status_code == 200 and b"Signer confirmation" in page.content
+    assert client.post(reverse("agreements:application_withdraw", args=[ref])).status_code == 404
+    assert client.get(reverse("agreements:application_pdf", args=[ref])).status_code == 404
