@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
 import pytest
 
@@ -63,7 +62,6 @@ def _no_proxy_env(monkeypatch):
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", "*")
-    os.environ.get("NO_PROXY")
 
 
 from tests.downloads.liveserver import live_portal  # noqa: E402, F401 - a fixture
