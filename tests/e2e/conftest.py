@@ -10,10 +10,6 @@ import pytest
 
 from tests.tools import need_executable
 
-# Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls from
-# the test body as "async-unsafe". The test body is plain sequential code, so allow them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 FACTORY_PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 CHROMIUM_ARGS = [
@@ -29,7 +25,21 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def _orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread, so Django refuses ORM calls
+    from the test body as "async-unsafe". The body is plain sequential code: allow them while
+    the browser runs, and only then."""
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture(scope="session")
+def chromium(_orm_beside_playwright):
     path = need_executable("chromium", "end-to-end tests drive a real browser")
     from playwright.sync_api import sync_playwright
 
