@@ -237,3 +237,24 @@ def test_applicant_sends_a_new_link_and_the_old_one_stops_working(
     with pytest.raises(Exception, match="not valid any more"):
         services.signer_confirm(raw_token=old, actor=professor)
     services.signer_confirm(raw_token=new, actor=professor)
+
+
+def test_application_keeps_its_terms_version_when_new_terms_are_published(student, casmemg):
+    from accord.agreements.documents import pdf_data
+
+    application = draft(student, casmemg)
+    v1 = application.license_version
+    v2 = factories.LicenseVersionFactory(dataset=casmemg, version=2, title="CASMEMG LA v2")
+    factories.ClauseFactory(license_version=v2, code="C9", title="A new clause")
+    assert casmemg.current_license() == v2
+    services.application_update(
+        application=application, actor=student, details=Details(purpose="Still v1")
+    )
+    application.refresh_from_db()
+    assert application.license_version == v1
+    data = pdf_data(application)
+    assert (data.license_version, [c[0] for c in data.clauses]) == (1, ["C1", "C3", "C6"])
+    with pytest.raises(InvalidApplication, match="C9 is not a clause"):
+        services.application_update(
+            application=application, actor=student, details=Details(attested_clauses=["C9"])
+        )
