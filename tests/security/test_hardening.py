@@ -233,3 +233,28 @@ def test_admin_sign_in_goes_through_two_factor(client):
     assert "2fa" in response["Location"] and "_auth_user_id" not in client.session
     client.post(reverse("mfa_authenticate"), {"code": totp_now()})
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_member_sets_up_two_factor_and_reaches_the_page(client, custodian):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    user = factories.StaffFactory(custodian=custodian, mfa=False).user
+    _login(client, user.email)
+    response = client.get(reverse("audit:event_list"), follow=True)
+    if "reauthenticate" in response.request["PATH_INFO"]:
+        # allauth confirms the password once more before changing security settings.
+        response = client.post(
+            response.request["PATH_INFO"] + "?" + response.request["QUERY_STRING"],
+            {"password": PASSWORD},
+            follow=True,
+        )
+    assert response.request["PATH_INFO"] == reverse("mfa_activate_totp")
+    page = response.content.decode()
+    assert 'src="data:image/svg+xml;base64,' in page  # the QR code (drawn by segno)
+    secret = client.session[SECRET_SESSION_KEY]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    client.post(reverse("mfa_activate_totp"), {"code": code})
+    assert Authenticator.objects.filter(user=user, type="totp").exists()
+    assert client.get(reverse("audit:event_list")).status_code == 200
