@@ -125,3 +125,14 @@ def test_intake_through_the_api(client, casmemg, ipcas_reviewer):
     body = response.json()
     assert body["origin"] == "email" and body["state"] == "submitted"
     assert body["agreement"]["qr_status"] == "absent"
+
+
+def test_absurdly_nested_email_is_refused_not_a_crash():
+    boundary = b"b"
+    body = b"From: a@b.edu\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    for _ in range(5000):
+        body += b"--" + boundary + b"\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    try:
+        intake.extract(body)
+    except intake.IntakeRefused as exc:
+        assert "PDF" in exc.message

@@ -77,6 +77,19 @@ def _from_message(message: EmailMessage) -> Extracted | None:
 def extract(data: bytes) -> Extracted:
     """The agreement PDF and who sent it, from a PDF, an .eml message or an mbox file. The
     kind is told from the bytes, never from the file name."""
+    try:
+        return _extract(data)
+    except IntakeRefused:
+        raise
+    except (RecursionError, ValueError, LookupError, TypeError, AttributeError) as exc:
+        # A message built to break the parser (absurd nesting, broken encodings).
+        raise IntakeRefused(
+            "This email could not be read (it is malformed). Save the PDF attachment from your "
+            "mail program and upload the PDF itself."
+        ) from exc
+
+
+def _extract(data: bytes) -> Extracted:
     head = data[:1024].lstrip()
     if b"%PDF-" in data[:1024]:
         return Extracted(pdf=data)
