@@ -140,6 +140,9 @@ def test_student_submission_asks_the_signer_to_confirm_and_copies_them(
     request = next(m for s, m in subjects.items() if "confirm" in s)
     assert request.to == ["prof.ada@uni-example.edu"]
     assert "/apply/confirm/" in request.body
+    custodian = next(m for s, m in subjects.items() if "to review" in s)
+    assert custodian.to == [casmemg.custodian.contact_email]
+    assert f"/apply/review/{application.reference}/" in custodian.body
     raw = request.body.split("/apply/confirm/")[1].split("/")[0]
     assert raw not in application.signer_token_hash  # only the hash is stored
 

@@ -37,6 +37,16 @@ def _to_applicant(application, template: str, **context) -> None:
 
 def application_changed(application, *, action: str, comment: str = "") -> None:
     _to_applicant(application, f"application_{action}", comment=comment)
+    if action == "submit" and application.origin == application.Origin.WEB:
+        # So that no request waits unseen: the custodian's contact address hears of it.
+        notify_on_commit(
+            to=[application.dataset.custodian.contact_email],
+            template="agreements/custodian_new_application",
+            context={
+                **_base(application),
+                "review_url": _url("agreements:review_detail", application.reference),
+            },
+        )
 
 
 def signer_confirmation_requested(application, *, raw_token: str) -> None:
