@@ -184,6 +184,7 @@ AXES_COOLOFF_TIME = env_int("ACCORD_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accord.core.net.axes_client_ip"
 AXES_USERNAME_CALLABLE = "accord.ops.throttle.axes_username"
 AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
 
@@ -204,9 +205,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_SAMESITE = "Lax"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ACCORD_BEHIND_TLS_PROXY", False) else None
-)
+BEHIND_TLS_PROXY = env_bool("ACCORD_BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# nginx overwrites X-Real-IP with the address it saw; trust it only behind that proxy.
+TRUST_X_REAL_IP = env_bool("ACCORD_TRUST_X_REAL_IP", BEHIND_TLS_PROXY)
 # Behind a TLS proxy a plain-HTTP request is a mistake: redirect it (unless told otherwise).
 SECURE_SSL_REDIRECT = env_bool("ACCORD_SSL_REDIRECT", SECURE_PROXY_SSL_HEADER is not None)
 SECURE_HSTS_SECONDS = env_int("ACCORD_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)

@@ -6,10 +6,14 @@ from django.urls import include, path
 
 from accord.api.main import api
 from accord.core import views as core_views
+from accord.downloads import views as download_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path(
+        ".well-known/accord-signing-key", download_views.signing_key, name="well_known_signing_key"
+    ),
     path("datasets/", include("accord.catalog.urls")),
     path("apply/", include("accord.agreements.urls")),
     path("access/", include("accord.access.urls")),

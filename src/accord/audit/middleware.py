@@ -1,6 +1,7 @@
 """Makes the request's address and user agent available to audit_record."""
 
 from accord.audit.services import RequestContext, current_request
+from accord.core.net import client_ip
 
 
 class AuditContextMiddleware:
@@ -8,11 +9,9 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # REMOTE_ADDR is the proxy in production; nginx's config sets it from X-Real-IP via
-        # gunicorn's forwarded-allow-ips, so we never trust a client-supplied header here.
         token = current_request.set(
             RequestContext(
-                ip_address=request.META.get("REMOTE_ADDR") or None,
+                ip_address=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             )
         )

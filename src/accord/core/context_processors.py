@@ -10,8 +10,7 @@ from accord.core.permissions import is_custodian_staff
 # (url name, label, who sees it). Links whose route does not exist are left out.
 NAV = [
     ("agreements:my_applications", "My applications", "user"),
-    ("agreements:my_licences", "My licences", "user"),
-    ("downloads:my_downloads", "Downloads", "user"),
+    ("access:my_access", "Your data", "user"),
     ("accounts:tokens", "API tokens", "user"),
     ("agreements:review_queue", "Review queue", "staff"),
     ("audit:event_list", "Audit trail", "staff"),
