@@ -193,6 +193,8 @@ def test_session_cookie_is_httponly_and_lax(client, outsider):
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
+    page = client.get(reverse("account_email"))
+    assert page.cookies["csrftoken"]["httponly"] is True
 
 
 @pytest.mark.django_db
@@ -258,3 +260,9 @@ def test_staff_member_sets_up_two_factor_and_reaches_the_page(client, custodian)
     client.post(reverse("mfa_activate_totp"), {"code": code})
     assert Authenticator.objects.filter(user=user, type="totp").exists()
     assert client.get(reverse("audit:event_list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_absurd_page_numbers_are_a_validation_error_not_a_crash(client):
+    response = client.get("/api/v1/datasets", {"page": str(2**90)})
+    assert response.status_code == 422

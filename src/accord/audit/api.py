@@ -5,9 +5,10 @@ from typing import Any
 
 from django.http import Http404
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from accord.api.auth import token_or_session
+from accord.api.pagination import BoundedPageNumberPagination
 from accord.audit.selectors import EventFilter, events_visible_to, filter_events
 from accord.core.permissions import Permission, custodian_ids_with
 
@@ -45,7 +46,7 @@ class EventQuery(Schema):
     auth=token_or_session,
     summary="Audit events of your custodians, newest first (staff with audit:event:view)",
 )
-@paginate(PageNumberPagination, page_size=100)
+@paginate(BoundedPageNumberPagination, page_size=100)
 def list_events(request, filters: Query[EventQuery]):
     if custodian_ids_with(request.user, Permission.AUDIT_EVENT_VIEW) == set():
         raise Http404  # not staff anywhere: as if the endpoint did not exist

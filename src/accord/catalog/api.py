@@ -6,8 +6,9 @@ from datetime import date
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from accord.api.pagination import BoundedPageNumberPagination
 from accord.catalog import selectors
 from accord.catalog.models import DataFile, Dataset, Variant
 
@@ -113,7 +114,7 @@ def _citation_out(c) -> dict:
 
 
 @router.get("/datasets", response=list[DatasetOut], auth=None, summary="List datasets")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPageNumberPagination, page_size=50)
 def list_datasets(request):
     return selectors.published_datasets()
 
@@ -181,7 +182,7 @@ def get_citations(request, slug: str, variant: str | None = None):
     auth=None,
     summary="File metadata of a variant (names, sizes, checksums; not the data)",
 )
-@paginate(PageNumberPagination, page_size=500)
+@paginate(BoundedPageNumberPagination, page_size=500)
 def list_variant_files(request, slug: str):
     variant = get_object_or_404(Variant, slug=slug, dataset__is_published=True)
     return DataFile.objects.filter(variant=variant).order_by("path")
