@@ -28,9 +28,13 @@ RECHECK_SECONDS = 15.0
 
 
 def content_disposition(path: str) -> str:
+    """An attachment header for the file's name. Ingest accepts any name the file system
+    does, so the quoted ASCII fallback keeps only printable characters other than the quote
+    and backslash (a CR/LF made Django refuse the header: a 500 on every download); the
+    exact name travels percent-encoded in filename*."""
     name = path.rsplit("/", 1)[-1]
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    ascii_name = "".join(c if " " <= c <= "~" and c not in '"\\?' else "_" for c in name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _private(response: HttpResponse, link: DownloadLink) -> HttpResponse:

@@ -45,17 +45,27 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if first == "" and last == "":
         return None
     if first == "":  # suffix range: the last N bytes
-        length = int(last)
+        length = _number(last)
         if length == 0 or size == 0:
             raise Unsatisfiable
         return ByteRange(max(0, size - length), size - 1)
-    start = int(first)
-    if last != "" and int(last) < start:
+    start = _number(first)
+    if last != "" and _number(last) < start:
         return None  # invalid: ignore
     if start >= size:
         raise Unsatisfiable
-    end = int(last) if last != "" else size - 1
+    end = _number(last) if last != "" else size - 1
     return ByteRange(start, min(end, size - 1))
+
+
+def _number(digits: str) -> int:
+    """A byte position. Past 19 digits it exceeds any file (and int() of thousands of digits
+    raises ValueError: a 500), so it stands for "beyond the end"."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 19 else _BEYOND
+
+
+_BEYOND = 10**19
 
 
 def if_range_allows(if_range: str | None, etag: str, last_modified: str | None) -> bool:
