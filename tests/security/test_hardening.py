@@ -50,6 +50,7 @@ def test_five_wrong_passwords_lock_the_account_with_a_clear_page(client, outside
     assert response.status_code == 429
     body = response.content.decode()
     assert "Too many failed sign-ins" in body and "reset your password" in body
+    assert "Wait 15 minutes" in body
     assert "_auth_user_id" not in client.session
 
 
