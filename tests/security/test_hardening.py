@@ -51,6 +51,10 @@ def test_five_wrong_passwords_lock_the_account_with_a_clear_page(client, outside
     body = response.content.decode()
     assert "Too many failed sign-ins" in body and "reset your password" in body
     assert "Wait 15 minutes" in body
+    from accord.audit.models import Event
+
+    lockout = Event.objects.filter(event_type="accounts:sign-in:lock-out").first()
+    assert lockout.target_id == str(outsider.pk) and lockout.details["login"] == outsider.email
     assert "_auth_user_id" not in client.session
 
 
@@ -239,7 +243,9 @@ def test_admin_sign_in_goes_through_two_factor(client):
 
 
 @pytest.mark.django_db
-def test_staff_member_sets_up_two_factor_and_reaches_the_page(client, custodian):
+def test_staff_member_sets_up_two_factor_and_reaches_the_page(
+    client, custodian, django_capture_on_commit_callbacks
+):
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
 
@@ -258,8 +264,13 @@ def test_staff_member_sets_up_two_factor_and_reaches_the_page(client, custodian)
     assert 'src="data:image/svg+xml;base64,' in page  # the QR code (drawn by segno)
     secret = client.session[SECRET_SESSION_KEY]
     code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
-    client.post(reverse("mfa_activate_totp"), {"code": code})
+    with django_capture_on_commit_callbacks(execute=True):  # allauth signals after commit
+        client.post(reverse("mfa_activate_totp"), {"code": code})
     assert Authenticator.objects.filter(user=user, type="totp").exists()
+    from accord.audit.models import Event
+
+    added = Event.objects.get(event_type="accounts:two-factor:add", details__kind="totp")
+    assert added.actor_id == user.pk and added.custodian_id == custodian.id
     assert client.get(reverse("audit:event_list")).status_code == 200
 
 

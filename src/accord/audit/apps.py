@@ -13,6 +13,9 @@ class AuditConfig(AppConfig):
         from allauth.account.decorators import secure_admin_login
         from django.contrib import admin
 
+        from accord.audit import receivers
         from accord.ops import checks  # noqa: F401
+
+        receivers.connect()
 
         admin.site.login = secure_admin_login(admin.site.login)
