@@ -4,14 +4,14 @@ each endpoint fetches through a selector (404 for "not yours") and calls one ser
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
 from accord.api.auth import token_or_session
 from accord.catalog.models import Dataset
-from accord.core.permissions import Permission
+from accord.core.permissions import Permission, has_custodian_permission
 
 from . import intake, licences, selectors, services, signed_pdf
 from .content import Details, missing_items
@@ -297,6 +297,12 @@ def review_intake(
     from .views import read_upload
 
     target = get_object_or_404(Dataset, slug=dataset)
+    # Refuse before parsing: only intake staff of the dataset's custodian may make the
+    # server read an uploaded PDF or mailbox (application_intake checks again).
+    if not has_custodian_permission(
+        request.user, target.custodian_id, Permission.AGREEMENTS_APPLICATION_INTAKE
+    ):
+        raise Http404
     extracted = intake.extract(read_upload(file))
     details = Details(
         signer_name=signer_name,

@@ -123,9 +123,14 @@ def application_update(*, application: Application, actor, details: Details) -> 
     _require_applicant(application, actor)
     _require_editable(application)
     cleaned = clean_details(application, details)
-    if "signer_email" in cleaned and cleaned["signer_email"] != application.signer_email:
-        application.signer_token_hash = ""  # a link sent to the old address must stop working
     forget_signer_confirmation(application, actor)
+    if "signer_email" in cleaned and cleaned["signer_email"] != application.signer_email:
+        # A new signer: the link sent to the old address must stop working, and the old
+        # signer keeps neither their confirmation nor their view of the application.
+        application.signer_token_hash = ""
+        application.signer_user = None
+        application.signer_confirmed_at = None
+        application.signer_confirmed_email = ""
     _apply(application, cleaned)
     _audit(application, "update", actor, fields=sorted(cleaned))
     return application
@@ -276,6 +281,13 @@ def application_approve(*, application: Application, actor) -> Application:
     require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
     if application.state == Application.State.APPROVED:
         return application  # the other reviewer's click won; one licence only
+    if actor.pk is not None and actor.pk in (application.applicant_id, application.signer_user_id):
+        # Four eyes: nobody grants a licence to themselves.
+        raise PermissionDenied(
+            f"You made or sign application {application.reference}, so you cannot approve "
+            "it; ask another reviewer of the custodian to decide.",
+            code="own-application",
+        )
     states.transition_for(application, "approve")
     if not application.signer_confirmed or application.signer_user_id is None:
         raise Conflict(
