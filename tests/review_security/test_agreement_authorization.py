@@ -108,3 +108,18 @@ def test_reviewer_of_another_custodian_intake_is_404_before_parsing(client, staf
     )
 
     assert response.status_code == 404
+
+
+def test_reviewer_listed_as_a_member_cannot_approve_the_application(
+    casmemg, ipcas_reviewer, student, professor
+):
+    members = [
+        {"full_name": "Rev", "email": ipcas_reviewer.email, "extra": {"registration_id": "R1"}}
+    ]
+    application = submitted(student, casmemg, members=members)
+    services._mark_signer_confirmed(application, professor)
+
+    with pytest.raises(PermissionDenied, match="another reviewer"):
+        services.application_approve(application=application, actor=ipcas_reviewer)
+
+    assert not Licence.objects.exists()

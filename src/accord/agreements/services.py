@@ -281,11 +281,11 @@ def application_approve(*, application: Application, actor) -> Application:
     require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
     if application.state == Application.State.APPROVED:
         return application  # the other reviewer's click won; one licence only
-    if actor.pk is not None and actor.pk in (application.applicant_id, application.signer_user_id):
+    if _is_party(application, actor):
         # Four eyes: nobody grants a licence to themselves.
         raise PermissionDenied(
-            f"You made or sign application {application.reference}, so you cannot approve "
-            "it; ask another reviewer of the custodian to decide.",
+            f"You made, sign or are a member of application {application.reference}, so you "
+            "cannot approve it; ask another reviewer of the custodian to decide.",
             code="own-application",
         )
     states.transition_for(application, "approve")
@@ -302,6 +302,15 @@ def application_approve(*, application: Application, actor) -> Application:
     _transition(application, "approve", actor)
     licence_grant(application=application, actor=actor)
     return application
+
+
+def _is_party(application: Application, actor) -> bool:
+    """Does ``actor`` stand to gain from the application: its applicant, its signer, or a
+    member listed on it (by any of their verified addresses)?"""
+    if actor.pk in (application.applicant_id, application.signer_user_id):
+        return True
+    emails = [str(m.get("email", "")) for m in application.members or [] if m.get("email")]
+    return bool(emails) and any(has_verified_email(actor, e) for e in emails)
 
 
 def _decide(application: Application, actor, action: str, comment: str) -> Application:
