@@ -14,6 +14,7 @@ from tests import factories
 @pytest.fixture
 def demo(db, tmp_path, settings):
     settings.DATA_DIR = tmp_path
+    settings.DEBUG = True  # accord demo refuses to run on a production portal
     call_command("demo")
 
 

@@ -13,6 +13,7 @@ from accord.catalog.models import DataFile, Dataset, Variant
 @pytest.fixture
 def demo(db, tmp_path, settings):
     settings.DATA_DIR = tmp_path
+    settings.DEBUG = True  # accord demo refuses to run on a production portal
     call_command("demo")
 
 
@@ -113,8 +114,9 @@ def test_demo_staff_can_complete_two_factor_sign_in_with_demo_code(client, demo,
 
     settings.DEBUG = True
     out = io.StringIO()
-    response = client.post("/accounts/login/",
-                           {"login": "reviewer@cmvs.example", "password": DEMO_PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"login": "reviewer@cmvs.example", "password": DEMO_PASSWORD}
+    )
     assert response.status_code == 302 and "/accounts/2fa/authenticate/" in response["Location"]
     call_command("demo_code", stdout=out)
     code = out.getvalue().strip()

@@ -1,6 +1,7 @@
 """accord demo: load the demo catalogue, accounts and synthetic files (idempotent)."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from accord.demo import load_demo
 from accord.demo.catalogue import ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -10,6 +11,13 @@ class Command(BaseCommand):
     help = "Load the demo catalogue (SMIC, CASMEMG), demo accounts and synthetic files."
 
     def handle(self, *args, **options):
+        # The demo superuser's password and two-factor secret are published in the README:
+        # on a production portal they would be anyone's way in.
+        if not settings.DEBUG:
+            raise CommandError(
+                "accord demo creates accounts with published passwords, so it only runs in "
+                "the demo (ACCORD_DEBUG=true, as `make demo` sets it)."
+            )
         reports = load_demo()
         for slug, report in reports.items():
             self.stdout.write(
