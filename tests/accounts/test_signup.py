@@ -163,8 +163,13 @@ def test_password_reset_email_is_sent(client, db):
 def test_signup_reached_from_apply_for_access_applies_the_datasets_rule(client, dataset):
     response = client.post(
         "/accounts/signup/",
-        {"full_name": "Ada", "email": "ada@gmail.com", "password1": PASSWORD,
-         "password2": PASSWORD, "next": f"/apply/new/{dataset.slug}/"},
+        {
+            "full_name": "Ada",
+            "email": "ada@gmail.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "next": f"/apply/new/{dataset.slug}/",
+        },
     )
     assert response.status_code == 200
     assert "institution" in response.content.decode()
