@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
-from accord.api.auth import token_or_session
+from accord.api.auth import require_recent_interactive_sign_in, token_or_session
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission, has_custodian_permission
 
@@ -234,6 +234,7 @@ def review_get(request, reference: str):
 
 def _review_action(request, reference: str, action: str, comment: str = "") -> dict:
     application = selectors.application_for_staff(request.user, reference, review)
+    require_recent_interactive_sign_in(request)
     if action == "approve":
         application = services.application_approve(application=application, actor=request.user)
     elif action == "reject":

@@ -33,3 +33,29 @@ class ActiveSessionAuth(SessionAuth):
 
 
 token_or_session = [TokenAuth(), ActiveSessionAuth()]
+
+
+def require_recent_interactive_sign_in(request) -> None:
+    """The API twin of ``accord.core.decorators.sensitive``: a staff decision (approve,
+    reject, return, revoke) needs a person who signed in with two-factor recently. A token is
+    a standing credential, so it cannot make decisions; a browser session older than
+    ACCORD_REAUTH_SECONDS must re-authenticate first."""
+    from django.conf import settings
+
+    from accord.core.decorators import recently_authenticated
+    from accord.core.errors import PermissionDenied
+
+    if getattr(request, "api_token", None) is not None:
+        raise PermissionDenied(
+            "Staff decisions cannot be made with an API token. Sign in to the portal (with "
+            "two-factor) and decide on the review page, or call this endpoint from that "
+            "signed-in browser session.",
+            code="interactive-sign-in-required",
+        )
+    if not recently_authenticated(request):
+        minutes = settings.ACCOUNT_REAUTHENTICATION_TIMEOUT // 60
+        raise PermissionDenied(
+            f"Your sign-in is more than {minutes} minutes old. Confirm your password or code "
+            "at /accounts/reauthenticate/ and try again.",
+            code="reauthentication-required",
+        )
