@@ -4,6 +4,8 @@ completeness before the agreement PDF is generated or the application submitted)
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +256,47 @@ def missing_items(application: Application, *, for_submission: bool) -> list[str
         for f in member_fields:
             if not (member.get("extra") or {}).get(f.key):
                 missing.append(f"Give member {number}'s {f.label}.")
-    if for_submission and application.current_agreement() is None:
-        missing.append("Upload the signed agreement (the generated PDF, signed and scanned).")
+    if for_submission:
+        agreement = _current_agreement(application)
+        if agreement is None:
+            missing.append("Upload the signed agreement (the generated PDF, signed and scanned).")
+        elif scan_is_stale(application, agreement):
+            missing.append(STALE_SCAN_MESSAGE)
     return missing
+
+
+STALE_SCAN_MESSAGE = (
+    "You changed the application after uploading the signed agreement, so the signed scan "
+    "no longer matches it. Download the new agreement, have it signed and upload it again."
+)
+
+
+def _current_agreement(application: Application):
+    if hasattr(application, "current_agreements"):  # prefetched by the selectors
+        return application.current_agreements[0] if application.current_agreements else None
+    return application.current_agreement()
+
+
+def content_fingerprint(application: Application) -> str:
+    """SHA-256 of what the signer signs for: the signer's details, the purpose, the answers,
+    the attestations, the members, the variants and the terms. A signed scan records the
+    fingerprint at upload; any later change to these makes it stale."""
+    content = {
+        "license_version": application.license_version_id,
+        **{name: getattr(application, name) for name in _LIMITS},
+        "organisation_type": application.organisation_type,
+        "answers": application.answers,
+        "attested_clauses": sorted(application.attested_clauses),
+        "members": application.members,
+        "variants": sorted(v.slug for v in application.variants.all()) if application.pk else [],
+    }
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def scan_is_stale(application: Application, agreement) -> bool:
+    """Was the application's content changed after ``agreement`` was uploaded? Scans from
+    before fingerprints were kept carry none and are taken as they are."""
+    return bool(agreement.content_sha256) and (
+        agreement.content_sha256 != content_fingerprint(application)
+    )

@@ -324,6 +324,12 @@ class SignedAgreement(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     is_current = models.BooleanField(default=True)
+    content_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Fingerprint of the application's content when this scan was uploaded; a "
+        "later change to the content makes the scan stale (see content.content_fingerprint).",
+    )
 
     class Meta:
         ordering = ["-created"]

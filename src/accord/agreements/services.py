@@ -20,7 +20,14 @@ from accord.core.permissions import Permission, has_custodian_permission
 from accord.notifications import agreements as notify
 
 from . import states
-from .content import Details, InvalidApplication, clean_details, missing_items
+from .content import (
+    Details,
+    InvalidApplication,
+    clean_details,
+    content_fingerprint,
+    missing_items,
+    scan_is_stale,
+)
 from .models import Application, ApplicationTransition
 
 SIGNER_LINK_DAYS = 14
@@ -123,7 +130,7 @@ def application_update(*, application: Application, actor, details: Details) -> 
     _require_applicant(application, actor)
     _require_editable(application)
     cleaned = clean_details(application, details)
-    forget_signer_confirmation(application, actor)
+    before = content_fingerprint(application)
     if "signer_email" in cleaned and cleaned["signer_email"] != application.signer_email:
         # A new signer: the link sent to the old address must stop working, and the old
         # signer keeps neither their confirmation nor their view of the application.
@@ -132,7 +139,22 @@ def application_update(*, application: Application, actor, details: Details) -> 
         application.signer_confirmed_at = None
         application.signer_confirmed_email = ""
     _apply(application, cleaned)
-    _audit(application, "update", actor, fields=sorted(cleaned))
+    changed = content_fingerprint(application) != before
+    if changed:
+        # What the signer confirmed, and the scan they signed, no longer match the content:
+        # the confirmation is asked for again, and submission refuses the stale scan
+        # (content.missing_items) until a newly generated agreement is signed and uploaded.
+        forget_signer_confirmation(application, actor)
+        application.save()
+    agreement = application.current_agreement()
+    _audit(
+        application,
+        "update",
+        actor,
+        fields=sorted(cleaned),
+        content_changed=changed,
+        scan_stale=bool(agreement and scan_is_stale(application, agreement)),
+    )
     return application
 
 

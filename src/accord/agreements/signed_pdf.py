@@ -93,8 +93,11 @@ def attach_checked(application: Application, checked, data: bytes, actor, writte
     transaction; the caller discards ``written`` if that transaction fails."""
     inspection, qr, pages = checked
     pdf_name, page_names = _store_files(inspection.sha256, data, pages, written)
+    from .content import content_fingerprint
+
     application.signed_agreements.filter(is_current=True).update(is_current=False)
     return SignedAgreement.objects.create(
+        content_sha256=content_fingerprint(application),
         application=application,
         sha256=inspection.sha256,
         size=inspection.size,

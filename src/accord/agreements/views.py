@@ -13,7 +13,14 @@ from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
 
 from . import licences, selectors, services, signed_pdf, states
-from .content import InvalidApplication, missing_items, policy_for, policy_member_fields
+from .content import (
+    STALE_SCAN_MESSAGE,
+    InvalidApplication,
+    missing_items,
+    policy_for,
+    policy_member_fields,
+    scan_is_stale,
+)
 from .documents import agreement_pdf, download_name
 from .forms import ApplicationForm, MemberForm, UploadForm
 
@@ -81,6 +88,7 @@ def application_detail(request, reference: str):
                 messages.success(request, "Draft saved.")
                 return redirect("agreements:application_detail", reference)
     missing = missing_items(application, for_submission=False) if editable else []
+    agreement = application.current_agreement()
     return render(
         request,
         "agreements/application_detail.html",
@@ -90,7 +98,10 @@ def application_detail(request, reference: str):
             "editable": editable,
             "is_applicant": is_applicant,
             "missing": missing,
-            "agreement": application.current_agreement(),
+            "agreement": agreement,
+            "scan_stale": STALE_SCAN_MESSAGE
+            if editable and agreement and scan_is_stale(application, agreement)
+            else "",
             "upload_form": UploadForm(),
             "history": selectors.history(application),
             "member_fields": policy_member_fields(policy_for(application.dataset)),
