@@ -312,8 +312,12 @@ def test_api_with_an_outsiders_token_never_breaks_and_finds_no_made_up_objects(c
 # whose argument is not listed here is reported by the test below, so the table grows with
 # the routes.
 def _real_arguments(application) -> dict[str, str]:
+    from tests.access.factories import licence_for
+
     agreement = application.signed_agreements.order_by("id").first()
+    licence = licence_for(variants=application.dataset.variants.all())
     return {
+        "licence": licence.reference,
         "reference": application.reference,
         "agreement_id": str(agreement.id),
         "page": "1",

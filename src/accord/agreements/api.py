@@ -412,3 +412,9 @@ def accept_membership(request, member_id: int, body: AcceptIn):
         "signer": member.licence.signer.email,
         "status": member.status,
     }
+
+
+# The custodian's licence register lives in its own module (this one is long enough).
+from .api_licences import router as _licence_register_router  # noqa: E402
+
+router.add_router("", _licence_register_router)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -130,3 +130,94 @@ def membership_for(user, member_id: int) -> LicenceMember:
     if member is None:
         raise Http404("No such invitation.")
     return member
+
+
+# --- Custodian staff: the licence register ------------------------------------------------
+
+LICENCE_PAGE_SIZE = 50
+
+
+def _licence_scope(user, permission: Permission) -> Q:
+    ids = custodian_ids_with(user, permission)
+    return Q() if ids is None else Q(dataset__custodian_id__in=ids)
+
+
+def licence_register(
+    user, *, dataset: str = "", status: str = "", search: str = ""
+) -> QuerySet[Licence]:
+    """The licences of the user's custodians, newest first, with what the register shows
+    (variants, signer, terms, the signer's details from the application, active members)
+    fetched in a constant number of queries."""
+    qs = Licence.objects.filter(_licence_scope(user, Permission.AGREEMENTS_LICENCE_VIEW))
+    if dataset:
+        qs = qs.filter(dataset__slug=dataset)
+    if status:
+        qs = qs.filter(status=status)
+    search = search.strip()
+    if search:
+        member_of = LicenceMember.objects.filter(email__icontains=search).values("licence_id")
+        qs = qs.filter(
+            Q(signer__email__icontains=search)
+            | Q(signer__full_name__icontains=search)
+            | Q(application__signer_name__icontains=search)
+            | Q(reference__icontains=search)
+            | Q(pk__in=member_of)
+        )
+    return (
+        qs.select_related(
+            "dataset", "dataset__custodian", "license_version", "signer", "application"
+        )
+        .prefetch_related("variants")
+        .annotate(
+            active_member_count=Count(
+                "members", filter=Q(members__status=LicenceMember.Status.ACTIVE), distinct=True
+            )
+        )
+        .order_by("-granted_at", "-pk")
+    )
+
+
+def licence_datasets(user) -> QuerySet[Dataset]:
+    ids = custodian_ids_with(user, Permission.AGREEMENTS_LICENCE_VIEW)
+    qs = Dataset.objects.select_related("custodian").order_by("name")
+    return qs if ids is None else qs.filter(custodian_id__in=ids)
+
+
+def licence_for_staff(user, reference: str, permission: Permission) -> Licence:
+    """A licence of one of the user's custodians where they hold ``permission``; 404 for
+    everything else, so another custodian's references cannot be probed."""
+    licence = (
+        Licence.objects.filter(_licence_scope(user, permission), reference=reference)
+        .select_related("dataset", "dataset__custodian", "license_version", "signer", "application")
+        .prefetch_related("variants")
+        .first()
+    )
+    if licence is None:
+        raise Http404("No such licence.")
+    return licence
+
+
+def licence_members_for_staff(licence: Licence) -> QuerySet[LicenceMember]:
+    return licence.members.select_related("user", "accepted_license_version").order_by(
+        "status", "full_name", "pk"
+    )
+
+
+def licence_entitlements(licence: Licence):
+    from accord.access.models import Entitlement
+
+    return (
+        Entitlement.objects.filter(licence=licence)
+        .select_related("user", "variant", "license_version")
+        .order_by("revoked_at", "user__email", "variant__slug", "-valid_from")
+    )
+
+
+def licence_audit_history(licence: Licence, *, limit: int = 200):
+    """The licence's own events (grant, members, suspensions, entitlement syncs, downloads),
+    newest first; the audit trail page, filtered by the reference, has the rest."""
+    from accord.audit.models import Event
+
+    return (
+        Event.objects.filter(licence_id=licence.pk).select_related("actor").order_by("-seq")[:limit]
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_review
+from . import views, views_licences, views_review
 
 app_name = "agreements"
 urlpatterns = [
@@ -15,6 +15,27 @@ urlpatterns = [
     ),
     path("memberships/<int:member_id>/", views.member_accept, name="member_accept"),
     path("review/", views_review.review_queue, name="review_queue"),
+    path("review/licences/", views_licences.licence_register, name="licence_register"),
+    path(
+        "review/licences/<str:licence>/",
+        views_licences.licence_staff_detail,
+        name="licence_staff_detail",
+    ),
+    path(
+        "review/licences/<str:licence>/revoke",
+        views_licences.licence_revoke,
+        name="licence_revoke",
+    ),
+    path(
+        "review/licences/<str:licence>/suspend",
+        views_licences.licence_suspend,
+        name="licence_suspend",
+    ),
+    path(
+        "review/licences/<str:licence>/reinstate",
+        views_licences.licence_reinstate,
+        name="licence_reinstate",
+    ),
     path("review/intake/", views_review.review_intake, name="review_intake"),
     path("review/<str:reference>/", views_review.review_detail, name="review_detail"),
     path(

@@ -13,6 +13,7 @@ NAV = [
     ("access:my_access", "Your data", "user"),
     ("accounts:tokens", "API tokens", "user"),
     ("agreements:review_queue", "Review queue", "staff"),
+    ("agreements:licence_register", "Licences", "staff"),
     ("audit:event_list", "Audit trail", "staff"),
 ]
 

@@ -105,3 +105,31 @@ def member_joined(member) -> None:
         template="agreements/member_joined",
         context=_member_context(member),
     )
+
+
+def licence_status_changed(licence, *, action: str, reason: str) -> None:
+    """A custodian suspended, reinstated or revoked a licence: the signer and each active
+    member hear of it in their own message (members need not see each other's addresses);
+    replies go to the custodian's contact."""
+    from accord.agreements.models import LicenceMember
+
+    custodian = licence.dataset.custodian
+    context = {
+        "licence": licence,
+        "dataset": licence.dataset,
+        "custodian": custodian,
+        "reason": reason,
+        "licence_url": _url("agreements:licence_detail", licence.reference),
+    }
+    recipients = [(licence.signer.email, licence.signer.full_name, True)]
+    recipients += [
+        (m.email, m.full_name, False)
+        for m in licence.members.filter(status=LicenceMember.Status.ACTIVE).order_by("email")
+    ]
+    for email, name, is_signer in recipients:
+        notify_on_commit(
+            to=[email],
+            template=f"agreements/licence_{action}",
+            context={**context, "name": name, "is_signer": is_signer},
+            reply_to=[custodian.contact_email],
+        )
