@@ -107,7 +107,7 @@ def _change(*, licence: Licence, actor, action: str, reason: str) -> Licence:
         licence.ended_at = timezone.now()
         licence.end_reason = reason
     licence.save(update_fields=["status", "ended_at", "end_reason", "updated"])
-    _audit(licence, action, actor, source=source, target=transition.target, reason=reason)
+    _audit(licence, action, actor, source=source, status=transition.target, reason=reason)
     entitlements_sync_for_licence(
         licence=licence, actor=actor, reason=f"licence {_VERBS[action]}: {reason}".rstrip(": ")
     )
