@@ -215,3 +215,26 @@ def test_api_detail_is_404_for_another_custodians_staff(client, staff, other_sta
     client.force_login(staff)
     body = client.get(f"/api/v1/review/licences/{ours.reference}").json()
     assert [m["email"] for m in body["members"]] == ["mia@uni-example.edu"]
+
+
+def test_review_queue_of_all_states_is_paginated_too(client, custodian, monkeypatch):
+    from accord.agreements import services
+    from accord.agreements.models import Application
+    from tests.agreements.factories import policy_dataset, submitted
+
+    monkeypatch.setattr(selectors, "REVIEW_PAGE_SIZE", 2)
+    app = submitted(factories.UserFactory(), policy_dataset(custodian))
+    for _ in range(4):  # cheap copies in other states: the queue only reads them
+        app.pk, app.reference, app.state = None, services.new_reference(), "rejected"
+        app.save()
+    reviewer = factories.StaffFactory(custodian=custodian).user
+    client.force_login(reviewer)
+    url = reverse("agreements:review_queue")
+
+    first = client.get(url, {"state": ""})
+    last = client.get(url, {"state": "", "page": 3})
+
+    assert Application.objects.count() == 5
+    assert len(first.context["page"]) == 2 and len(last.context["page"]) == 1
+    assert "Page 1 of 3" in first.content.decode()
+    assert "state=&amp;page=2" in first.content.decode()

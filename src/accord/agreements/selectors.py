@@ -16,6 +16,7 @@ from accord.core.permissions import Permission, custodian_ids_with
 from .models import Application, ApplicationTransition, Licence, LicenceMember, SignedAgreement
 
 AGE_FILTERS = {"": None, "2": 2, "7": 7, "30": 30}  # "waiting longer than N days"
+REVIEW_PAGE_SIZE = 50
 
 
 def _with_relations(qs: QuerySet[Application]) -> QuerySet[Application]:

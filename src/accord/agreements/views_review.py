@@ -20,6 +20,7 @@ from .content import attestation_clauses, policy_fields, policy_for, policy_memb
 from .forms import CommentForm, IntakeForm
 from .models import Application
 from .views import read_upload, refusal
+from .views_licences import paginate
 
 VIEW = Permission.AGREEMENTS_APPLICATION_VIEW
 REVIEW = Permission.AGREEMENTS_APPLICATION_REVIEW
@@ -39,11 +40,15 @@ def review_queue(request):
         state=state,
         older_than_days=selectors.AGE_FILTERS.get(age),
     )
+    # "All states" would otherwise load every application the custodian ever received.
+    page, query = paginate(request, applications, selectors.REVIEW_PAGE_SIZE)
     return render(
         request,
         "agreements/review_queue.html",
         {
-            "applications": applications,
+            "applications": page,
+            "page": page,
+            "query": query,
             "datasets": selectors.reviewable_datasets(request.user),
             "states": [(v, lbl) for v, lbl in Application.State.choices if v != "draft"],
             "filters": {"state": state, "age": age, "dataset": dataset},
