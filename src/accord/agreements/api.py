@@ -44,6 +44,7 @@ def _agreement_out(a: SignedAgreement | None) -> dict | None:
         "size": a.size,
         "pages": a.pages,
         "qr_status": a.qr_status,
+        "version_status": a.version_status,
         "uploaded_at": a.created,
     }
 

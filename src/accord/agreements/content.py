@@ -294,6 +294,16 @@ def content_fingerprint(application: Application) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+CONTENT_VERSION_LENGTH = 10
+
+
+def content_version(application: Application) -> str:
+    """The short content version printed on the agreement PDF and carried in its QR code: the
+    first 10 hex characters of the fingerprint (40 bits; enough to tell one draft's versions
+    apart, short enough to keep the QR code coarse and the footer readable)."""
+    return content_fingerprint(application)[:CONTENT_VERSION_LENGTH]
+
+
 def scan_is_stale(application: Application, agreement) -> bool:
     """Was the application's content changed after ``agreement`` was uploaded? Scans from
     before fingerprints were kept carry none and are taken as they are."""

@@ -1,12 +1,12 @@
 """The pre-filled agreement PDF of an application: the terms of the application's own
-LicenseVersion, the answers, the member list and the reference (also as a QR code, which the
-upload check reads back from the signed scan)."""
+LicenseVersion, the answers, the member list, the reference and the content version (both also
+in a QR code, which the upload check reads back from the signed scan)."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from .content import policy_fields, policy_for, policy_member_fields
+from .content import content_version, policy_fields, policy_for, policy_member_fields
 from .models import Application
 from .pdf import AgreementPdfData, build_agreement_pdf
 
@@ -63,6 +63,7 @@ def pdf_data(application: Application) -> AgreementPdfData:
         answers=answers,
         members=members,
         generated_at=timezone.now(),
+        content_version=content_version(application),
     )
 
 

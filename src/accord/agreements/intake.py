@@ -205,6 +205,7 @@ def application_intake(
                 subject=extracted.subject,
                 sha256=agreement.sha256,
                 qr=agreement.qr_status,
+                version=agreement.version_status,
             )
             from accord.notifications import agreements as notify
 

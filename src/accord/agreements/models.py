@@ -308,6 +308,11 @@ class SignedAgreement(TimeStampedModel):
         ABSENT = "absent", "No QR code found"
         UNREADABLE = "unreadable", "QR code unreadable"
 
+    class VersionStatus(models.TextChoices):
+        MATCH = "match", "Agreement version matches the application as uploaded"
+        UNVERIFIED = "unverified", "Agreement version unverified"
+        NOT_READ = "not-read", "Agreement version not read"
+
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="signed_agreements"
     )
@@ -320,6 +325,14 @@ class SignedAgreement(TimeStampedModel):
     display_name = models.CharField(max_length=255)
     qr_status = models.CharField(max_length=10, choices=QrStatus.choices)
     qr_found = models.CharField(max_length=200, blank=True)
+    # Blank for scans uploaded before agreement versions were printed and checked.
+    version_status = models.CharField(
+        max_length=10,
+        choices=VersionStatus.choices,
+        blank=True,
+        help_text="The content version in the scan's QR code compared with the application's "
+        "content at upload (a different version is refused, so it is never stored).",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -340,6 +353,13 @@ class SignedAgreement(TimeStampedModel):
     @property
     def needs_attention(self) -> bool:
         return self.qr_status != self.QrStatus.MATCH
+
+    @property
+    def version_unverified(self) -> bool:
+        """The reviewer must compare the scanned pages with the application by eye: the QR
+        code carried no version (an agreement generated before versions were printed) or was
+        not read at all."""
+        return self.version_status in (self.VersionStatus.UNVERIFIED, self.VersionStatus.NOT_READ)
 
 
 class ApplicationTransition(models.Model):

@@ -47,6 +47,7 @@ class AgreementOut(Schema):
     size: int
     pages: int
     qr_status: str
+    version_status: str  # match | unverified | not-read; "" for uploads before versions
     uploaded_at: datetime
 
 

@@ -1,7 +1,8 @@
 """Taking in a signed agreement scan: the PDF layer checks it (in its sandbox), reads the
-reference QR code and renders page images for reviewers; we store the PDF and the images
-content-addressed (by SHA-256) in the protected storage, never under a public path and never
-under a name the uploader chose. A refused file leaves nothing behind."""
+reference QR code (and the content version it carries: a scan of an agreement generated before
+the application was last changed is refused) and renders page images for reviewers; we store
+the PDF and the images content-addressed (by SHA-256) in the protected storage, never under a
+public path and never under a name the uploader chose. A refused file leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from accord.core.errors import DomainError
 from accord.core.storage import protected_storage
 
 from .models import Application, SignedAgreement
-from .pdf import PdfRefused, check_reference_qr, inspect_pdf, render_pages, stored_filename
+from .pdf import PdfRefused, check_agreement_qr, inspect_pdf, render_pages, stored_filename
 
 RENDER_DPI = 110
 
@@ -45,7 +46,20 @@ def check_upload(application: Application, data: bytes):
         inspection = inspect_pdf(
             data, max_bytes=settings.AGREEMENT_MAX_BYTES, max_pages=settings.AGREEMENT_MAX_PAGES
         )
-        qr = check_reference_qr(data, application.reference)
+        from .content import content_version
+
+        current_version = content_version(application)
+        qr = check_agreement_qr(data, application.reference, current_version)
+        if qr.version_status == "mismatch":
+            # Signed before the applicant changed the application: the signer signed
+            # something other than what would be submitted.
+            raise AgreementRefused(
+                "This scan is of an earlier version of the agreement (version "
+                f"{', '.join(v for v in qr.versions if v)}; the current version is "
+                f"{current_version}); the application has changed since. Download the current "
+                "agreement, have it signed and upload that.",
+                code="agreement-version-mismatch",
+            )
         if qr.status == "mismatch":
             raise AgreementRefused(
                 f"The QR code on this scan says {', '.join(qr.found)}, not "
@@ -58,6 +72,14 @@ def check_upload(application: Application, data: bytes):
     except PdfRefused as exc:
         raise AgreementRefused(exc.message, code=f"pdf-{exc.code}") from exc
     return inspection, qr, pages
+
+
+def _version_status(qr) -> str:
+    if qr.status != "match":
+        return SignedAgreement.VersionStatus.NOT_READ
+    if qr.version_status == "match":
+        return SignedAgreement.VersionStatus.MATCH
+    return SignedAgreement.VersionStatus.UNVERIFIED  # a reference-only code: an older PDF
 
 
 def _write(name: str, content: bytes, written: list[str]) -> None:
@@ -108,6 +130,7 @@ def attach_checked(application: Application, checked, data: bytes, actor, writte
         display_name=display_name_for(application),
         qr_status=qr.status,
         qr_found=", ".join(qr.found)[:200],
+        version_status=_version_status(qr),
         uploaded_by=actor,
     )
 
@@ -143,6 +166,7 @@ def application_upload_agreement(
                 sha256=agreement.sha256,
                 pages=agreement.pages,
                 qr=agreement.qr_status,
+                version=agreement.version_status,
             )
     except Exception:
         _discard(written)

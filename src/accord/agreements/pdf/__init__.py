@@ -20,8 +20,9 @@ structures that crash native parsers). Therefore:
   None of these has a place in a scanned paper agreement, so refusing them costs honest
   applicants nothing.
 * What the structural checks cannot bound (inline images inside content streams, codecs only
-  pdfium decodes) is bounded at render time by the same limits: ``render_pages`` and
-  ``check_reference_qr`` run in the limited worker too and end in PdfRefused, never a crash.
+  pdfium decodes) is bounded at render time by the same limits: ``render_pages``,
+  ``check_reference_qr`` and ``check_agreement_qr`` run in the limited worker too and end in
+  PdfRefused, never a crash.
 * Reviewers see server-rendered page images (``render_pages``), never the PDF in their browser.
 
 Everything a caller needs is re-exported here; ``PdfRefused`` is the only exception an upload can
@@ -30,7 +31,14 @@ provoke.
 
 from .errors import PdfRefused
 from .generate import AgreementPdfData, build_agreement_pdf
-from .intake import PdfInspection, QrResult, check_reference_qr, inspect_pdf, render_pages
+from .intake import (
+    PdfInspection,
+    QrResult,
+    check_agreement_qr,
+    check_reference_qr,
+    inspect_pdf,
+    render_pages,
+)
 from .naming import stored_filename
 
 __all__ = [
@@ -39,6 +47,7 @@ __all__ = [
     "PdfRefused",
     "QrResult",
     "build_agreement_pdf",
+    "check_agreement_qr",
     "check_reference_qr",
     "inspect_pdf",
     "render_pages",

@@ -351,7 +351,10 @@ def op_qr(data: bytes, params: dict) -> dict:
             bad += bad2
         errors += bad
         found.extend(text for text in texts if text not in found)
-        if params["expected"] in found:
+        # A code may carry the content version after the reference ("LA-2026-1234567/AB12…"):
+        # the first code of this reference settles it either way.
+        expected = params["expected"]
+        if any(text.strip().partition("/")[0].strip() == expected for text in found):
             break
     return {"found": found, "errors": errors}
 

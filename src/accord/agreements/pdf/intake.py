@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from .errors import PdfRefused, human_size
+from .generate import split_agreement_code
 from .sandbox import run_worker
 
 # The PDF header may follow a little junk (some scanners prepend a byte-order mark or a MIME
@@ -48,10 +49,20 @@ class QrResult:
     ``unreadable``: a QR symbol was located (zxing-cpp found its finder patterns) but could not
     be decoded. ``absent``: no reference-shaped code was found at all. Both of the last two are
     flagged for the reviewer, not refused: a poor scan is not a wrong document. ``found`` lists
-    every code read, including unrelated ones (a letterhead's URL)."""
+    every code read, including unrelated ones (a letterhead's URL).
+
+    A code may carry the agreement's content version after the reference
+    (``LA-2026-1234567/AB12CD34EF``); it counts for the reference all the same. ``versions``
+    lists the versions read on codes of the expected reference ("" for a code holding only the
+    reference, as agreements generated before versions were printed have). ``version_status``
+    is set by ``check_agreement_qr`` only: ``match`` (the expected version was read),
+    ``mismatch`` (only other versions were read: the scan is of an earlier agreement),
+    ``unverified`` (only reference-only codes were read), "" (no code of this reference)."""
 
     status: str
     found: list[str] = field(default_factory=list)
+    versions: list[str] = field(default_factory=list)
+    version_status: str = ""
 
 
 def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
@@ -114,6 +125,26 @@ def render_pages(data: bytes, *, dpi: int = 110, max_pages: int | None = None) -
 
 def check_reference_qr(data: bytes, expected_reference: str) -> QrResult:
     """Read the QR codes on the pages and compare them with the application's reference."""
+    return _read_reference_qr(data, expected_reference)
+
+
+def check_agreement_qr(data: bytes, expected_reference: str, expected_version: str) -> QrResult:
+    """``check_reference_qr``, and also compare the content version the codes carry with
+    ``expected_version`` (see ``QrResult.version_status``)."""
+    result = _read_reference_qr(data, expected_reference)
+    if result.status != "match":
+        return result
+    expected_version = expected_version.strip().lower()
+    if expected_version in result.versions:
+        version_status = "match"
+    elif any(result.versions):
+        version_status = "mismatch"
+    else:
+        version_status = "unverified"
+    return QrResult(result.status, result.found, result.versions, version_status)
+
+
+def _read_reference_qr(data: bytes, expected_reference: str) -> QrResult:
     data = _as_bytes(data)
     _precheck(data, max(len(data), 1))
     params = {
@@ -125,10 +156,12 @@ def check_reference_qr(data: bytes, expected_reference: str) -> QrResult:
     }
     answer = run_worker("qr", data, params)
     found = [text.strip() for text in answer["found"]]
-    if expected_reference in found:
-        return QrResult("match", found)
+    codes = [split_agreement_code(text) for text in found]
+    versions = [version for reference, version in codes if reference == expected_reference]
+    if versions:
+        return QrResult("match", found, list(dict.fromkeys(versions)))
     shape = _reference_shape(expected_reference)
-    if any(shape.fullmatch(text) for text in found):
+    if any(shape.fullmatch(reference) for reference, _ in codes):
         return QrResult("mismatch", found)
     # Only other kinds of codes (a letterhead's URL, a scanner app's stamp): not a wrong
     # agreement, so not a reason to refuse; the reviewer sees what was read.
