@@ -177,7 +177,8 @@ def test_another_applications_versioned_scan_is_still_a_reference_mismatch(stude
         _upload(mine, student, scan_of(agreement_pdf(other)))
 
     assert refused.value.code == "qr-mismatch"
-    assert other.reference in str(refused.value)
+    # The message names the other reference as printed, not the raw code with its version.
+    assert f"says {other.reference}, not {mine.reference}" in str(refused.value)
     assert not SignedAgreement.objects.filter(application=mine).exists()
 
 

@@ -15,6 +15,7 @@ from accord.core.storage import protected_storage
 
 from .models import Application, SignedAgreement
 from .pdf import PdfRefused, check_agreement_qr, inspect_pdf, render_pages, stored_filename
+from .pdf.generate import split_agreement_code
 
 RENDER_DPI = 110
 
@@ -62,7 +63,7 @@ def check_upload(application: Application, data: bytes):
             )
         if qr.status == "mismatch":
             raise AgreementRefused(
-                f"The QR code on this scan says {', '.join(qr.found)}, not "
+                f"The QR code on this scan says {', '.join(_references(qr.found))}, not "
                 f"{application.reference}: it is the agreement of another application. Upload "
                 f"the agreement generated for {application.reference} (download it again from "
                 "the application page), signed and scanned.",
@@ -72,6 +73,11 @@ def check_upload(application: Application, data: bytes):
     except PdfRefused as exc:
         raise AgreementRefused(exc.message, code=f"pdf-{exc.code}") from exc
     return inspection, qr, pages
+
+
+def _references(found: list[str]) -> list[str]:
+    """The references the codes name, without the content version they may carry."""
+    return list(dict.fromkeys(split_agreement_code(text)[0] for text in found))
 
 
 def _version_status(qr) -> str:
