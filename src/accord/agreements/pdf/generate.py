@@ -243,7 +243,9 @@ class _AgreementDocument(FPDF):
         self.ensure_space(6)
         y = self.get_y()
         self.font("B", 9.5)
-        self.multi_cell(48, 5, self.t(label), align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
+        # Ends BELOW the label (YPos.NEXT): a label wrapping onto more lines than its value must
+        # push the next row down, not be overprinted by it.
+        self.multi_cell(48, 5, self.t(label), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         label_bottom = self.get_y()
         self.set_xy(MARGIN + 50, y)
         self.font("", 9.5)
