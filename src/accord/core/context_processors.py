@@ -18,7 +18,7 @@ NAV = [
 ]
 
 
-def _nav_links(user) -> list[dict[str, str]]:
+def _nav_links(user, path: str = "") -> list[dict]:
     if not getattr(user, "is_authenticated", False):
         return []
     staff = is_custodian_staff(user)
@@ -27,9 +27,15 @@ def _nav_links(user) -> list[dict[str, str]]:
         if audience == "staff" and not staff:
             continue
         try:
-            links.append({"url": reverse(name), "label": label})
+            url = reverse(name)
         except NoReverseMatch:
             continue
+        links.append({"url": url, "label": label, "current": False})
+    # Marks where the person is (aria-current): the longest matching prefix wins, so
+    # /apply/review/ lights "Review queue", not also "My applications" (/apply/).
+    matching = [link for link in links if path.startswith(link["url"])]
+    if matching:
+        max(matching, key=lambda link: len(link["url"]))["current"] = True
     return links
 
 
@@ -37,5 +43,5 @@ def site(request):
     return {
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
-        "nav_links": _nav_links(getattr(request, "user", None)),
+        "nav_links": _nav_links(getattr(request, "user", None), getattr(request, "path", "")),
     }
