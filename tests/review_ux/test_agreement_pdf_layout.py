@@ -43,3 +43,25 @@ def test_wrapped_answer_label_does_not_overlap_the_next_row():
             raise AssertionError("the Further answers rows are missing")
     finally:
         document.close()
+
+
+def test_a_value_running_onto_the_next_page_does_not_leave_that_page_empty():
+    """A signer address that straddles a page break used to push everything after it to a
+    third page, leaving page 2 with two lines."""
+    address = "\n".join(f"Address line {n}" for n in range(1, 9))
+    split_seen = False
+    for padding in range(0, 30):
+        # A longer affiliation above the address moves it down until it straddles the break.
+        affiliation = "Department of Long Names, " * (padding * 2) + "University of Example"
+        data = agreement_data(signer_address=address, signer_affiliation=affiliation)
+        document = pypdfium2.PdfDocument(build_agreement_pdf(data))
+        try:
+            texts = [page.get_textpage().get_text_range() for page in document]
+        finally:
+            document.close()
+        for index, text in enumerate(texts):
+            if "Address line 8" in text and "Address line 1" not in text:
+                # The address was split: the rest of the agreement must follow on this page.
+                split_seen = True
+                assert "Prepared by" in text or "Research purpose" in text, index
+    assert split_seen, "no layout put the page break inside the address; adjust the padding"

@@ -246,7 +246,7 @@ class _AgreementDocument(FPDF):
         # Ends BELOW the label (YPos.NEXT): a label wrapping onto more lines than its value must
         # push the next row down, not be overprinted by it.
         self.multi_cell(48, 5, self.t(label), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        label_bottom = self.get_y()
+        label_bottom, label_page = self.get_y(), self.page
         self.set_xy(MARGIN + 50, y)
         self.font("", 9.5)
         self.multi_cell(
@@ -257,7 +257,10 @@ class _AgreementDocument(FPDF):
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
-        self.set_y(max(self.get_y(), label_bottom))
+        # A long value may run onto the next page; the label's bottom (on the previous page)
+        # must not then push the cursor down the new page, leaving it nearly empty.
+        if self.page == label_page:
+            self.set_y(max(self.get_y(), label_bottom))
 
     def checkbox_line(self, text: str) -> None:
         self.ensure_space(8)
