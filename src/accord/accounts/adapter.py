@@ -12,3 +12,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if request is None and url.startswith("/"):
             return settings.SITE_URL + url
         return url
+
+    def get_login_redirect_url(self, request):
+        """Custodian staff sign in to review: land them on their queue, not the public catalogue.
+        A ?next= link (for example from an email) still wins; allauth checks it first."""
+        from django.urls import reverse
+
+        from accord.core.permissions import is_custodian_staff
+
+        if is_custodian_staff(request.user):
+            return reverse("agreements:review_queue")
+        return super().get_login_redirect_url(request)
