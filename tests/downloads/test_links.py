@@ -136,7 +136,7 @@ def test_my_access_page_lists_current_and_ended(client, licence, member):
     remove_member(licence, member)
     page = client.get(reverse("access:my_access"))
     assert b"removed by the signer" in page.content
-    assert b"You have no data access yet" in page.content
+    assert b"You have no current data access" in page.content
 
 
 def test_anonymous_is_sent_to_sign_in(client, licence):
