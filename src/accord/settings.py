@@ -184,6 +184,7 @@ AXES_COOLOFF_TIME = env_int("ACCORD_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner on every `accord` command
 AXES_CLIENT_IP_CALLABLE = "accord.core.net.axes_client_ip"
 AXES_USERNAME_CALLABLE = "accord.ops.throttle.axes_username"
 AXES_LOCKOUT_TEMPLATE = "security/lockout.html"
