@@ -4,6 +4,7 @@ server; its public half is published at /.well-known/accord-signing-key."""
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -34,10 +35,20 @@ def _create(path: Path) -> None:
 
 def signing_key() -> Ed25519PrivateKey:
     path = Path(settings.SIGNING_KEY_FILE)
-    if not path.exists():
-        _create(path)
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        stat = path.stat()
+    except FileNotFoundError:
+        _create(path)
+        stat = path.stat()
+    # Parsed once per file version, not on every manifest or key request: the stat keys the
+    # cache, so a replaced key (or a test's own key file) is picked up without a restart.
+    return _load(str(path), stat.st_mtime_ns, stat.st_ino, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, _mtime_ns: int, _inode: int, _size: int) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(
             f"ACCORD_SIGNING_KEY_FILE ({path}) is not an unencrypted PEM private key: {exc}"
