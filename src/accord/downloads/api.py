@@ -11,13 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Count, Sum
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse
 from ninja import Router, Schema
 
 from accord.access import policy
 from accord.api.auth import token_or_session
-from accord.catalog.models import Variant
 from accord.downloads import manifests, services, signing
 from accord.downloads.models import DownloadLink
 
@@ -48,14 +46,6 @@ class LinkOut(Schema):
     path: str
     size: int
     sha256: str
-
-
-def _entitled(user, slug: str):
-    variant = get_object_or_404(Variant.objects.select_related("dataset"), slug=slug)
-    entitlement = policy.entitlement_for_variant(user, variant)
-    if entitlement is None:
-        raise Http404
-    return variant, entitlement
 
 
 @router.get("/downloads/variants", response=list[VariantOut], auth=token_or_session)
@@ -92,17 +82,14 @@ def list_variants(request):
 @router.get("/downloads/variants/{slug}/files", response=list[FileOut], auth=token_or_session)
 def list_files(request, slug: str):
     """A variant's files with size and SHA-256 (404 unless you are entitled to it)."""
-    variant, _ = _entitled(request.user, slug)
+    variant, _ = services.entitled_variant_or_404(request.user, slug)
     return list(policy.downloadable_files(request.user).filter(variant=variant).order_by("path"))
 
 
 @router.get("/downloads/variants/{slug}/manifest", auth=token_or_session)
 def get_manifest(request, slug: str, licence: str | None = None):
     """The signed manifest of a variant under your licence (JSON, Ed25519-signed)."""
-    variant = get_object_or_404(Variant, slug=slug)
-    entitlement = policy.entitlement_for_variant(request.user, variant, licence_reference=licence)
-    if entitlement is None:
-        raise Http404
+    _, entitlement = services.entitled_variant_or_404(request.user, slug, licence_reference=licence)
     data = manifests.manifest_issue(entitlement=entitlement, actor=request.user)
     response = HttpResponse(data, content_type="application/json")
     response["Cache-Control"] = "private, no-store"

@@ -16,12 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
 from accord.access import policy
 from accord.audit.services import audit_record
-from accord.catalog.models import DataFile
+from accord.catalog.models import DataFile, Variant
 from accord.core.errors import DomainError, NotFound, PermissionDenied
 from accord.downloads.models import DownloadLink
 
@@ -59,6 +61,16 @@ def audit_refusal(*, user, data_file: DataFile | None, reason: str, **details: A
         details={"reason": reason, **details},
         **_scope(data_file),
     )
+
+
+def entitled_variant_or_404(user, slug: str, *, licence_reference: str | None = None):
+    """The variant and the entitlement it is used under (for the web pages and the API);
+    Http404 for "no such variant" and "not yours" alike."""
+    variant = get_object_or_404(Variant.objects.select_related("dataset"), slug=slug)
+    entitlement = policy.entitlement_for_variant(user, variant, licence_reference=licence_reference)
+    if entitlement is None:
+        raise Http404
+    return variant, entitlement
 
 
 @dataclass(frozen=True)

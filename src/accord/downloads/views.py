@@ -3,12 +3,11 @@ signed manifest and the portal's public signing key."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.access import policy
-from accord.catalog.models import Variant
 from accord.core.decorators import public, signed_in
 from accord.core.errors import DomainError
 from accord.core.problem import problem_response
@@ -17,20 +16,10 @@ from accord.downloads.backends import get_backend
 from accord.downloads.models import DownloadLink
 
 
-def _entitled_variant(user, slug: str):
-    """The variant and the entitlement it is used under; 404 for "no such variant" and
-    "not yours" alike."""
-    variant = get_object_or_404(Variant.objects.select_related("dataset"), slug=slug)
-    entitlement = policy.entitlement_for_variant(user, variant)
-    if entitlement is None:
-        raise Http404
-    return variant, entitlement
-
-
 @signed_in
 @require_GET
 def variant_files(request, slug: str):
-    variant, entitlement = _entitled_variant(request.user, slug)
+    variant, entitlement = services.entitled_variant_or_404(request.user, slug)
     files = policy.downloadable_files(request.user).filter(variant=variant).order_by("path")
     return render(
         request,
@@ -61,7 +50,7 @@ def file_download(request, file_id: int):
 @signed_in
 @require_GET
 def variant_manifest(request, slug: str):
-    variant, entitlement = _entitled_variant(request.user, slug)
+    variant, entitlement = services.entitled_variant_or_404(request.user, slug)
     data = manifests.manifest_issue(entitlement=entitlement, actor=request.user)
     response = HttpResponse(data, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="accord-manifest-{variant.slug}.json"'
