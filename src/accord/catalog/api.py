@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from accord.api.pagination import BoundedPageNumberPagination
 from accord.catalog import selectors
-from accord.catalog.models import DataFile, Dataset, Variant
+from accord.catalog.models import DataFile, Variant
 
 router = Router(tags=["catalogue"])
 
@@ -86,12 +86,6 @@ class FileOut(Schema):
     media_type: str
 
 
-def _dataset(slug: str) -> Dataset:
-    return get_object_or_404(
-        Dataset.objects.select_related("custodian"), slug=slug, is_published=True
-    )
-
-
 def _variant_out(v) -> dict:
     return {
         "slug": v.slug,
@@ -126,7 +120,7 @@ def list_datasets(request):
     summary="One dataset with variants, terms, citations and publication rules",
 )
 def get_dataset(request, slug: str):
-    dataset = _dataset(slug)
+    dataset = selectors.published_dataset_or_404(slug)
     lv = dataset.current_license()
     return {
         "slug": dataset.slug,
@@ -167,7 +161,7 @@ def get_dataset(request, slug: str):
     summary="Required citations (optionally for some variants only)",
 )
 def get_citations(request, slug: str, variant: str | None = None):
-    dataset = _dataset(slug)
+    dataset = selectors.published_dataset_or_404(slug)
     if variant:
         variants = list(dataset.variants.filter(slug__in=variant.split(",")))
         citations = selectors.citations_for_variants(dataset, variants)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.shortcuts import get_object_or_404
 
 from accord.catalog.models import (
     Dataset,
@@ -19,6 +20,12 @@ def published_datasets() -> QuerySet[Dataset]:
         .select_related("custodian")
         .annotate(variant_count=Count("variants", distinct=True))
         .order_by("name")
+    )
+
+
+def published_dataset_or_404(slug: str) -> Dataset:
+    return get_object_or_404(
+        Dataset.objects.select_related("custodian"), slug=slug, is_published=True
     )
 
 

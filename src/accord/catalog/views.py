@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 
 from accord.catalog import selectors
-from accord.catalog.models import Dataset
 from accord.core.decorators import public
-
-
-def _published(slug: str) -> Dataset:
-    return get_object_or_404(
-        Dataset.objects.select_related("custodian"), slug=slug, is_published=True
-    )
 
 
 @public
@@ -26,7 +19,7 @@ def dataset_list(request):
 
 @public
 def dataset_detail(request, slug: str):
-    dataset = _published(slug)
+    dataset = selectors.published_dataset_or_404(slug)
     license_version = dataset.current_license()
     rules = [
         {"rule": rule, "subjects": selectors.publishable_subjects(rule)}
@@ -49,7 +42,7 @@ def dataset_detail(request, slug: str):
 
 @public
 def dataset_bibtex(request, slug: str):
-    dataset = _published(slug)
+    dataset = selectors.published_dataset_or_404(slug)
     body = "\n\n".join(c.bibtex.strip() for c in selectors.dataset_citations(dataset)) + "\n"
     response = HttpResponse(body, content_type="application/x-bibtex; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{dataset.slug}.bib"'
