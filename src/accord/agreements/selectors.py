@@ -76,10 +76,16 @@ def review_queue(
     return _with_relations(qs).order_by("submitted_at", "created")
 
 
-def reviewable_datasets(user) -> QuerySet[Dataset]:
-    ids = custodian_ids_with(user, Permission.AGREEMENTS_APPLICATION_VIEW)
+def datasets_with(user, permission: Permission) -> QuerySet[Dataset]:
+    """The datasets of the custodians where the user holds ``permission`` (all of them for
+    staff whose permission is not limited to some custodians), by name."""
+    ids = custodian_ids_with(user, permission)
     qs = Dataset.objects.select_related("custodian").order_by("name")
     return qs if ids is None else qs.filter(custodian_id__in=ids)
+
+
+def reviewable_datasets(user) -> QuerySet[Dataset]:
+    return datasets_with(user, Permission.AGREEMENTS_APPLICATION_VIEW)
 
 
 def application_for_staff(user, reference: str, permission: Permission) -> Application:
@@ -138,18 +144,13 @@ def membership_for(user, member_id: int) -> LicenceMember:
 LICENCE_PAGE_SIZE = 50
 
 
-def _licence_scope(user, permission: Permission) -> Q:
-    ids = custodian_ids_with(user, permission)
-    return Q() if ids is None else Q(dataset__custodian_id__in=ids)
-
-
 def licence_register(
     user, *, dataset: str = "", status: str = "", search: str = ""
 ) -> QuerySet[Licence]:
     """The licences of the user's custodians, newest first, with what the register shows
     (variants, signer, terms, the signer's details from the application, active members)
     fetched in a constant number of queries."""
-    qs = Licence.objects.filter(_licence_scope(user, Permission.AGREEMENTS_LICENCE_VIEW))
+    qs = Licence.objects.filter(_staff_scope(user, Permission.AGREEMENTS_LICENCE_VIEW))
     if dataset:
         qs = qs.filter(dataset__slug=dataset)
     if status:
@@ -179,16 +180,14 @@ def licence_register(
 
 
 def licence_datasets(user) -> QuerySet[Dataset]:
-    ids = custodian_ids_with(user, Permission.AGREEMENTS_LICENCE_VIEW)
-    qs = Dataset.objects.select_related("custodian").order_by("name")
-    return qs if ids is None else qs.filter(custodian_id__in=ids)
+    return datasets_with(user, Permission.AGREEMENTS_LICENCE_VIEW)
 
 
 def licence_for_staff(user, reference: str, permission: Permission) -> Licence:
     """A licence of one of the user's custodians where they hold ``permission``; 404 for
     everything else, so another custodian's references cannot be probed."""
     licence = (
-        Licence.objects.filter(_licence_scope(user, permission), reference=reference)
+        Licence.objects.filter(_staff_scope(user, permission), reference=reference)
         .select_related("dataset", "dataset__custodian", "license_version", "signer", "application")
         .prefetch_related("variants")
         .first()

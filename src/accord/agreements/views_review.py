@@ -9,7 +9,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accord.catalog.models import Dataset
 from accord.core.decorators import sensitive, staff
 from accord.core.errors import DomainError
 from accord.core.permissions import Permission, has_custodian_permission
@@ -176,11 +175,7 @@ def review_resend_signer_link(request, reference: str):
 
 
 def _intake_datasets(user):
-    from accord.core.permissions import custodian_ids_with
-
-    ids = custodian_ids_with(user, INTAKE)
-    qs = Dataset.objects.select_related("custodian").order_by("name")
-    return qs if ids is None else qs.filter(custodian_id__in=ids)
+    return selectors.datasets_with(user, INTAKE)
 
 
 @staff(INTAKE)
