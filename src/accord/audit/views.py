@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -55,13 +56,15 @@ def event_export(request, fmt: str):
     qs = qs.filter(seq__lte=last)
     # Who pulled which slice of the trail is itself part of the trail, of each custodian's.
     ids = custodian_ids_with(request.user, Permission.AUDIT_EVENT_EXPORT)
-    for custodian_id in sorted(ids) if ids is not None else [None]:
-        audit_record(
-            event_type="audit:trail:export",
-            actor=request.user,
-            custodian_id=custodian_id,
-            details={"format": fmt, "filters": request.GET.dict()},
-        )
+    # One record per custodian, all or none.
+    with transaction.atomic():
+        for custodian_id in sorted(ids) if ids is not None else [None]:
+            audit_record(
+                event_type="audit:trail:export",
+                actor=request.user,
+                custodian_id=custodian_id,
+                details={"format": fmt, "filters": request.GET.dict()},
+            )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
         response = StreamingHttpResponse(csv_lines(qs), content_type="text/csv; charset=utf-8")
