@@ -380,18 +380,19 @@ def remove_member(request, reference: str, member_id: int):
     return licences.licence_member_remove(licence=licence, member=member, actor=request.user)
 
 
+def _invitation_out(m: LicenceMember) -> dict:
+    return {
+        "id": m.pk,
+        "licence": m.licence.reference,
+        "dataset": m.licence.dataset.slug,
+        "signer": m.licence.signer.email,
+        "status": m.status,
+    }
+
+
 @router.get("/memberships", response=list[InvitationOut], summary="My invitations and memberships")
 def list_memberships(request):
-    return [
-        {
-            "id": m.pk,
-            "licence": m.licence.reference,
-            "dataset": m.licence.dataset.slug,
-            "signer": m.licence.signer.email,
-            "status": m.status,
-        }
-        for m in selectors.memberships_of(request.user)
-    ]
+    return [_invitation_out(m) for m in selectors.memberships_of(request.user)]
 
 
 @router.post(
@@ -406,13 +407,7 @@ def accept_membership(request, member_id: int, body: AcceptIn):
         raise DomainError("Set accept to true to accept the terms.", field="accept")
     member = selectors.membership_for(request.user, member_id)
     member = licences.licence_member_accept(member=member, actor=request.user, extra=body.extra)
-    return {
-        "id": member.pk,
-        "licence": member.licence.reference,
-        "dataset": member.licence.dataset.slug,
-        "signer": member.licence.signer.email,
-        "status": member.status,
-    }
+    return _invitation_out(member)
 
 
 # The custodian's licence register lives in its own module (this one is long enough).
