@@ -165,45 +165,50 @@ def read_upload(upload) -> bytes:
     return upload.read()
 
 
-@require_POST
-@signed_in
-def application_submit(request, reference: str):
+def _applicant_action(request, reference: str, service, success: str):
+    """A POST of the applicant's that calls one service on their application; ``success`` is
+    formatted with the application (e.g. ``{application.reference}``)."""
     application = selectors.application_for_user(request.user, reference, applicant_only=True)
     try:
-        application = services.application_submit(application=application, actor=request.user)
+        service(application=application, actor=request.user)
     except DomainError as exc:
         refusal(request, exc)
     else:
-        messages.success(request, f"Application {reference} submitted.")
+        messages.success(request, success.format(application=application))
     return redirect("agreements:application_detail", reference)
+
+
+@require_POST
+@signed_in
+def application_submit(request, reference: str):
+    return _applicant_action(
+        request,
+        reference,
+        services.application_submit,
+        "Application {application.reference} submitted.",
+    )
 
 
 @require_POST
 @signed_in
 def application_withdraw(request, reference: str):
-    application = selectors.application_for_user(request.user, reference, applicant_only=True)
-    try:
-        services.application_withdraw(application=application, actor=request.user)
-    except DomainError as exc:
-        refusal(request, exc)
-    else:
-        messages.success(request, f"Application {reference} withdrawn.")
-    return redirect("agreements:application_detail", reference)
+    return _applicant_action(
+        request,
+        reference,
+        services.application_withdraw,
+        "Application {application.reference} withdrawn.",
+    )
 
 
 @require_POST
 @signed_in
 def signer_link_resend(request, reference: str):
-    application = selectors.application_for_user(request.user, reference, applicant_only=True)
-    try:
-        services.signer_link_resend(application=application, actor=request.user)
-    except DomainError as exc:
-        refusal(request, exc)
-    else:
-        messages.success(
-            request, f"A new confirmation link was sent to {application.signer_email}."
-        )
-    return redirect("agreements:application_detail", reference)
+    return _applicant_action(
+        request,
+        reference,
+        services.signer_link_resend,
+        "A new confirmation link was sent to {application.signer_email}.",
+    )
 
 
 @signed_in
