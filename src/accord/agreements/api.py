@@ -4,7 +4,7 @@ each endpoint fetches through a selector (404 for "not yours") and calls one ser
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
@@ -15,7 +15,7 @@ from accord.core.permissions import Permission, has_custodian_permission
 
 from . import intake, licences, selectors, services, signed_pdf
 from .content import Details, missing_items
-from .documents import agreement_pdf, download_name
+from .documents import agreement_download
 from .models import Application, Licence, LicenceMember, SignedAgreement
 from .schemas import (
     AcceptIn,
@@ -147,9 +147,7 @@ def get_agreement_pdf(request, reference: str):
     missing = missing_items(application, for_submission=False)
     if missing:
         raise Conflict("Complete the application first: " + " ".join(missing), code="incomplete")
-    response = HttpResponse(agreement_pdf(application), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{download_name(application)}"'
-    return response
+    return agreement_download(application)
 
 
 @router.post(

@@ -4,6 +4,7 @@ in a QR code, which the upload check reads back from the signed scan)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.utils import timezone
 
 from .content import content_version, policy_fields, policy_for, policy_member_fields
@@ -73,3 +74,10 @@ def agreement_pdf(application: Application) -> bytes:
 
 def download_name(application: Application) -> str:
     return f"{application.reference} agreement to sign.pdf"
+
+
+def agreement_download(application: Application) -> HttpResponse:
+    """The pre-filled agreement as a PDF attachment (the page's button and the API)."""
+    response = HttpResponse(agreement_pdf(application), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{download_name(application)}"'
+    return response

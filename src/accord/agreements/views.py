@@ -4,7 +4,6 @@ to sign, upload the signed scan, submit; the signer's confirmation; licences and
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,7 +20,7 @@ from .content import (
     policy_member_fields,
     scan_is_stale,
 )
-from .documents import agreement_pdf, download_name
+from .documents import agreement_download
 from .forms import ApplicationForm, MemberForm, UploadForm
 
 
@@ -118,9 +117,7 @@ def application_pdf(request, reference: str):
         for item in missing:
             messages.error(request, item)
         return redirect("agreements:application_detail", reference)
-    response = HttpResponse(agreement_pdf(application), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{download_name(application)}"'
-    return response
+    return agreement_download(application)
 
 
 @require_POST
