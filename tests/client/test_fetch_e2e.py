@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -62,21 +63,30 @@ def run(cmd, cwd) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
 
 
-def slow_reads(monkeypatch):
-    """The live server (a thread of this process) sends 64 KB every 5 ms: slow enough to
-    kill the client mid-file."""
+GATE = 1536 * 1024  # bytes of each file served at full speed before the gate holds
 
-    def slow(fh, size):
-        time.sleep(0.005)
+
+def gated_reads(monkeypatch) -> threading.Event:
+    """The live server (a thread of this process) serves the first 1.5 MB of each file, then
+    only trickles one byte at a time until the returned event is set. So an interrupt always
+    lands mid-file, however busy the machine: the download cannot finish before the test has
+    interrupted it, and the client still sees bytes arriving (it notices its stop flag)."""
+    released = threading.Event()
+
+    def gated(fh, size):
+        if not released.is_set() and fh.tell() >= GATE:
+            released.wait(0.02)
+            return fh.read(1)
         return fh.read(min(size, 64 * 1024))
 
-    monkeypatch.setattr(ranges, "read_chunk", slow)
+    monkeypatch.setattr(ranges, "read_chunk", gated)
+    return released
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "killed"])
 def test_interrupted_fetch_resumes_and_ends_verified(portal, tmp_path, monkeypatch, how):
     dest = tmp_path / "data" / "casmemg"
-    slow_reads(monkeypatch)
+    released = gated_reads(monkeypatch)
     env = {**os.environ, "NO_PROXY": "*"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     proc = subprocess.Popen(
@@ -99,9 +109,12 @@ def test_interrupted_fetch_resumes_and_ends_verified(portal, tmp_path, monkeypat
         output = proc.communicate(timeout=30)[0].decode()
         assert proc.returncode == 130, output
         assert "run the same command to resume" in output
-    portal["settle"]()
-    assert not (dest / "video" / "s01.bin").exists() or not (dest / "video" / "s02.bin").exists()
+    released.set()
     monkeypatch.undo()
+    portal["settle"]()
+    # Both large files were held at the gate, so neither can have completed.
+    assert not (dest / "video" / "s01.bin").exists()
+    assert not (dest / "video" / "s02.bin").exists()
 
     second = run(fetch_cmd(portal, dest, "--parallel", "2"), tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr

@@ -272,7 +272,9 @@ class Fetcher:
                 response.read()
                 raise FetchError(f"the portal refused the download: {_problem(response)}")
             with _open_private(part, append=append) as fh:
-                for chunk in response.iter_bytes(CHUNK):
+                # Whatever arrives, as it arrives (not re-buffered to CHUNK): Ctrl-C is
+                # noticed at the next network read even on a slow link.
+                for chunk in response.iter_bytes():
                     if self.stop.is_set():
                         break
                     fh.write(chunk)
