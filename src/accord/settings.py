@@ -309,7 +309,10 @@ CLAMD_TIMEOUT = env_int("ACCORD_CLAMD_TIMEOUT", 120, minimum=1)
 _email_backend = env_choice(
     "ACCORD_EMAIL_BACKEND", ("smtp", "console", "locmem", "file"), "console" if DEBUG else "smtp"
 )
-EMAIL_BACKEND = f"django.core.mail.backends.{_email_backend}.EmailBackend"
+# Every email is written to the outbox in the transaction that causes it and delivered by the
+# task worker with the real backend (accord.notifications.outbox).
+EMAIL_BACKEND = "accord.notifications.outbox.QueuedEmailBackend"
+EMAIL_DELIVERY_BACKEND = f"django.core.mail.backends.{_email_backend}.EmailBackend"
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 EMAIL_HOST = env_str("ACCORD_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("ACCORD_EMAIL_PORT", 25, minimum=1)
