@@ -11,15 +11,25 @@ LINT_PATHS := $(wildcard src tests bench)
 DEMO_ENV := ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/demo ACCORD_TASKS_BACKEND=immediate \
             ACCORD_EMAIL_BACKEND=console ACCORD_SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install demo demo-load demo-code test lint format bench clean
+.PHONY: install lock demo demo-load demo-code test lint format bench clean
 
-$(STAMP): requirements.lock pyproject.toml
+# Development installs the dev lock (runtime + tests and tools); production installs only
+# requirements/runtime.txt (deploy/README.md).
+$(STAMP): requirements/dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# After editing requirements/*.in: recompile both hashed locks. Pins already in a lock are
+# kept unless the .in file rules them out; `make lock UPGRADE=1` moves everything to the newest.
+LOCK_FLAGS := --quiet --generate-hashes --python-version 3.11 --custom-compile-command "make lock" \
+              $(if $(UPGRADE),--upgrade)
+lock: install
+	$(BIN)/uv pip compile $(LOCK_FLAGS) requirements/runtime.in -o requirements/runtime.txt
+	$(BIN)/uv pip compile $(LOCK_FLAGS) requirements/dev.in -o requirements/dev.txt
 
 demo-load: install
 	$(DEMO_ENV) $(BIN)/accord migrate --noinput

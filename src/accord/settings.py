@@ -289,9 +289,6 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 DOWNLOAD_BACKEND = env_choice("ACCORD_DOWNLOAD_BACKEND", ("django", "nginx", "s3"), "django")
 DOWNLOAD_LINK_TTL = env_int("ACCORD_DOWNLOAD_LINK_TTL", 600, minimum=10)
 DOWNLOAD_NGINX_PREFIX = env_str("ACCORD_DOWNLOAD_NGINX_PREFIX", "/_protected/") or "/_protected/"
-SENDFILE_BACKEND = "django_sendfile.backends.nginx"
-SENDFILE_ROOT = str(PROTECTED_ROOT)
-SENDFILE_URL = DOWNLOAD_NGINX_PREFIX.rstrip("/")
 SIGNING_KEY_FILE = Path(
     env_str("ACCORD_SIGNING_KEY_FILE", str(DATA_DIR / "signing_ed25519.pem"))
 ).resolve()
