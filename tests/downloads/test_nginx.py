@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,87 +14,37 @@ from accord.accounts.services import api_token_create
 from accord.core.storage import protected_storage
 from tests import factories
 from tests.access.factories import licence_for, revoke_licence, variant_with_files
-from tests.tools import need_executable
+from tests.nginx import (
+    DEPLOY,
+    free_port,
+    nginx_binary,
+    render_site,
+    running_nginx,
+    self_signed_certificate,
+)
 
 pytestmark = [pytest.mark.nginx, pytest.mark.django_db(transaction=True)]
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 CONTENT = hashlib.sha256(b"nginx").digest() * (5 * 1024 * 1024 // 32) + b"end"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def nginx(live_portal, tmp_path, settings):
-    binary = need_executable(
-        "nginx", "the X-Accel-Redirect test runs a real nginx", candidates=("/usr/sbin/nginx",)
-    )
+    binary = nginx_binary("the X-Accel-Redirect test runs a real nginx")
     settings.DOWNLOAD_BACKEND = "nginx"
-    conf = tmp_path / "nginx"
-    conf.mkdir()
     static = tmp_path / "static"
     static.mkdir()
-    (conf / "accord-proxy.conf").write_text((DEPLOY / "accord-proxy.conf").read_text())
-    locations = (
-        (DEPLOY / "accord-locations.conf")
-        .read_text()
-        .replace("/srv/accord/var/protected/", f"{settings.PROTECTED_ROOT}/")
-        .replace("/srv/accord/var/staticfiles/", f"{static}/")
-        .replace("/etc/nginx/snippets/accord-proxy.conf", str(conf / "accord-proxy.conf"))
-    )
-    (conf / "accord-locations.conf").write_text(locations)
-    site = (DEPLOY / "accord.conf").read_text()
-    # The http-level part of the site file: the log format that redacts link secrets.
-    http_level = site[site.index("map $request_uri") : site.index("upstream accord_app")]
     port = free_port()
-    upstream = live_portal.url.removeprefix("http://")
-    temp = "\n".join(
-        f"  {kind}_temp_path {conf}/{kind};" for kind in ("client_body", "proxy", "fastcgi")
+    conf = tmp_path / "nginx"
+    render_site(
+        conf,
+        upstream=live_portal.url.removeprefix("http://"),
+        port=port,
+        protected_root=settings.PROTECTED_ROOT,
+        static_root=static,
     )
-    (conf / "nginx.conf").write_text(
-        f"""
-{"user root;" if os.geteuid() == 0 else ""}
-worker_processes 1;
-pid {conf}/nginx.pid;
-error_log {conf}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-  default_type application/octet-stream;
-{http_level}
-  access_log {conf}/access.log accord;
-{temp}
-  uwsgi_temp_path {conf}/uwsgi;
-  scgi_temp_path {conf}/scgi;
-  upstream accord_app {{ server {upstream}; }}
-  server {{
-    listen 127.0.0.1:{port};
-    server_name localhost;
-    include {conf}/accord-locations.conf;
-  }}
-}}
-"""
-    )
-    proc = subprocess.Popen(
-        [binary, "-p", str(conf), "-c", str(conf / "nginx.conf"), "-e", str(conf / "error.log"),
-         "-g", "daemon off;"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"nginx did not start: {proc.stdout.read().decode()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_nginx(binary, conf, port):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -163,38 +111,11 @@ def test_whole_file_without_range(nginx, scenario):
 def test_shipped_site_config_passes_nginx_t(tmp_path):
     """accord.conf as a sysadmin installs it (certificate paths swapped for a throw-away
     self-signed pair) is accepted by `nginx -t`."""
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    binary = need_executable("nginx", "checks deploy/nginx", candidates=("/usr/sbin/nginx",))
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "accord.example.org")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    binary = nginx_binary("checks deploy/nginx")
+    cert, key = self_signed_certificate(tmp_path)
     swaps = {
-        "/etc/letsencrypt/live/accord.example.org/fullchain.pem": str(tmp_path / "cert.pem"),
-        "/etc/letsencrypt/live/accord.example.org/privkey.pem": str(tmp_path / "key.pem"),
+        "/etc/letsencrypt/live/accord.example.org/fullchain.pem": str(cert),
+        "/etc/letsencrypt/live/accord.example.org/privkey.pem": str(key),
         "/etc/nginx/snippets/": f"{tmp_path}/",
         "/var/log/nginx/": f"{tmp_path}/",
     }
