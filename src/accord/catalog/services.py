@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import mimetypes
 import os
 import stat
@@ -98,13 +99,67 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
     return files, skipped
 
 
+def content_name(variant: Variant, rel: str, digest: str) -> str:
+    """Where a file's bytes live in protected storage: named by their SHA-256 (keeping the
+    extension), so a new version never overwrites the copy that is being served, and an
+    ingest that fails leaves the live copies untouched."""
+    suffix = "".join(c for c in Path(rel).suffix.lower()[:12] if c.isalnum() or c == ".")
+    return f"{variant.storage_prefix}sha256/{digest[:2]}/{digest}{suffix}"
+
+
+def _copy_failed(rel: str, exc: OSError) -> IngestError:
+    why = exc.strerror or str(exc)
+    hint = (
+        "free space on the disk that holds ACCORD_PROTECTED_ROOT"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        else "fix the cause"
+    )
+    return IngestError(
+        f"Ingest stopped while copying {rel} into protected storage ({why}); nothing was "
+        f"changed. {hint[0].upper()}{hint[1:]} and run the same command again."
+    )
+
+
+def _store(storage, name: str, real: Path, rel: str, digest: str, size: int) -> bool:
+    """Copy ``real`` to ``name`` unless an intact copy is already there. True if this call
+    wrote the file (so a failed ingest knows what to remove)."""
+    if storage.exists(name):
+        with storage.open(name, "rb") as fh:
+            if sha256_of(fh) == (digest, size):
+                return False
+        storage.delete(name)  # a damaged leftover (an interrupted copy): replace it
+    try:
+        with real.open("rb") as fh:
+            stored = storage.save(name, File(fh, name=rel))
+    except OSError as exc:
+        if storage.exists(name):  # the partial copy the failed write left behind
+            storage.delete(name)
+        raise _copy_failed(rel, exc) from exc
+    if stored != name:  # another process wrote the same name between exists() and save()
+        storage.delete(stored)
+    return True
+
+
+def _delete_unreferenced(names: set[str]) -> None:
+    storage = protected_storage()
+    still_used = set(
+        DataFile.objects.filter(storage_name__in=names).values_list("storage_name", flat=True)
+    )
+    for name in names - still_used:
+        if storage.exists(name):
+            storage.delete(name)
+
+
 def variant_ingest(
     *, variant: Variant, folder: Path, prune: bool = False, actor=None
 ) -> IngestReport:
     """Record (and copy into protected storage) every file below ``folder`` as ``variant``'s.
 
     Re-runnable: unchanged files are left alone, changed ones replaced, files gone from the
-    folder reported as missing (deleted from the variant only with ``prune``).
+    folder reported as missing (deleted from the variant only with ``prune``). New copies are
+    written under content-addressed names and the rows swapped in one transaction; copies the
+    rows no longer name are deleted only after it commits, so a refused or failed ingest
+    leaves every served file as it was and no file it did not record.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -115,13 +170,20 @@ def variant_ingest(
     existing = {f.path: f for f in variant.files.all()}
     seen: set[str] = set()
     written: list[str] = []
+    superseded: set[str] = set()
     infected: list[tuple[str, str]] = []
     try:
         with transaction.atomic():
             for rel, real in files:
                 seen.add(rel)
-                with real.open("rb") as fh:
-                    digest, size = sha256_of(fh)
+                try:
+                    with real.open("rb") as fh:
+                        digest, size = sha256_of(fh)
+                except OSError as exc:
+                    raise IngestError(
+                        f"Cannot read {rel} ({exc.strerror or exc}); nothing was changed. "
+                        "Fix its permissions and run the same command again."
+                    ) from exc
                 current = existing.get(rel)
                 if (
                     current is not None
@@ -132,18 +194,15 @@ def variant_ingest(
                     report.unchanged.append(rel)
                     continue
                 try:
-                    verdict = scan_file(real)  # before the old copy is touched
+                    verdict = scan_file(real)
                 except ScannerUnavailable as exc:
                     raise IngestError(str(exc)) from exc
                 if verdict.infected:
                     infected.append((rel, verdict.detail))
                     continue
-                name = f"{variant.storage_prefix}{rel}"
-                if storage.exists(name):
-                    storage.delete(name)
-                with real.open("rb") as fh:
-                    stored = storage.save(name, File(fh, name=rel))
-                written.append(stored)
+                name = content_name(variant, rel, digest)
+                if _store(storage, name, real, rel, digest, size):
+                    written.append(name)
                 media_type = mimetypes.guess_type(rel)[0] or "application/octet-stream"
                 if current is None:
                     DataFile.objects.create(
@@ -152,14 +211,16 @@ def variant_ingest(
                         size=size,
                         sha256=digest,
                         media_type=media_type,
-                        storage_name=stored,
+                        storage_name=name,
                         scan_status=verdict.status,
                         scan_detail=verdict.detail,
                     )
                     report.added.append(rel)
                 else:
+                    if current.storage_name != name:
+                        superseded.add(current.storage_name)
                     current.size, current.sha256 = size, digest
-                    current.media_type, current.storage_name = media_type, stored
+                    current.media_type, current.storage_name = media_type, name
                     current.scan_status, current.scan_detail = verdict.status, verdict.detail
                     current.save()
                     report.changed.append(rel)
@@ -167,6 +228,7 @@ def variant_ingest(
                 if rel in seen:
                     continue
                 if prune:
+                    superseded.add(data_file.storage_name)
                     data_file.delete()
                     report.removed.append(rel)
                 else:
@@ -190,9 +252,13 @@ def variant_ingest(
                         "skipped": len(report.skipped),
                     },
                 )
+            if superseded:
+                transaction.on_commit(lambda: _delete_unreferenced(superseded))
     except BaseException as exc:
-        for name in written:  # the rows rolled back; do not leave orphaned copies behind
-            storage.delete(name)
+        # The rows rolled back: remove the copies this run wrote (nothing live names them).
+        for name in written:
+            if storage.exists(name):
+                storage.delete(name)
         if isinstance(exc, InfectedFilesError):
             audit_record(
                 event_type="catalog:variant:ingest-refused",
@@ -203,9 +269,4 @@ def variant_ingest(
                 details={"folder": str(folder), "infected": dict(exc.infected)},
             )
         raise
-    if prune:
-        for rel in report.removed:
-            name = f"{variant.storage_prefix}{rel}"
-            if storage.exists(name):
-                storage.delete(name)
     return report
