@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accord.access.models import Entitlement
 from accord.agreements.models import Licence, LicenceMember
-from accord.catalog.models import DataFile, Variant
+from accord.catalog.models import Custodian, DataFile, Dataset, Variant
+from accord.core.permissions import Permission, custodian_ids_with
 
 # Files the malware scan flagged are never served, whoever asks.
 UNSERVABLE_SCAN_STATUSES = (DataFile.ScanStatus.INFECTED,)
@@ -99,3 +100,38 @@ def entitlement_for_variant(
         .order_by("-valid_from", "-pk")
         .first()
     )
+
+
+# --- The catalogue: datasets, subjects, publication rules, terms, staff roles ---------------
+# Staff change a custodian's catalogue entries under a catalogue permission of their role
+# there: CATALOG_DATASET_MANAGE (descriptions), CATALOG_SUBJECT_MANAGE (subjects and
+# publication rules), CATALOG_LICENSE_PUBLISH (terms), CATALOG_STAFF_MANAGE (staff roles).
+
+
+def custodians_catalogued_by(
+    user, permission: Permission = Permission.CATALOG_DATASET_MANAGE
+) -> QuerySet[Custodian]:
+    """Custodians whose catalogue ``user`` may change under ``permission``."""
+    ids = custodian_ids_with(user, permission)
+    return Custodian.objects.all() if ids is None else Custodian.objects.filter(pk__in=ids)
+
+
+def can_edit_catalogue(
+    user, custodian: Custodian, permission: Permission = Permission.CATALOG_DATASET_MANAGE
+) -> bool:
+    return custodians_catalogued_by(user, permission).filter(pk=custodian.pk).exists()
+
+
+def datasets_editable_by(
+    user, permission: Permission = Permission.CATALOG_DATASET_MANAGE
+) -> QuerySet[Dataset]:
+    """Datasets (published or not) whose entry ``user`` may change under ``permission``."""
+    return Dataset.objects.filter(
+        custodian__in=custodians_catalogued_by(user, permission)
+    ).select_related("custodian")
+
+
+def can_edit_dataset(
+    user, dataset: Dataset, permission: Permission = Permission.CATALOG_DATASET_MANAGE
+) -> bool:
+    return datasets_editable_by(user, permission).filter(pk=dataset.pk).exists()

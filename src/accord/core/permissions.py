@@ -15,6 +15,8 @@ class Permission(StrEnum):
     CATALOG_DATASET_MANAGE = "catalog:dataset:manage"
     CATALOG_LICENSE_PUBLISH = "catalog:license:publish"
     CATALOG_SUBJECT_MANAGE = "catalog:subject:manage"
+    # Granting, changing and taking away staff roles: custodian administrators only.
+    CATALOG_STAFF_MANAGE = "catalog:staff:manage"
     AGREEMENTS_APPLICATION_VIEW = "agreements:application:view"
     AGREEMENTS_APPLICATION_REVIEW = "agreements:application:review"
     AGREEMENTS_APPLICATION_INTAKE = "agreements:application:intake"
