@@ -12,6 +12,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accord.audit.services import audit_record
 from accord.catalog.models import Dataset
@@ -263,21 +264,26 @@ def application_for_signer_token(raw_token: str) -> Application:
     return application
 
 
+WRONG_SIGNER = gettext_lazy(
+    "This confirmation link is for someone else: the person named as the signer of the "
+    "application, at the email address the link was sent to. Sign out, then sign in (or sign "
+    "up) with that address, verify it, and open the link again. If the link was forwarded to "
+    "you, ask the applicant to correct the signer's address and send a new link."
+)
+
+
 @transaction.atomic
 def signer_confirm(*, raw_token: str, actor) -> Application:
     application = _lock(application_for_signer_token(raw_token))
+    # Before anything about the application is said: whoever holds a forwarded link learns
+    # neither the application nor whose address it was sent to.
+    if not has_verified_email(actor, application.signer_email):
+        raise PermissionDenied(str(WRONG_SIGNER), code="wrong-signer")
     if states.is_editable(application) or application.state in states.FINAL:
         raise Conflict(
             f"Application {application.reference} is "
             f"{application.get_state_display().lower()}; there is nothing to confirm now.",
             code="not-submitted",
-        )
-    if not has_verified_email(actor, application.signer_email):
-        raise PermissionDenied(
-            f"This link is for {application.signer_email}, but you are signed in as "
-            f"{actor.email}. Sign out, then sign in (or sign up) with {application.signer_email} "
-            "and open the link again.",
-            code="wrong-signer",
         )
     _mark_signer_confirmed(application, actor)
     _audit(application, "signer-confirm", actor, how="email link")

@@ -214,6 +214,10 @@ def signer_confirm(request, token: str):
         application = services.application_for_signer_token(token)
     except DomainError as exc:
         return render(request, "agreements/signer_confirm.html", {"error": exc.message}, status=404)
+    if not services.has_verified_email(request.user, application.signer_email):
+        # A forwarded link, or the signer signed in with another account: show neither the
+        # application nor the address the link went to.
+        return render(request, "agreements/signer_confirm_other.html", status=403)
     if request.method == "POST":
         try:
             services.signer_confirm(raw_token=token, actor=request.user)
@@ -232,7 +236,6 @@ def signer_confirm(request, token: str):
         {
             "application": application,
             "member_fields": policy_member_fields(policy_for(application.dataset)),
-            "email_matches": services.has_verified_email(request.user, application.signer_email),
         },
     )
 
