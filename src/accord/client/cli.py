@@ -181,7 +181,8 @@ def verify_main(args, console: Console) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Also the ``accord`` console script of the accord-client distribution (argv from sys)."""
     args = _parser().parse_args(argv)
     console = Console(stderr=True)
     if args.command == "fetch":
