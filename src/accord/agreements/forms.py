@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext
+
+from accord.core.validators import MultiLineField, SingleLineField, single_line
 
 from .content import Details, attestation_clauses, policy_fields, policy_for, policy_member_fields
 from .models import Application, ApplicationField
@@ -21,15 +24,15 @@ class ApplicationForm(forms.Form):
     variants = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="Variants you need"
     )
-    signer_name = forms.CharField(required=False, max_length=200, label="Signer's full name")
-    signer_title = forms.CharField(
+    signer_name = SingleLineField(required=False, max_length=200, label="Signer's full name")
+    signer_title = SingleLineField(
         required=False, max_length=200, label="Signer's title or position"
     )
-    signer_affiliation = forms.CharField(
+    signer_affiliation = SingleLineField(
         required=False, max_length=300, label="Institution and department"
     )
     signer_email = forms.EmailField(required=False, label="Signer's work email")
-    signer_address = forms.CharField(
+    signer_address = MultiLineField(
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -40,7 +43,7 @@ class ApplicationForm(forms.Form):
         choices=[("", "—"), *Application.OrganisationType.choices],
         label="Type of organisation",
     )
-    purpose = forms.CharField(
+    purpose = MultiLineField(
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -132,6 +135,32 @@ class ApplicationForm(forms.Form):
                 members.append(member)
         return members
 
+    def clean(self):
+        cleaned = super().clean()
+        # Member rows are read from the raw POST (their number varies), not through fields.
+        for number, member in enumerate(self._posted_members(), start=1):
+            for value in (member["full_name"], *member["extra"].values()):
+                try:
+                    single_line(value)
+                except ValueError as exc:
+                    self.add_error(
+                        None,
+                        gettext("Group member %(number)d: this %(why)s.")
+                        % {"number": number, "why": exc},
+                    )
+                    break
+        return cleaned
+
+    def _clean_members(self) -> list[dict]:
+        return [
+            {
+                "full_name": single_line(m["full_name"]),
+                "email": m["email"],
+                "extra": {k: single_line(v) for k, v in m["extra"].items()},
+            }
+            for m in self._posted_members()
+        ]
+
     def to_details(self) -> Details:
         data = self.cleaned_data
         return Details(
@@ -145,7 +174,7 @@ class ApplicationForm(forms.Form):
             purpose=data["purpose"],
             answers={f.key: data.get(f"answer_{f.key}") for f in self.extra_fields},
             attested_clauses=[c.code for c in self.clauses if data.get(f"attest_{c.code}")],
-            members=self._posted_members() if self.policy.members_allowed else [],
+            members=self._clean_members() if self.policy.members_allowed else [],
         )
 
 
@@ -153,14 +182,14 @@ def _answer_field(f: ApplicationField) -> forms.Field:
     common = {"required": False, "label": f.label + ("" if f.required else " (optional)"),
               "help_text": f.help_text}  # fmt: skip
     if f.kind == ApplicationField.Kind.LONG_TEXT:
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, **common)
+        return MultiLineField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, **common)
     if f.kind == ApplicationField.Kind.EMAIL:
         return forms.EmailField(**common)
     if f.kind == ApplicationField.Kind.CHOICE:
         return forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in f.choice_list()], **common)
     if f.kind == ApplicationField.Kind.CHECKBOX:
         return forms.BooleanField(**common)
-    return forms.CharField(max_length=500, **common)
+    return SingleLineField(max_length=500, **common)
 
 
 class UploadForm(forms.Form):
@@ -168,7 +197,7 @@ class UploadForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(
+    comment = MultiLineField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
 
@@ -178,16 +207,16 @@ class IntakeForm(forms.Form):
     file = forms.FileField(
         label="Agreement PDF, or the email that carried it (.eml or mbox)", allow_empty_file=True
     )
-    signer_name = forms.CharField(
+    signer_name = SingleLineField(
         required=False, max_length=200, help_text="Blank: the email's sender name."
     )
-    signer_title = forms.CharField(required=False, max_length=200)
-    signer_affiliation = forms.CharField(required=False, max_length=300)
+    signer_title = SingleLineField(required=False, max_length=200)
+    signer_affiliation = SingleLineField(required=False, max_length=300)
     signer_email = forms.EmailField(required=False, help_text="Blank: the email's sender address.")
-    signer_address = forms.CharField(
+    signer_address = MultiLineField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
-    purpose = forms.CharField(
+    purpose = MultiLineField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
 
@@ -205,14 +234,14 @@ class IntakeForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    full_name = forms.CharField(max_length=200)
+    full_name = SingleLineField(max_length=200)
     email = forms.EmailField()
 
     def __init__(self, *args, member_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.member_fields = list(member_fields)
         for f in self.member_fields:
-            self.fields[f"extra_{f.key}"] = forms.CharField(
+            self.fields[f"extra_{f.key}"] = SingleLineField(
                 max_length=200, required=f.required, label=f.label
             )
 

@@ -7,24 +7,26 @@ from typing import Any
 
 from ninja import Schema
 
+from accord.core.validators import MultiLine, SingleLine
+
 from .content import Details
 
 
 class MemberIn(Schema):
-    full_name: str = ""
+    full_name: SingleLine = ""
     email: str = ""
-    extra: dict[str, str] = {}
+    extra: dict[str, SingleLine] = {}
 
 
 class ApplicationIn(Schema):
     variants: list[str] | None = None
-    signer_name: str | None = None
-    signer_title: str | None = None
-    signer_affiliation: str | None = None
+    signer_name: SingleLine | None = None
+    signer_title: SingleLine | None = None
+    signer_affiliation: SingleLine | None = None
     signer_email: str | None = None
-    signer_address: str | None = None
+    signer_address: MultiLine | None = None
     organisation_type: str | None = None
-    purpose: str | None = None
+    purpose: MultiLine | None = None
     answers: dict[str, Any] | None = None
     attested_clauses: list[str] | None = None
     members: list[MemberIn] | None = None
@@ -88,7 +90,7 @@ class ApplicationOut(Schema):
 
 
 class CommentIn(Schema):
-    comment: str = ""
+    comment: MultiLine = ""
 
 
 class MemberOut(Schema):
@@ -120,4 +122,4 @@ class InvitationOut(Schema):
 
 class AcceptIn(Schema):
     accept: bool
-    extra: dict[str, str] = {}
+    extra: dict[str, SingleLine] = {}
