@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accord.core.models import TimeStampedModel
 from accord.core.storage import protected_storage
@@ -150,6 +151,10 @@ class Subject(TimeStampedModel):
     code = models.CharField(max_length=20, help_text="Dataset-scoped ID, e.g. s01 or 07.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(
+        blank=True,
+        help_text=_("Why consent was withdrawn, for the custodian's staff only (never shown)."),
+    )
 
     class Meta:
         ordering = ["dataset", "code"]
@@ -236,6 +241,7 @@ class LicenseVersion(TimeStampedModel):
     title = models.CharField(max_length=200)
     effective_date = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
     change_summary = models.TextField(blank=True)
     official_document = models.FileField(
         storage=protected_storage,
@@ -251,6 +257,12 @@ class LicenseVersion(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.dataset} licence v{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        """Published terms are what licences were granted under: they never change again;
+        a change is a new version."""
+        return self.status == self.Status.PUBLISHED
 
 
 class Clause(models.Model):
