@@ -292,6 +292,9 @@ DOWNLOAD_NGINX_PREFIX = env_str("ACCORD_DOWNLOAD_NGINX_PREFIX", "/_protected/") 
 SIGNING_KEY_FILE = Path(
     env_str("ACCORD_SIGNING_KEY_FILE", str(DATA_DIR / "signing_ed25519.pem"))
 ).resolve()
+# What the files page tells researchers to `pip install` for `accord fetch`: a package name on
+# their index, a wheel URL or `accord-client @ git+https://…#subdirectory=client`.
+CLIENT_INSTALL = env_str("ACCORD_CLIENT_INSTALL", "accord-client") or "accord-client"
 
 # --- Agreements (PDF intake limits) ---------------------------------------------------------
 AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)

@@ -3,6 +3,9 @@ signed manifest and the portal's public signing key."""
 
 from __future__ import annotations
 
+import shlex
+
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +33,7 @@ def variant_files(request, slug: str):
             "files": files,
             "total_size": sum(f.size for f in files),
             "portal_url": request.build_absolute_uri("/").rstrip("/"),
+            "client_install": shlex.quote(settings.CLIENT_INSTALL),
         },
     )
 
