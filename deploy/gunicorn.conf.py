@@ -26,8 +26,10 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 
-# Only nginx can reach the unix socket, so its X-Forwarded-Proto is trusted.
-forwarded_allow_ips = "*"
+# Whose X-Forwarded-Proto gunicorn believes: peers on the unix socket (only nginx can reach
+# it) always, TCP peers only if listed in ACCORD_TRUSTED_PROXIES, the same list Accord uses
+# for X-Real-IP. "*" would let anyone who reaches a TCP bind claim HTTPS.
+forwarded_allow_ips = os.environ.get("ACCORD_TRUSTED_PROXIES", "")
 
 # No access log here: nginx keeps it (deploy/nginx/accord.conf), with the secret part of
 # download links redacted, which gunicorn's log format cannot do.

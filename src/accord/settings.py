@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from accord.core.env import env_bool, env_choice, env_int, env_list, env_str
+from accord.core.net import parse_trusted_proxies
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("ACCORD_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -210,8 +211,11 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 BEHIND_TLS_PROXY = env_bool("ACCORD_BEHIND_TLS_PROXY", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
-# nginx overwrites X-Real-IP with the address it saw; trust it only behind that proxy.
-TRUST_X_REAL_IP = env_bool("ACCORD_TRUST_X_REAL_IP", BEHIND_TLS_PROXY)
+# nginx's X-Real-IP is believed from the unix socket and from these addresses or networks
+# only (gunicorn on TCP behind nginx: nginx's address); accord.core.net.
+TRUSTED_PROXIES = parse_trusted_proxies(
+    "ACCORD_TRUSTED_PROXIES", env_list("ACCORD_TRUSTED_PROXIES", [])
+)
 # Behind a TLS proxy a plain-HTTP request is a mistake: redirect it (unless told otherwise).
 SECURE_SSL_REDIRECT = env_bool("ACCORD_SSL_REDIRECT", SECURE_PROXY_SSL_HEADER is not None)
 SECURE_HSTS_SECONDS = env_int("ACCORD_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)

@@ -124,3 +124,29 @@ def test_missing_secret_key_fails(example_env):
     env = {k: v for k, v in example_env.items() if not k.startswith("ACCORD_SECRET_KEY")}
     result = _check(env)
     assert "accord.E001" in result.stderr
+
+
+def test_gunicorn_on_tcp_behind_the_proxy_without_trusted_proxies_fails(example_env):
+    """Every visitor would have nginx's address: one stranger locks an account for all."""
+    result = _check({**example_env, "GUNICORN_BIND": "127.0.0.1:8000"})
+    assert result.returncode != 0
+    assert "accord.E020" in result.stderr and "ACCORD_TRUSTED_PROXIES" in result.stderr
+
+
+def test_gunicorn_on_tcp_with_its_proxy_listed_passes(example_env):
+    env = {**example_env, "GUNICORN_BIND": "127.0.0.1:8000", "ACCORD_TRUSTED_PROXIES": "127.0.0.1"}
+    result = _check(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_trusting_x_real_ip_from_public_networks_fails(example_env):
+    """Anyone in 0.0.0.0/0 could choose the address the lockout counts."""
+    env = {**example_env, "GUNICORN_BIND": "0.0.0.0:8000", "ACCORD_TRUSTED_PROXIES": "0.0.0.0/0"}
+    result = _check(env)
+    assert result.returncode != 0
+    assert "accord.E021" in result.stderr and "0.0.0.0/0" in result.stderr
+
+
+def test_the_old_trust_x_real_ip_switch_is_reported_as_ignored(example_env):
+    result = _check({**example_env, "ACCORD_TRUST_X_REAL_IP": "true"})
+    assert "accord.W020" in result.stderr and "no longer read" in result.stderr

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
+
+from accord.core.net import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request):
+        """The address allauth rate-limits by: the same one the lockout and the audit trail
+        use (accord.core.net), so sign-in works behind nginx on gunicorn's unix socket."""
+        ip = client_ip(request)
+        if ip is None:
+            raise PermissionDenied(
+                gettext(
+                    "Accord cannot tell your address: the proxy in front of it must send "
+                    "X-Real-IP (see deploy/nginx/accord-proxy.conf). Tell the site's operator."
+                )
+            )
+        return ip
+
     def get_email_confirmation_url(self, request, emailconfirmation):
         url = super().get_email_confirmation_url(request, emailconfirmation)
         if request is None and url.startswith("/"):

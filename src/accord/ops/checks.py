@@ -162,3 +162,58 @@ def check_protected_storage(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+def _gunicorn_tcp_bind() -> str | None:
+    """gunicorn's TCP address if deploy/gunicorn.conf.py binds to one (GUNICORN_BIND in
+    accord.env), None for the documented unix socket."""
+    bind = os.environ.get("GUNICORN_BIND", "").strip()
+    if not bind or bind.startswith(("unix:", "fd://")):
+        return None
+    return bind
+
+
+@register(Tags.security, deploy=True)
+def check_client_address(app_configs=None, **kwargs):
+    """Sign-in, the lockout and the audit trail need each visitor's own address, which only
+    the proxy knows (accord.core.net)."""
+    import ipaddress
+
+    errors = []
+    bind = _gunicorn_tcp_bind()
+    if bind and settings.BEHIND_TLS_PROXY and not settings.TRUSTED_PROXIES:
+        errors.append(
+            Error(
+                f"gunicorn listens on TCP (GUNICORN_BIND={bind}) behind a proxy, but "
+                "ACCORD_TRUSTED_PROXIES is empty: the proxy's X-Real-IP is ignored, so every "
+                "visitor has the proxy's address. One stranger's failed sign-ins would lock "
+                "an account for everyone, and the audit trail could not tell visitors apart.",
+                hint="Set ACCORD_TRUSTED_PROXIES to the proxy's address as gunicorn sees it "
+                "(e.g. 127.0.0.1), or bind gunicorn to the unix socket as deploy/ does.",
+                id="accord.E020",
+            )
+        )
+    for value in settings.TRUSTED_PROXIES:
+        network = ipaddress.ip_network(value)
+        if network.num_addresses > 1 and not (network.is_private or network.is_loopback):
+            errors.append(
+                Error(
+                    f"ACCORD_TRUSTED_PROXIES contains {value}, which holds public addresses: "
+                    "any host in it that reaches gunicorn could send its own X-Real-IP and "
+                    "choose the address the sign-in lockout counts.",
+                    hint="List only the proxy's own address(es).",
+                    id="accord.E021",
+                )
+            )
+    if "ACCORD_TRUST_X_REAL_IP" in os.environ:
+        errors.append(
+            Warning(
+                "ACCORD_TRUST_X_REAL_IP is no longer read: X-Real-IP is believed only from "
+                "gunicorn's unix socket and from ACCORD_TRUSTED_PROXIES, never from any "
+                "client that can reach gunicorn.",
+                hint="Remove ACCORD_TRUST_X_REAL_IP; with gunicorn on TCP behind nginx, set "
+                "ACCORD_TRUSTED_PROXIES to nginx's address.",
+                id="accord.W020",
+            )
+        )
+    return errors
