@@ -1,0 +1,122 @@
+"""Forms of the custodian staff's catalogue pages. They only read and check what was typed;
+the views hand the cleaned values to catalog.services_staff, which saves and audits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accord.catalog.models import Dataset, PublicationRule, Subject
+
+MODES = [
+    (PublicationRule.Mode.ALLOW, _("Only the listed subjects may be shown")),
+    (PublicationRule.Mode.DENY, _("All subjects except the listed ones may be shown")),
+]
+
+
+class DatasetForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    short_name = forms.CharField(
+        label=_("Short name"),
+        max_length=40,
+        required=False,
+        help_text=_("The name publications must use for the data."),
+    )
+    summary = forms.CharField(label=_("Summary (one line)"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
+    modalities = forms.CharField(
+        label=_("Modalities"),
+        required=False,
+        help_text=_("Comma-separated, e.g. video, depth, thermal."),
+    )
+    homepage = forms.URLField(label=_("Homepage"), required=False, assume_scheme="https")
+    is_published = forms.BooleanField(label=_("Listed in the public catalogue"), required=False)
+    requires_affiliated_email = forms.BooleanField(
+        label=_("Signers must use an institutional email address"),
+        required=False,
+        help_text=_("Refuses free-mail and disposable addresses for signers of this dataset."),
+    )
+
+    @classmethod
+    def for_dataset(cls, dataset: Dataset, data=None) -> DatasetForm:
+        initial = {name: getattr(dataset, name) for name in cls.base_fields}
+        initial["modalities"] = ", ".join(dataset.modalities or [])
+        return cls(data, initial=initial)
+
+    def clean_modalities(self) -> list[str]:
+        raw = self.cleaned_data["modalities"]
+        return [m.strip() for m in raw.split(",") if m.strip()]
+
+
+class SubjectAddForm(forms.Form):
+    code = forms.CharField(
+        label=_("Subject code"),
+        max_length=20,
+        help_text=_("The dataset's own ID for the subject, e.g. s01 or 07."),
+    )
+
+
+class SubjectWithdrawForm(forms.Form):
+    subject = forms.CharField(max_length=20, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why (for your records; never shown to researchers)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    withdrawn_on = forms.DateField(
+        label=_("Consent withdrawn on (empty: today)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean_withdrawn_on(self) -> dt.datetime | None:
+        day = self.cleaned_data["withdrawn_on"]
+        if day is None:
+            return None
+        if day > timezone.localdate():
+            raise forms.ValidationError(
+                gettext("The date cannot be in the future; use today's date or an earlier one.")
+            )
+        if day == timezone.localdate():
+            return timezone.now()
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
+class PublicationRuleForm(forms.Form):
+    """One rule; a new rule also chooses its scope among those without one."""
+
+    scope = forms.ChoiceField(label=_("Applies to"), required=False)
+    mode = forms.ChoiceField(label=_("Whose images may appear in papers"), choices=MODES)
+    subjects = forms.ModelMultipleChoiceField(
+        label=_("Listed subjects"),
+        queryset=Subject.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notice = forms.CharField(
+        label=_("Notice that must accompany published images"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    conditions = forms.CharField(
+        label=_("Other conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, dataset: Dataset, scopes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subjects"].queryset = dataset.subjects.order_by("code")
+        self.fields["subjects"].label_from_instance = _subject_label
+        if scopes is None:
+            del self.fields["scope"]
+        else:
+            self.fields["scope"].choices = scopes
+            self.fields["scope"].required = True
+
+
+def _subject_label(subject: Subject) -> str:
+    if subject.status == Subject.Status.WITHDRAWN:
+        return gettext("%(code)s (consent withdrawn: never shown)") % {"code": subject.code}
+    return subject.code
