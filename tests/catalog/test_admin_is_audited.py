@@ -89,6 +89,16 @@ def admin_client(client, superuser):
     return client
 
 
+def age_sign_in(client, settings) -> None:
+    """Make the session's sign-in older than sensitive actions accept."""
+    session = client.session
+    records = session["account_authentication_methods"]
+    for record in records:
+        record["at"] = time.time() - settings.ACCOUNT_REAUTHENTICATION_TIMEOUT - 60
+    session["account_authentication_methods"] = records
+    session.save()
+
+
 def events(event_type: str) -> list[Event]:
     return list(Event.objects.filter(event_type=event_type).order_by("seq"))
 
@@ -149,12 +159,7 @@ def test_a_role_change_in_the_admin_needs_a_recent_sign_in(
 ):
     url = f"/admin/catalog/custodian/{custodian.pk}/change/"
     data = form_values(admin_client, url)
-    session = admin_client.session
-    records = session["account_authentication_methods"]
-    for record in records:
-        record["at"] = time.time() - settings.ACCOUNT_REAUTHENTICATION_TIMEOUT - 60
-    session["account_authentication_methods"] = records
-    session.save()
+    age_sign_in(admin_client, settings)
 
     data["memberships-0-role"] = ["admin"]
     response = admin_client.post(url, data)
@@ -314,6 +319,20 @@ def test_publishing_terms_in_the_admin_is_audited(admin_client, dataset):
     draft.refresh_from_db()
     assert draft.status == LicenseVersion.Status.PUBLISHED
     assert len(events("catalog:licence-version:publish")) == 1
+
+
+def test_publishing_terms_in_the_admin_needs_a_recent_sign_in(admin_client, dataset, settings):
+    draft = factories.LicenseVersionFactory(dataset=dataset, status=LicenseVersion.Status.DRAFT)
+    factories.ClauseFactory(license_version=draft)
+    age_sign_in(admin_client, settings)
+    response = admin_client.post(
+        "/admin/catalog/licenseversion/",
+        {"action": "publish", "_selected_action": [str(draft.pk)]},
+    )
+    assert response.status_code == 302
+    assert "/reauthenticate/" in response["Location"] or "/2fa/" in response["Location"]
+    draft.refresh_from_db()
+    assert draft.status == LicenseVersion.Status.DRAFT
 
 
 def test_published_terms_are_read_only_in_the_admin(admin_client, dataset):
