@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    # Only for its Swagger UI assets: /api/v1/docs loads them from our static files (the CSP
+    # allows no CDN).
+    "ninja",
     "accord.core",
     "accord.accounts",
     "accord.catalog",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accord.ops.middleware.RefuseNulMiddleware",
+    "accord.ops.middleware.ApiProblemMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -146,7 +146,10 @@ def _sign_in(client: httpx.Client, email: str, password: str, **headers: str) ->
     )
 
 
-def test_sign_in_through_nginx_and_gunicorn_on_a_unix_socket(production, tmp_path):
+@pytest.fixture
+def proxied(production, tmp_path) -> Iterator[httpx.Client]:
+    """A client of the documented layout: nginx with TLS in front of gunicorn on a unix
+    socket."""
     sock = tmp_path / "gunicorn.sock"
     port = free_port()
     conf = tmp_path / "nginx"
@@ -159,7 +162,6 @@ def test_sign_in_through_nginx_and_gunicorn_on_a_unix_socket(production, tmp_pat
         static_root=production["static"],
         tls=(tls := self_signed_certificate(conf)),
     )
-    email = USERS["sign-in"]
     with (
         gunicorn(production, f"unix:{sock}", ACCORD_BEHIND_TLS_PROXY="true"),
         running_nginx(nginx_binary("production sign-in runs real nginx"), conf, port),
@@ -169,15 +171,30 @@ def test_sign_in_through_nginx_and_gunicorn_on_a_unix_socket(production, tmp_pat
             trust_env=False,
         ) as client,
     ):
-        # A forged X-Real-IP from the browser's side is overwritten by nginx.
-        signed_in = _sign_in(client, email, PASSWORD, **{"X-Real-IP": "203.0.113.66"})
-        assert signed_in.status_code == 200, signed_in.text
-        assert signed_in.url.path == "/datasets/"  # home sends the signed-in user on
-        assert email in signed_in.text and "Sign out" in signed_in.text
-        assert client.get("/account/tokens/").status_code == 200  # a signed-in-only page
+        yield client
+
+
+def test_sign_in_through_nginx_and_gunicorn_on_a_unix_socket(production, proxied):
+    email = USERS["sign-in"]
+    # A forged X-Real-IP from the browser's side is overwritten by nginx.
+    signed_in = _sign_in(proxied, email, PASSWORD, **{"X-Real-IP": "203.0.113.66"})
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.url.path == "/datasets/"  # home sends the signed-in user on
+    assert email in signed_in.text and "Sign out" in signed_in.text
+    assert proxied.get("/account/tokens/").status_code == 200  # a signed-in-only page
     assert _rows(production, "SELECT ip_address FROM axes_accesslog WHERE username = ?", email) == [
         ("127.0.0.1",)
     ]
+
+
+def test_api_docs_assets_come_from_the_collected_static_files_through_nginx(proxied):
+    page = proxied.get("/api/v1/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', page.text)
+    assert assets
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert proxied.get(asset).status_code == 200, asset
 
 
 def test_a_forged_x_real_ip_from_a_client_does_not_escape_the_lockout(production):

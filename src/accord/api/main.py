@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accord.core.errors import DomainError
@@ -17,6 +17,9 @@ api = NinjaAPI(
         "Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457 problem+json."
     ),
     urls_namespace="api",
+    # No call to swagger.io's online validator: the CSP forbids it, and the schema's address
+    # is nobody else's business.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 

@@ -6,6 +6,8 @@ every other path at one place, so a stray NUL is a clear 400 rather than a datab
 from __future__ import annotations
 
 from django.http import HttpResponseBadRequest
+from django.urls import reverse
+from django.utils.translation import gettext
 
 from accord.core.problem import problem_response
 
@@ -40,3 +42,38 @@ class RefuseNulMiddleware:
                 return problem_response(400, MESSAGE, code="nul-character")
             return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ApiProblemMiddleware:
+    """Under /api/, a path no endpoint serves and a method an endpoint does not take get
+    problem+json like every other API error, not Django's HTML 404 or ninja's plain-text 405:
+    an API client parses one error format."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            not request.path.startswith("/api/")
+            or response.status_code not in (404, 405)
+            or response.get("Content-Type", "").startswith("application/problem+json")
+        ):
+            return response
+        docs = reverse("api:openapi-view")
+        if response.status_code == 404:
+            return problem_response(
+                404,
+                gettext("No API endpoint has this address; the endpoints are listed at %(docs)s.")
+                % {"docs": docs},
+                code="no-such-endpoint",
+            )
+        allowed = response.get("Allow", "")
+        problem = problem_response(
+            405,
+            gettext("%(method)s is not accepted here; use %(allowed)s (see %(docs)s).")
+            % {"method": request.method, "allowed": allowed, "docs": docs},
+            code="method-not-allowed",
+        )
+        problem["Allow"] = allowed
+        return problem
