@@ -296,6 +296,17 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # --- Downloads and signing ------------------------------------------------------------------
 DOWNLOAD_BACKEND = env_choice("ACCORD_DOWNLOAD_BACKEND", ("django", "nginx", "s3"), "django")
 DOWNLOAD_LINK_TTL = env_int("ACCORD_DOWNLOAD_LINK_TTL", 600, minimum=10)
+# After a revocation, how much more a transfer already under way may carry (deploy/README.md
+# §7): the django backend asks the policy again every N seconds or M bytes, whichever comes
+# first; nginx and S3 are handed responses of at most MAX_RESPONSE_BYTES (larger requests are
+# streamed by Django itself); 0 lets them send whole files again.
+DOWNLOAD_RECHECK_SECONDS = env_int("ACCORD_DOWNLOAD_RECHECK_SECONDS", 15, minimum=1)
+DOWNLOAD_RECHECK_BYTES = env_int(
+    "ACCORD_DOWNLOAD_RECHECK_BYTES", 64 * 1024 * 1024, minimum=256 * 1024
+)
+DOWNLOAD_MAX_RESPONSE_BYTES = env_int(
+    "ACCORD_DOWNLOAD_MAX_RESPONSE_BYTES", 64 * 1024 * 1024, minimum=0
+)
 DOWNLOAD_NGINX_PREFIX = env_str("ACCORD_DOWNLOAD_NGINX_PREFIX", "/_protected/") or "/_protected/"
 SIGNING_KEY_FILE = Path(
     env_str("ACCORD_SIGNING_KEY_FILE", str(DATA_DIR / "signing_ed25519.pem"))

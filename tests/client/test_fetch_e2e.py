@@ -218,3 +218,44 @@ def test_destination_that_is_a_file_gives_a_clear_error(portal, tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "error:" in result.stderr
+
+
+def test_fetch_asks_in_segments_and_each_is_checked_and_served_with_the_token(
+    portal, tmp_path, settings
+):
+    """With a cap on what one authorisation may carry, the client asks for one segment per
+    request (each re-checked by the portal) and still ends with verified files; every file
+    request carried the token the link is bound to (or it would have been refused)."""
+    settings.DOWNLOAD_MAX_RESPONSE_BYTES = 1024 * 1024
+    dest = tmp_path / "seg"
+    result = run(fetch_cmd(portal, dest, "--parallel", "2"), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    portal["settle"]()
+    for rel, content in FILES.items():
+        assert (dest / rel).read_bytes() == content
+    served = Event.objects.filter(event_type="downloads:file:serve")
+    assert all(e.details["bytes"] <= 1024 * 1024 for e in served)
+    assert served.count() == 4 + 4 + 1 + 1  # s01: 4 MiB, s02: 3 MiB and 3 bytes
+    assert not Event.objects.filter(event_type="downloads:file:refuse").exists()
+
+
+def test_fetch_stops_at_the_next_segment_once_access_ends(portal, tmp_path, settings, monkeypatch):
+    from tests.access.factories import revoke_licence
+
+    settings.DOWNLOAD_MAX_RESPONSE_BYTES = 1024 * 1024
+    licence = portal["variant"].entitlements.first().licence
+
+    def revoke_during_a_second_segment(fh, size):
+        if (
+            fh.tell() >= 1024 * 1024
+            and not licence.entitlements.filter(revoked_at__isnull=False).exists()
+        ):
+            revoke_licence(licence, reason="consent withdrawn")
+        return fh.read(size)
+
+    monkeypatch.setattr(ranges, "read_chunk", revoke_during_a_second_segment)
+    result = run(fetch_cmd(portal, tmp_path / "cut", "--parallel", "1"), tmp_path)
+    assert result.returncode == 1
+    assert "has ended" in result.stdout
+    assert not (tmp_path / "cut" / "video" / "s01.bin").exists()
+    assert not (tmp_path / "cut" / "video" / "s02.bin").exists()

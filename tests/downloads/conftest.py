@@ -46,8 +46,27 @@ def big_file(variant):
 
 
 def issue(user, data_file, channel=DownloadLink.Channel.API) -> str:
-    """The path of a fresh link for ``user`` to ``data_file``."""
-    return services.download_link_issue(user=user, file_id=data_file.pk, channel=channel).path
+    """The path of a fresh link for ``user`` to ``data_file``, usable with its secret alone
+    (as the deprecated API GET issues them): for the tests of serving, ranges and refusals.
+    Links bound to a session or a token are tested in test_link_binding.py."""
+    return services.download_link_issue(
+        user=user, file_id=data_file.pk, channel=channel, binding=DownloadLink.Binding.NONE
+    ).path
+
+
+def issue_bound(user, data_file) -> tuple[str, dict]:
+    """A link bound to a new API token of ``user``, and the header that token goes in."""
+    from accord.accounts.services import api_token_create
+
+    issued = api_token_create(user=user, name="fetch")
+    path = services.download_link_issue(
+        user=user,
+        file_id=data_file.pk,
+        channel=DownloadLink.Channel.API,
+        binding=DownloadLink.Binding.TOKEN,
+        api_token=issued.token,
+    ).path
+    return path, {"HTTP_AUTHORIZATION": f"Bearer {issued.secret}"}
 
 
 def body(response) -> bytes:

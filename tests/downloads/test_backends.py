@@ -117,3 +117,88 @@ def test_s3_backend_still_refuses_after_revocation(client, licence, member, big_
     link = issue(member, big_file)
     revoke_licence(licence)
     assert client.get(link).status_code == 403
+
+
+def test_s3_range_over_a_capped_file_is_signed_into_the_presigned_url(
+    client, licence, member, big_file, settings, s3_storage
+):
+    """Whoever holds the presigned URL gets that range and nothing else: S3 refuses the URL
+    with any other Range header (or none)."""
+    settings.DOWNLOAD_MAX_RESPONSE_BYTES = 1024 * 1024
+    response = client.get(issue(member, big_file), HTTP_RANGE="bytes=0-1048575")
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["X-Amz-SignedHeaders"] == ["host;range"]
+
+
+def test_s3_small_file_is_handed_off_whatever_the_request(
+    client, licence, member, variant, settings, s3_storage
+):
+    settings.DOWNLOAD_MAX_RESPONSE_BYTES = 1024 * 1024
+    small = variant.files.get(path="small.txt")
+    response = client.get(issue(member, small))
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response["Location"]).query)["X-Amz-SignedHeaders"] == ["host"]
+
+
+@pytest.fixture
+def s3_server(big_file):
+    """A local HTTP server answering the two S3 calls the stream makes (HEAD and a ranged
+    GET of the object) with the big file's bytes, recording each Range asked for."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.downloads.conftest import BIG
+
+    asked: list[str | None] = []
+
+    class S3(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _head(self, status, length, extra=()):
+            self.send_response(status)
+            self.send_header("Content-Length", str(length))
+            self.send_header("ETag", '"0123"')
+            self.send_header("Last-Modified", "Mon, 30 Nov 2026 10:00:00 GMT")
+            for name, value in extra:
+                self.send_header(name, value)
+            self.end_headers()
+
+        def do_HEAD(self):
+            self._head(200, len(BIG))
+
+        def do_GET(self):
+            header = self.headers.get("Range")
+            asked.append(header)
+            start, end = (int(x) for x in header.removeprefix("bytes=").split("-"))
+            self._head(206, end - start + 1, [("Content-Range", f"bytes {start}-{end}/{len(BIG)}")])
+            self.wfile.write(BIG[start : end + 1])
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), S3)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], asked
+    server.shutdown()
+
+
+def test_s3_whole_file_over_the_cap_is_streamed_by_django_in_constant_memory(
+    client, licence, member, big_file, settings, s3_storage, s3_server
+):
+    """A browser fetching a large file whole: Django streams it from one ranged GET (never
+    spooled to a local temporary file) and re-checks the licence as it goes."""
+    from tests.downloads.conftest import BIG, body
+
+    port, asked = s3_server
+    new = dict(settings.STORAGES)
+    new["protected"]["OPTIONS"]["endpoint_url"] = f"http://127.0.0.1:{port}"
+    settings.STORAGES = new
+    storages._storages = {}
+    settings.DOWNLOAD_MAX_RESPONSE_BYTES = 1024 * 1024
+    response = client.get(issue(member, big_file))
+    assert response.status_code == 200
+    assert body(response) == BIG
+    assert asked == [f"bytes=0-{len(BIG) - 1}"]
+    event = Event.objects.filter(event_type="downloads:file:serve").last()
+    assert event.details["backend"] == "django"
+    assert event.details["whole_file"] is True

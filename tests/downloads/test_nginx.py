@@ -61,7 +61,7 @@ def scenario(live_portal, tmp_path, settings):
 
 
 def link(base: str, scenario) -> str:
-    response = httpx.get(
+    response = httpx.post(
         f"{base}/api/v1/downloads/files/{scenario['file'].pk}/link",
         headers={"Authorization": f"Bearer {scenario['token']}"},
     )
@@ -69,17 +69,22 @@ def link(base: str, scenario) -> str:
     return response.json()["url"]
 
 
+def get(url: str, scenario, **headers: str) -> httpx.Response:
+    """A request to a download link, with the token the link is bound to."""
+    return httpx.get(url, headers={"Authorization": f"Bearer {scenario['token']}", **headers})
+
+
 def test_resumed_download_through_x_accel_redirect(nginx, scenario, live_portal):
     url = link(nginx, scenario)
     assert url.startswith(nginx)
     cut = 2 * 1024 * 1024 + 7
-    first = httpx.get(url, headers={"Range": f"bytes=0-{cut - 1}"})
+    first = get(url, scenario, Range=f"bytes=0-{cut - 1}")
     assert first.status_code == 206, first.text
     assert first.headers["content-range"] == f"bytes 0-{cut - 1}/{len(CONTENT)}"
     assert "take%20one.bin" in first.headers["content-disposition"]
     assert first.headers["cache-control"] == "private, no-store"
     assert "x-accel-redirect" not in first.headers
-    rest = httpx.get(url, headers={"Range": f"bytes={cut}-", "If-Range": first.headers["etag"]})
+    rest = get(url, scenario, Range=f"bytes={cut}-")
     assert rest.status_code == 206
     whole = first.content + rest.content
     assert hashlib.sha256(whole).hexdigest() == scenario["file"].sha256
@@ -88,12 +93,12 @@ def test_resumed_download_through_x_accel_redirect(nginx, scenario, live_portal)
 
 def test_revocation_refuses_the_resume_through_nginx(nginx, scenario, live_portal):
     url = link(nginx, scenario)
-    assert httpx.get(url, headers={"Range": "bytes=0-1023"}).status_code == 206
+    assert get(url, scenario, Range="bytes=0-1023").status_code == 206
     live_portal.settle()
     revoke_licence(scenario["licence"], reason="licence breach")
-    refused = httpx.get(url, headers={"Range": "bytes=1024-"})
+    refused = get(url, scenario, Range="bytes=1024-")
     assert refused.status_code == 403
-    assert "licence breach" in refused.json()["detail"]
+    assert "licence breach" not in refused.json()["detail"]  # only on the holder's own page
 
 
 def test_protected_files_are_not_reachable_directly(nginx, scenario):
@@ -103,7 +108,7 @@ def test_protected_files_are_not_reachable_directly(nginx, scenario):
 
 
 def test_whole_file_without_range(nginx, scenario):
-    response = httpx.get(link(nginx, scenario))
+    response = get(link(nginx, scenario), scenario)
     assert response.status_code == 200
     assert response.content == CONTENT
 
@@ -138,7 +143,7 @@ def test_shipped_site_config_passes_nginx_t(tmp_path):
 
 def test_access_log_never_holds_a_link_secret(nginx, scenario, tmp_path):
     url = link(nginx, scenario)
-    assert httpx.get(url, headers={"Range": "bytes=0-9"}).status_code == 206
+    assert get(url, scenario, Range="bytes=0-9").status_code == 206
     secret = url.rstrip("/").rsplit("/", 1)[-1]
     log_file = tmp_path / "nginx" / "access.log"
     deadline = time.monotonic() + 10  # nginx logs just after the response has gone out
@@ -146,3 +151,78 @@ def test_access_log_never_holds_a_link_secret(nginx, scenario, tmp_path):
         time.sleep(0.05)
     assert "/downloads/d/[link]/" in log
     assert secret not in log
+
+
+def test_link_without_its_token_is_refused_through_nginx(nginx, scenario):
+    url = link(nginx, scenario)
+    refused = httpx.get(url, headers={"Range": "bytes=0-9"})
+    assert refused.status_code == 404
+    assert refused.json()["detail"].startswith("This download link is not valid here")
+
+
+@pytest.fixture
+def capped(settings):
+    """nginx may carry at most 1 MiB per authorisation (the 5 MiB file needs five)."""
+    settings.DOWNLOAD_MAX_RESPONSE_BYTES = 1024 * 1024
+    return settings.DOWNLOAD_MAX_RESPONSE_BYTES
+
+
+def _handoffs() -> int:
+    from accord.audit.models import Event
+
+    return Event.objects.filter(event_type="downloads:file:handoff").count()
+
+
+def test_revoked_licence_gets_no_next_segment_through_nginx(nginx, scenario, live_portal, capped):
+    url = link(nginx, scenario)
+    first = get(url, scenario, Range=f"bytes=0-{capped - 1}")
+    assert first.status_code == 206
+    assert first.content == CONTENT[:capped]
+    live_portal.settle()
+    assert _handoffs() == 1  # nginx sent that segment
+    revoke_licence(scenario["licence"], reason="consent withdrawn")
+    refused = get(url, scenario, Range=f"bytes={capped}-{2 * capped - 1}")
+    assert refused.status_code == 403
+    live_portal.settle()
+    assert _handoffs() == 1
+
+
+def test_request_for_more_than_the_cap_is_streamed_by_django_not_handed_to_nginx(
+    nginx, scenario, live_portal, capped
+):
+    """A browser fetching the file whole (no Range), or a client asking for a long range,
+    is served by Django's own stream, which re-checks the licence as it goes."""
+    from accord.audit.models import Event
+
+    whole = get(link(nginx, scenario), scenario)
+    assert whole.status_code == 200
+    assert whole.content == CONTENT
+    tail = get(link(nginx, scenario), scenario, Range="bytes=1-")
+    assert tail.status_code == 206
+    assert tail.content == CONTENT[1:]
+    live_portal.settle()
+    assert _handoffs() == 0
+    served = Event.objects.filter(event_type="downloads:file:serve")
+    assert [e.details["backend"] for e in served] == ["django", "django"]
+
+
+def test_accord_fetch_downloads_in_segments_through_nginx(
+    nginx, scenario, live_portal, capped, tmp_path
+):
+    """`accord fetch` asks for one segment per authorisation (each handed to nginx), and
+    still verifies the file against the signed manifest."""
+    from tests.client.test_fetch_e2e import ACCORD, run
+
+    token_file = tmp_path / "token"
+    token_file.write_text(scenario["token"] + "\n")
+    token_file.chmod(0o600)
+    dest = tmp_path / "data"
+    result = run(
+        [ACCORD, "fetch", "smic-hs", "--to", str(dest), "--portal", nginx,
+         "--token-file", str(token_file)],
+        tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (dest / "video" / "take one.bin").read_bytes() == CONTENT
+    live_portal.settle()
+    assert _handoffs() == -(-len(CONTENT) // capped)  # one per segment, each ≤ the cap

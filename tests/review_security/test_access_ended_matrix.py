@@ -40,7 +40,7 @@ def test_api_shows_nothing_once_access_ended(client, licence, variant, member, h
     listed = client.get("/api/v1/downloads/variants", **auth)
     files = client.get(f"/api/v1/downloads/variants/{variant.slug}/files", **auth)
     manifest = client.get(f"/api/v1/downloads/variants/{variant.slug}/manifest", **auth)
-    link = client.get(f"/api/v1/downloads/files/{data_file.pk}/link", **auth)
+    link = client.post(f"/api/v1/downloads/files/{data_file.pk}/link", **auth)
 
     if how == "deactivated":  # the token itself stops working
         assert {r.status_code for r in (listed, files, manifest, link)} == {401}

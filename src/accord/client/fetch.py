@@ -190,7 +190,6 @@ class Fetcher:
         if entry.file_id is None:
             raise FetchError("listed in the manifest but not offered for download")
         part = self._part(entry)
-        etag_file = part.with_suffix(".etag")
         restarted = False
         last_error = ""
         task = progress.add_task(entry.path, total=entry.size)
@@ -203,9 +202,7 @@ class Fetcher:
                 digest = sha256_file(part) if offset else hashlib.sha256()
                 progress.update(task, completed=offset)
                 try:
-                    offset, digest = self._transfer(
-                        entry, part, etag_file, offset, digest, progress, task
-                    )
+                    offset, digest = self._transfer(entry, part, offset, digest, progress, task)
                 except httpx.TransportError as exc:
                     last_error = f"network error: {exc}"
                     continue
@@ -213,10 +210,8 @@ class Fetcher:
                     return
                 if offset == entry.size and digest.hexdigest() == entry.sha256:
                     self._install(entry, part)
-                    etag_file.unlink(missing_ok=True)
                     return
                 part.unlink(missing_ok=True)
-                etag_file.unlink(missing_ok=True)
                 if restarted or offset != entry.size:
                     raise FetchError(
                         f"SHA-256 mismatch (got {digest.hexdigest()[:16]}…, the signed manifest "
@@ -238,49 +233,60 @@ class Fetcher:
         os.replace(part, target)
         self._remember(entry, target)
 
-    def _transfer(self, entry, part, etag_file, offset, digest, progress, task):
-        """One request: append to (or restart) the partial file. Returns (bytes, digest)."""
-        url = self.portal.link(entry.file_id)
-        headers = {}
-        if offset:
-            headers["Range"] = f"bytes={offset}-"
-            if etag_file.exists():
-                # The validator the server gave when this file started: if the file changed
-                # since, the server sends it whole (200) instead of a mismatched tail.
-                headers["If-Range"] = etag_file.read_text().strip()
-        with self.portal.raw.stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            if status == 416 and offset == entry.size:
-                return offset, digest  # the partial file already holds every byte
-            if status == 416:
-                part.unlink(missing_ok=True)
-                raise httpx.TransportError("the server refused the range; starting over")
-            if status == 206:
-                match = re.match(r"bytes (\d+)-", response.headers.get("content-range", ""))
-                if not match or int(match.group(1)) != offset:
-                    raise FetchError("the portal answered a different range than asked for")
-                append = True
-            elif status == 200:
-                append, offset, digest = False, 0, hashlib.sha256()
-                progress.update(task, completed=0)
-                etag = response.headers.get("etag")
-                etag_file.unlink(missing_ok=True)
-                if etag and not etag.startswith("W/"):
-                    with _open_private(etag_file, append=False) as fh:
-                        fh.write(etag.encode())
-            else:
-                response.read()
-                raise FetchError(f"the portal refused the download: {_problem(response)}")
-            with _open_private(part, append=append) as fh:
-                # Whatever arrives, as it arrives (not re-buffered to CHUNK): Ctrl-C is
-                # noticed at the next network read even on a slow link.
-                for chunk in response.iter_bytes():
-                    if self.stop.is_set():
-                        break
-                    fh.write(chunk)
-                    digest.update(chunk)
-                    offset += len(chunk)
-                    progress.update(task, completed=offset)
+    def _transfer(self, entry, part, offset, digest, progress, task):
+        """Append to (or restart) the partial file, one segment per request: the portal
+        checks the licence again for each, and nginx or S3 serve at most a segment on one
+        check (a revoked licence stops the download at the next segment). No If-Range: the
+        segments may come from nginx, S3 or Django, whose validators differ; the signed
+        manifest's SHA-256 is the check, and a file that changed under a resume fails it and
+        is fetched again from zero. Returns (bytes, digest)."""
+        if offset and offset >= entry.size:
+            return offset, digest  # the partial file already holds every byte
+        link = self.portal.link(entry.file_id)
+        renewed = False
+        while not self.stop.is_set():
+            end = None
+            if link.segment_size and entry.size - offset > link.segment_size:
+                end = offset + link.segment_size - 1
+            headers = dict(link.headers)
+            if offset or end is not None:
+                headers["Range"] = f"bytes={offset}-{'' if end is None else end}"
+            with self.portal.raw.stream("GET", link.url, headers=headers) as response:
+                status = response.status_code
+                if status == 410 and not renewed:
+                    response.read()
+                    link, renewed = self.portal.link(entry.file_id), True  # it expired
+                    continue
+                if status == 416:
+                    part.unlink(missing_ok=True)
+                    raise httpx.TransportError("the server refused the range; starting over")
+                if status == 206:
+                    match = re.match(r"bytes (\d+)-", response.headers.get("content-range", ""))
+                    if not match or int(match.group(1)) != offset:
+                        raise FetchError("the portal answered a different range than asked for")
+                    append = True
+                elif status == 200:
+                    append, offset, digest = False, 0, hashlib.sha256()
+                    progress.update(task, completed=0)
+                else:
+                    response.read()
+                    raise FetchError(f"the portal refused the download: {_problem(response)}")
+                before = offset
+                with _open_private(part, append=append) as fh:
+                    # Whatever arrives, as it arrives (not re-buffered to CHUNK): Ctrl-C is
+                    # noticed at the next network read even on a slow link.
+                    for chunk in response.iter_bytes():
+                        if self.stop.is_set():
+                            break
+                        fh.write(chunk)
+                        digest.update(chunk)
+                        offset += len(chunk)
+                        progress.update(task, completed=offset)
+            renewed = False
+            if status == 200 or offset >= entry.size:
+                break
+            if offset == before:
+                raise httpx.TransportError("the portal sent no bytes")
         return offset, digest
 
     # --- the whole run ----------------------------------------------------------------------

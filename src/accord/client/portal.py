@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 import httpx
 
 USER_AGENT = "accord-fetch/1"
@@ -9,6 +12,13 @@ USER_AGENT = "accord-fetch/1"
 
 class PortalError(Exception):
     """The portal refused or could not be reached; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class FileLink:
+    url: str
+    headers: dict[str, str]  # to send with every request to url
+    segment_size: int | None  # the most bytes to ask for in one request
 
 
 def _detail(response: httpx.Response) -> str:
@@ -21,13 +31,16 @@ def _detail(response: httpx.Response) -> str:
 class Portal:
     def __init__(self, url: str, token: str, *, timeout: float = 60.0):
         self.url = url.rstrip("/")
+        parts = urlsplit(self.url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self._authorization = {"Authorization": f"Bearer {token}"}
         self.api = httpx.Client(
             base_url=f"{self.url}/api/v1",
-            headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+            headers={**self._authorization, "User-Agent": USER_AGENT},
             timeout=timeout,
         )
-        # Download links carry their own short-lived secret: no Authorization header goes
-        # with them (nor, after a redirect, to an S3 host).
+        # No Authorization by default: download links get it per request, and only to the
+        # portal (httpx drops it when a redirect leaves the origin, e.g. to an S3 host).
         self.raw = httpx.Client(
             headers={"User-Agent": USER_AGENT}, timeout=timeout, follow_redirects=True
         )
@@ -37,8 +50,14 @@ class Portal:
         self.raw.close()
 
     def get(self, path: str, *, not_found: str = "Not found.") -> httpx.Response:
+        return self._call("GET", path, not_found=not_found)
+
+    def post(self, path: str, *, not_found: str = "Not found.") -> httpx.Response:
+        return self._call("POST", path, not_found=not_found)
+
+    def _call(self, method: str, path: str, *, not_found: str) -> httpx.Response:
         try:
-            response = self.api.get(path)
+            response = self.api.request(method, path)
         except httpx.HTTPError as exc:
             raise PortalError(f"Cannot reach the portal at {self.url}: {exc}") from exc
         if response.status_code == 401:
@@ -62,8 +81,17 @@ class Portal:
                 return response.content
         raise PortalError(f"The portal at {self.url} publishes no manifest signing key.")
 
-    def link(self, file_id: int) -> str:
-        return self.get(
+    def link(self, file_id: int) -> FileLink:
+        """A fresh link to one file. It is bound to this token, so the token goes with every
+        request to it: to the portal the user named, whatever host the link's URL says."""
+        data = self.post(
             f"/downloads/files/{file_id}/link",
             not_found="The portal no longer offers this file to you (access ended?).",
-        ).json()["url"]
+        ).json()
+        path = urlsplit(data["url"]).path
+        bound = data.get("binding", "token") == "token"
+        return FileLink(
+            url=self.origin + path,
+            headers=dict(self._authorization) if bound else {},
+            segment_size=data.get("segment_size") or None,
+        )

@@ -1,21 +1,28 @@
 """Downloads API (used by `accord fetch`): entitled variants, their files, signed manifests,
 and short-lived links.
 
-Everything is GET, including issuing a link: it grants nothing the caller does not already
-hold (it is a read of data they are entitled to), and read-scoped tokens, the ones `accord
-fetch` is meant to use, may only make safe requests (accord.api.auth.TokenAuth).
+Issuing a link is a POST: it writes a row and an audit event, and a GET would let any page a
+signed-in user visits issue links in their name (a cross-site navigation carries the session
+cookie; a POST from another site fails the CSRF check). Read-scoped tokens, the ones `accord
+fetch` is meant to use, may make this one POST: a link grants nothing the token could not
+already read. The old GET stays for one release, answered with Deprecation and Link headers
+(RFC 9745), for bearer tokens only, and issues short-lived unbound links (see
+accord.downloads.models) for clients that do not send their token with the file request.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from ninja import Router, Schema
+from ninja.security import HttpBearer
 
 from accord.access import policy
-from accord.api.auth import token_or_session
+from accord.accounts.services import api_token_authenticate
+from accord.api.auth import ActiveSessionAuth, TokenAuth, token_or_session
 from accord.downloads import manifests, services, signing
 from accord.downloads.models import DownloadLink
 
@@ -46,6 +53,38 @@ class LinkOut(Schema):
     path: str
     size: int
     sha256: str
+    binding: str  # what each request to url must carry: "token" (this Authorization header),
+    # "session" (this browser session), "none" (deprecated GET)
+    segment_size: int | None  # ask for at most this many bytes per Range request; None: any
+
+
+# The day GET .../link was deprecated (RFC 9745 Deprecation: @epoch-seconds).
+LINK_GET_DEPRECATED = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+class LinkIssueTokenAuth(HttpBearer):
+    """Any usable token, read-scoped included (see the module docstring)."""
+
+    def authenticate(self, request, token):
+        api_token = api_token_authenticate(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        request.api_token = api_token
+        return api_token.user
+
+
+def _link_out(request, issued: services.IssuedLink) -> LinkOut:
+    data_file = issued.link.data_file
+    return LinkOut(
+        url=request.build_absolute_uri(issued.path),
+        expires_at=issued.link.expires_at,
+        path=data_file.path,
+        size=data_file.size,
+        sha256=data_file.sha256,
+        binding=issued.link.binding,
+        segment_size=settings.DOWNLOAD_MAX_RESPONSE_BYTES or None,
+    )
 
 
 @router.get("/downloads/variants", response=list[VariantOut], auth=token_or_session)
@@ -96,21 +135,54 @@ def get_manifest(request, slug: str, licence: str | None = None):
     return response
 
 
-@router.get("/downloads/files/{file_id}/link", response=LinkOut, auth=token_or_session)
-def file_link(request, file_id: int):
-    """A short-lived link to one file. Fetch it without the Authorization header; it
-    supports Range and is re-checked on every request."""
+@router.post(
+    "/downloads/files/{file_id}/link",
+    response=LinkOut,
+    auth=[LinkIssueTokenAuth(), ActiveSessionAuth()],
+    summary="Issue a short-lived link to one file",
+)
+def issue_file_link(request, file_id: int):
+    """A link to one file, valid a few minutes and bound to the credential that asked for
+    it: request it with the same `Authorization: Bearer` header (or, when issued to a
+    browser session, in that session); to anyone else it is an unknown link (404). It
+    supports single Range requests and is re-checked against your licence on every request.
+    Ask for at most `segment_size` bytes per request: larger requests are served more
+    slowly. Read-scoped tokens may call this."""
+    api_token = getattr(request, "api_token", None)
     issued = services.download_link_issue(
-        user=request.user, file_id=file_id, channel=DownloadLink.Channel.API
+        user=request.user,
+        file_id=file_id,
+        channel=DownloadLink.Channel.API,
+        binding=DownloadLink.Binding.TOKEN if api_token else DownloadLink.Binding.SESSION,
+        api_token=api_token,
     )
-    data_file = issued.link.data_file
-    return LinkOut(
-        url=request.build_absolute_uri(issued.path),
-        expires_at=issued.link.expires_at,
-        path=data_file.path,
-        size=data_file.size,
-        sha256=data_file.sha256,
+    return _link_out(request, issued)
+
+
+@router.get(
+    "/downloads/files/{file_id}/link",
+    response=LinkOut,
+    auth=TokenAuth(),
+    deprecated=True,
+    summary="Deprecated: POST to the same path instead",
+)
+def file_link(request, file_id: int, response: HttpResponse):
+    """Deprecated (removed in the next release): POST to this path. Bearer tokens only;
+    the link is not bound to the token (older clients fetch without it) and so lives at most
+    60 seconds: start the transfer at once."""
+    issued = services.download_link_issue(
+        user=request.user,
+        file_id=file_id,
+        channel=DownloadLink.Channel.API,
+        binding=DownloadLink.Binding.NONE,
     )
+    response["Deprecation"] = f"@{int(LINK_GET_DEPRECATED.timestamp())}"
+    response["Link"] = (
+        f'<{request.build_absolute_uri(request.path)}>; rel="successor-version"; '
+        'title="POST to this path", '
+        f'<{request.build_absolute_uri("/api/v1/docs")}>; rel="deprecation"; type="text/html"'
+    )
+    return _link_out(request, issued)
 
 
 @router.get("/downloads/signing-key", auth=None)

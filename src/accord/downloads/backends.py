@@ -1,15 +1,23 @@
 """Serving an authorized download, behind one interface chosen by DOWNLOAD_BACKEND:
 
-- ``django``: streams from protected storage with single-range support, in constant memory.
-  Serve it under WSGI (gunicorn): Django's ASGI handler buffers streaming bodies.
+- ``django``: streams from protected storage with single-range support, in constant memory,
+  asking the policy again every DOWNLOAD_RECHECK_SECONDS or DOWNLOAD_RECHECK_BYTES. Serve it
+  under WSGI (gunicorn): Django's ASGI handler buffers streaming bodies.
 - ``nginx``: answers with X-Accel-Redirect to an internal location; nginx sends the bytes
   (Range included) from the same files. See deploy/nginx/.
 - ``s3``: redirects to a presigned URL of at most 300 s (it cannot be revoked early).
+
+nginx and S3 never ask again once they have started, so they are handed only responses that
+cannot carry more than DOWNLOAD_MAX_RESPONSE_BYTES (a Range that small, or a file that
+small; for S3 the Range is signed into the URL). A request for more, such as a browser
+fetching a large file whole, is streamed by the ``django`` backend instead: slower and one
+gunicorn thread per download, but a revocation stops it within the re-check bound.
+`accord fetch` asks in segments of that size, so it stays on nginx or S3.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 
 from django.conf import settings
@@ -23,8 +31,6 @@ from accord.downloads.models import DownloadLink
 from accord.downloads.services import record_handoff, record_served
 
 S3_MAX_EXPIRY = 300
-# How often a transfer streamed by Django re-asks the policy (a revocation cuts it short).
-RECHECK_SECONDS = 15.0
 
 
 def content_disposition(path: str) -> str:
@@ -99,12 +105,13 @@ class DjangoStreamBackend:
                 )
 
             body = ranges.FileRangeIterator(
-                storage.open(data_file.storage_name, "rb"),
+                open_at(storage, data_file.storage_name, start, length),
                 start=start,
                 length=length,
                 on_close=finished,
                 still_allowed=still_allowed,
-                recheck_seconds=RECHECK_SECONDS,
+                recheck_seconds=settings.DOWNLOAD_RECHECK_SECONDS,
+                recheck_bytes=settings.DOWNLOAD_RECHECK_BYTES,
             )
             response = StreamingHttpResponse(body, status=status, content_type=data_file.media_type)
         response["Content-Length"] = str(length)
@@ -115,10 +122,24 @@ class DjangoStreamBackend:
         return _private(response, link)
 
 
+def _bounded(request: HttpRequest, size: int) -> bool:
+    """May a server that never asks again (nginx, S3) answer this request?"""
+    limit = settings.DOWNLOAD_MAX_RESPONSE_BYTES
+    return (
+        not limit
+        or request.method == "HEAD"
+        or ranges.response_bytes_at_most(
+            request.headers.get("Range"), request.headers.get("If-Range"), size, limit
+        )
+    )
+
+
 class NginxAccelBackend:
     name = "nginx"
 
     def respond(self, request: HttpRequest, link: DownloadLink) -> HttpResponse:
+        if not _bounded(request, protected_storage().size(link.data_file.storage_name)):
+            return DjangoStreamBackend().respond(request, link)
         prefix = settings.DOWNLOAD_NGINX_PREFIX.rstrip("/") + "/"
         response = HttpResponse(content_type=link.data_file.media_type)
         # nginx serves the internal location itself, honouring Range and If-Range.
@@ -132,15 +153,22 @@ class S3PresignBackend:
     name = "s3"
 
     def respond(self, request: HttpRequest, link: DownloadLink) -> HttpResponse:
+        if not _bounded(request, link.data_file.size):
+            return DjangoStreamBackend().respond(request, link)
         expiry = min(settings.DOWNLOAD_LINK_TTL, S3_MAX_EXPIRY)
+        parameters = {
+            "ResponseContentDisposition": content_disposition(link.data_file.path),
+            "ResponseContentType": link.data_file.media_type,
+            "ResponseCacheControl": "private, no-store",
+        }
+        range_header = request.headers.get("Range")
+        limit = settings.DOWNLOAD_MAX_RESPONSE_BYTES
+        if range_header and limit and link.data_file.size > limit:
+            # Signed into the URL (X-Amz-SignedHeaders): whoever holds the URL gets this
+            # range and nothing else; the client resends the same header on the redirect.
+            parameters["Range"] = range_header
         url = protected_storage().url(
-            link.data_file.storage_name,
-            parameters={
-                "ResponseContentDisposition": content_disposition(link.data_file.path),
-                "ResponseContentType": link.data_file.media_type,
-                "ResponseCacheControl": "private, no-store",
-            },
-            expire=expiry,
+            link.data_file.storage_name, parameters=parameters, expire=expiry
         )
         record_handoff(
             link=link,
@@ -151,6 +179,44 @@ class S3PresignBackend:
         response = HttpResponseRedirect(url)
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+def open_at(storage, name: str, start: int, length: int) -> BinaryIO:
+    """The stored file, to be read from ``start``. From S3, one ranged GET read as it
+    arrives: django-storages' own file object first copies the whole object to a local
+    temporary file, and licensed data must not land on disk outside protected storage."""
+    if getattr(storage, "bucket", None) is None:
+        return storage.open(name, "rb")
+    return _S3Range(storage, name, start, length)
+
+
+class _S3Range:
+    def __init__(self, storage, name: str, start: int, length: int):
+        from storages.utils import clean_name
+
+        self._position = start
+        self._body = None
+        if length > 0:
+            key = storage._normalize_name(clean_name(name))
+            self._body = storage.bucket.Object(key).get(
+                Range=f"bytes={start}-{start + length - 1}"
+            )["Body"]
+
+    def seek(self, position: int) -> None:
+        if position != self._position:
+            raise ValueError("an S3 range is read in order")
+
+    def tell(self) -> int:
+        return self._position
+
+    def read(self, size: int) -> bytes:
+        chunk = self._body.read(size) if self._body is not None else b""
+        self._position += len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        if self._body is not None:
+            self._body.close()
 
 
 BACKENDS: dict[str, type] = {

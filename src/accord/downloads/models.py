@@ -7,6 +7,13 @@ server-side to one user, one file and one entitlement, be refusable the instant 
 entitlement), and be traceable in the audit log (which link served which bytes). A signed
 token would have to carry all of that in the URL and could only be refused by the same
 database look-ups anyway.
+
+Knowing the secret is not enough: a link also needs the credential it was issued to
+(``binding``), so a link copied out of a history, a log or a chat is refused like an unknown
+one. A browser link needs the user's signed-in session; an API link needs the same API token
+in the Authorization header. Only the deprecated GET of the API issues unbound links, for
+clients that do not send their token with the file request yet, and those live at most
+UNBOUND_LINK_TTL seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +30,11 @@ class DownloadLink(TimeStampedModel):
         WEB = "web", "Browser"
         API = "api", "API / accord fetch"
 
+    class Binding(models.TextChoices):
+        SESSION = "session", "The user's signed-in browser session"
+        TOKEN = "token", "The API token that asked for it"
+        NONE = "none", "Nothing but the secret (deprecated API GET, short-lived)"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="download_links"
     )
@@ -34,6 +46,15 @@ class DownloadLink(TimeStampedModel):
     )
     secret_hash = models.CharField(max_length=64, unique=True)
     channel = models.CharField(max_length=3, choices=Channel.choices, default=Channel.WEB)
+    binding = models.CharField(max_length=7, choices=Binding.choices, default=Binding.SESSION)
+    api_token = models.ForeignKey(
+        "accounts.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="download_links",
+        help_text="With binding=token: the token every request must carry.",
+    )
     expires_at = models.DateTimeField(db_index=True)
     uses = models.PositiveIntegerField(default=0)
     bytes_served = models.BigIntegerField(default=0)

@@ -68,6 +68,28 @@ def _number(digits: str) -> int:
 _BEYOND = 10**19
 
 
+# The one form of Range that nginx and S3 read exactly as we do: no spaces, one range.
+_STRICT_RANGE = re.compile(r"bytes=(?:\d{1,18}-\d{0,18}|-\d{1,18})")
+
+
+def response_bytes_at_most(
+    range_header: str | None, if_range: str | None, size: int, limit: int
+) -> bool:
+    """True when a server honouring ``range_header`` (nginx, S3) cannot send more than
+    ``limit`` bytes of a ``size``-byte file. Anything it might read differently from us (a
+    multi-range, spaces, an If-Range it may judge against another validator and answer
+    with the whole file) counts as "may send the whole file"."""
+    if size <= limit:
+        return True
+    if if_range or not range_header or not _STRICT_RANGE.fullmatch(range_header):
+        return False
+    try:
+        byte_range = parse_range(range_header, size)
+    except Unsatisfiable:
+        return True  # a 416: no bytes at all
+    return byte_range is not None and byte_range.length <= limit
+
+
 def if_range_allows(if_range: str | None, etag: str, last_modified: str | None) -> bool:
     """True when a Range may be honoured: no If-Range, or it names the current
     representation (a strong ETag, or the exact Last-Modified date)."""
@@ -81,7 +103,9 @@ def if_range_allows(if_range: str | None, etag: str, last_modified: str | None) 
 
 class FileRangeIterator:
     """Yields ``length`` bytes of ``fh`` from ``start`` in fixed chunks: constant memory
-    whatever the file size. ``still_allowed`` is re-asked every ``recheck_seconds``.
+    whatever the file size. ``still_allowed`` is re-asked every ``recheck_seconds`` or
+    ``recheck_bytes``, whichever comes first: a revocation stops the body within that many
+    bytes (plus one chunk) even on a fast link.
     ``on_close`` gets the number of bytes sent when the response ends, completed or cut off
     by the client (the WSGI server calls close() either way; a class, not a generator, so
     that close() runs even if no chunk was ever asked for)."""
@@ -96,11 +120,14 @@ class FileRangeIterator:
         on_close: Callable[[int], None] | None = None,
         still_allowed: Callable[[], bool] | None = None,
         recheck_seconds: float = 15.0,
+        recheck_bytes: int | None = None,
     ):
         self._fh = fh
         self._still_allowed = still_allowed
         self._recheck_seconds = recheck_seconds
+        self._recheck_bytes = recheck_bytes
         self._checked_at = time.monotonic()
+        self._unchecked = 0  # bytes sent since the policy last said yes
         self.stopped = False  # True when still_allowed said no mid-stream
         self._remaining = length
         self._chunk_size = chunk_size
@@ -115,13 +142,14 @@ class FileRangeIterator:
     def __next__(self) -> bytes:
         if self._closed or self._remaining <= 0 or self.stopped:
             raise StopIteration
-        if (
-            self._still_allowed is not None
-            and time.monotonic() - self._checked_at >= self._recheck_seconds
+        if self._still_allowed is not None and (
+            time.monotonic() - self._checked_at >= self._recheck_seconds
+            or (self._recheck_bytes is not None and self._unchecked >= self._recheck_bytes)
         ):
             # A long transfer must not outlive a revocation: ask again now and then, and
             # end the body short (the client sees a truncated response) when access ended.
             self._checked_at = time.monotonic()
+            self._unchecked = 0
             if not self._still_allowed():
                 self.stopped = True
                 raise StopIteration
@@ -129,6 +157,7 @@ class FileRangeIterator:
         if not chunk:
             raise StopIteration  # the file shrank under us; the client sees a short body
         self._remaining -= len(chunk)
+        self._unchecked += len(chunk)
         self.sent += len(chunk)
         return chunk
 

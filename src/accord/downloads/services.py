@@ -20,8 +20,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accord.access import policy
+from accord.accounts.services import api_token_authenticate
 from accord.audit.services import audit_record
 from accord.catalog.models import DataFile, Variant
 from accord.core.errors import DomainError, NotFound, PermissionDenied
@@ -32,6 +34,9 @@ class LinkExpired(DomainError):
     status = 410
     code = "link-expired"
 
+
+# Unbound links (the deprecated API GET) are good only for starting a transfer at once.
+UNBOUND_LINK_TTL = 60
 
 NOT_ENTITLED = (
     "No such file, or you are not entitled to it. If your group holds a licence for this "
@@ -84,10 +89,18 @@ class IssuedLink:
 
 
 def download_link_issue(
-    *, user, file_id: int, channel: str = DownloadLink.Channel.WEB
+    *,
+    user,
+    file_id: int,
+    channel: str = DownloadLink.Channel.WEB,
+    binding: str = DownloadLink.Binding.SESSION,
+    api_token=None,
 ) -> IssuedLink:
-    """A link to one file for ``user``, valid DOWNLOAD_LINK_TTL seconds; NotFound (the same
-    for "no such file" and "not yours") when the policy says no."""
+    """A link to one file for ``user``, valid DOWNLOAD_LINK_TTL seconds and usable only with
+    the credential named by ``binding`` (the session of ``user``, or ``api_token``); NotFound
+    (the same for "no such file" and "not yours") when the policy says no."""
+    if (binding == DownloadLink.Binding.TOKEN) != (api_token is not None):
+        raise ValueError("binding=token needs the api_token, and only it does")
     data_file = (
         DataFile.objects.select_related("variant", "variant__dataset").filter(pk=file_id).first()
     )
@@ -95,19 +108,33 @@ def download_link_issue(
     if entitlement is None:
         audit_refusal(user=user, data_file=data_file, reason="not-entitled", file_id=file_id)
         raise NotFound(NOT_ENTITLED)
-    return _issue(user=user, data_file=data_file, entitlement=entitlement, channel=channel)
+    return _issue(
+        user=user,
+        data_file=data_file,
+        entitlement=entitlement,
+        channel=channel,
+        binding=binding,
+        api_token=api_token,
+    )
 
 
 @transaction.atomic
-def _issue(*, user, data_file: DataFile, entitlement, channel: str) -> IssuedLink:
+def _issue(
+    *, user, data_file: DataFile, entitlement, channel: str, binding: str, api_token
+) -> IssuedLink:
     secret = secrets.token_urlsafe(32)
+    ttl = settings.DOWNLOAD_LINK_TTL
+    if binding == DownloadLink.Binding.NONE:
+        ttl = min(ttl, UNBOUND_LINK_TTL)
     link = DownloadLink.objects.create(
         user=user,
         data_file=data_file,
         entitlement=entitlement,
         secret_hash=_hash(secret),
         channel=channel,
-        expires_at=timezone.now() + timedelta(seconds=settings.DOWNLOAD_LINK_TTL),
+        binding=binding,
+        api_token=api_token,
+        expires_at=timezone.now() + timedelta(seconds=ttl),
     )
     audit_record(
         event_type="downloads:link:issue",
@@ -116,6 +143,8 @@ def _issue(*, user, data_file: DataFile, entitlement, channel: str) -> IssuedLin
         details={
             "link": link.pk,
             "channel": channel,
+            "binding": binding,
+            "api_token": api_token.pk if api_token is not None else None,
             "expires_at": link.expires_at.isoformat(),
             "entitlement": entitlement.pk,
         },
@@ -124,10 +153,31 @@ def _issue(*, user, data_file: DataFile, entitlement, channel: str) -> IssuedLin
     return IssuedLink(link=link, secret=secret)
 
 
-def download_link_check(*, secret: str, range_header: str | None = None) -> DownloadLink:
+def _held_by_requester(link: DownloadLink, *, requester, bearer: str | None) -> bool:
+    if link.binding == DownloadLink.Binding.NONE:
+        return True
+    if link.binding == DownloadLink.Binding.TOKEN:
+        token = api_token_authenticate(bearer) if bearer else None
+        return token is not None and token.pk == link.api_token_id
+    return bool(
+        getattr(requester, "is_authenticated", False)
+        and requester.is_active
+        and requester.pk == link.user_id
+    )
+
+
+def download_link_check(
+    *,
+    secret: str,
+    range_header: str | None = None,
+    requester=None,
+    bearer: str | None = None,
+) -> DownloadLink:
     """The link for ``secret`` if it may be used for this request; otherwise the refusal is
     audited and raised. Runs on EVERY request, so a resumed range after a revocation is
-    refused like a fresh download."""
+    refused like a fresh download. ``requester`` is the session's user, ``bearer`` the API
+    token the request carries: a link works only with the one it was issued to; to anyone
+    else it is refused exactly like an unknown link."""
     link = (
         DownloadLink.objects.select_related(
             "user", "entitlement", "data_file", "data_file__variant__dataset"
@@ -137,13 +187,26 @@ def download_link_check(*, secret: str, range_header: str | None = None) -> Down
         if secret and len(secret) < 100
         else None
     )
-    if link is None:
-        audit_refusal(user=None, data_file=None, reason="unknown-link", range=range_header)
-        raise NotFound(
-            "This download link is not valid. Start the download again from the dataset's "
-            "download page, or rerun `accord fetch`."
+    unknown = NotFound(
+        gettext(
+            "This download link is not valid here. A link works only in the browser session "
+            "(or with the API token) that asked for it: start the download again from the "
+            "dataset's download page while signed in, or rerun `accord fetch`."
         )
+    )
+    if link is None:
+        audit_refusal(user=requester, data_file=None, reason="unknown-link", range=range_header)
+        raise unknown
     details = {"link": link.pk, "range": range_header}
+    if not _held_by_requester(link, requester=requester, bearer=bearer):
+        audit_refusal(
+            user=requester,
+            data_file=link.data_file,
+            reason="not-link-holder",
+            binding=link.binding,
+            **details,
+        )
+        raise unknown
     if link.is_expired():
         audit_refusal(user=link.user, data_file=link.data_file, reason="expired", **details)
         raise LinkExpired(
@@ -154,12 +217,16 @@ def download_link_check(*, secret: str, range_header: str | None = None) -> Down
     if usable and not policy.can_download(link.user, link.data_file):
         usable = False  # e.g. the file was quarantined after the link was issued
     if not usable:
-        link.entitlement.refresh_from_db()
-        why = link.entitlement.revoke_reason or "access ended"
         audit_refusal(user=link.user, data_file=link.data_file, reason="revoked", **details)
+        # The why (a revocation reason may name a breach) is on the holder's own "Your data"
+        # page and API, not in a refusal anyone with the URL can read.
         raise PermissionDenied(
-            f"Your access to {link.data_file.variant} has ended ({why}). If you think this "
-            "is a mistake, contact your licence's signer or the data custodian."
+            gettext(
+                "Your access to this file has ended, so this link no longer works. Your data "
+                "page (%(url)s) says why. If you think this is a mistake, contact your "
+                "licence's signer or the data custodian."
+            )
+            % {"url": reverse("access:my_access")}
         )
     return link
 

@@ -44,7 +44,10 @@ def file_download(request, file_id: int):
     """Issue a link and send the browser to it. POST: issuing a link is an audited act."""
     try:
         issued = services.download_link_issue(
-            user=request.user, file_id=file_id, channel=DownloadLink.Channel.WEB
+            user=request.user,
+            file_id=file_id,
+            channel=DownloadLink.Channel.WEB,
+            binding=DownloadLink.Binding.SESSION,
         )
     except DomainError as exc:
         return _refusal(request, exc)
@@ -71,19 +74,28 @@ def signing_key(request):
     return response
 
 
-# The link's secret is the credential here (browsers follow it without an Authorization
-# header, nginx and resumable clients re-request it); download_link_check re-runs the policy
-# against the link's user and entitlement on every request.
+# Public as a route: the link's secret plus the credential it is bound to (the user's
+# session, or the API token in the Authorization header) is the authorisation here, and
+# download_link_check re-runs the policy against the link's user and entitlement on every
+# request (nginx and resumable clients re-request it).
 @public
 @require_http_methods(["GET", "HEAD"])
 def serve(request, secret: str):
     try:
         link = services.download_link_check(
-            secret=secret, range_header=request.headers.get("Range")
+            secret=secret,
+            range_header=request.headers.get("Range"),
+            requester=request.user,
+            bearer=_bearer(request),
         )
     except DomainError as exc:
         return _refusal(request, exc)
     return get_backend().respond(request, link)
+
+
+def _bearer(request) -> str | None:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
 def _refusal(request, exc: DomainError) -> HttpResponse:
