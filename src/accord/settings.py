@@ -315,6 +315,15 @@ SIGNING_KEY_FILE = Path(
 # their index, a wheel URL or `accord-client @ git+https://…#subdirectory=client`.
 CLIENT_INSTALL = env_str("ACCORD_CLIENT_INSTALL", "accord-client") or "accord-client"
 
+# --- Audit trail (accord.audit) --------------------------------------------------------------
+# The audit key signs checkpoints and backup manifests and keys the per-event MACs; it is a
+# different key from the manifest signing key (see accord.audit.keys for why).
+AUDIT_KEY_FILE = Path(
+    env_str("ACCORD_AUDIT_KEY_FILE", str(DATA_DIR / "audit_ed25519.pem"))
+).resolve()
+# At most this long (plus the worker's delay) between an event and a signed checkpoint over it.
+AUDIT_CHECKPOINT_SECONDS = env_int("ACCORD_AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)
+
 # --- Agreements (PDF intake limits) ---------------------------------------------------------
 AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 AGREEMENT_MAX_PAGES = env_int("ACCORD_AGREEMENT_MAX_PAGES", 30, minimum=1)

@@ -42,7 +42,7 @@ def test_untouched_chain_verifies_and_head_matches_last_event():
 @pytest.mark.django_db
 def test_changed_field_names_the_changed_event():
     _append(6)
-    _raw("UPDATE audit_event SET target_repr = %s WHERE seq = 4", ["someone else"])
+    _raw("UPDATE audit_event SET target_label = %s WHERE seq = 4", ["someone else"])
     result = verify_chain()
     assert not result.ok
     assert result.broken_seq == 4
@@ -125,7 +125,7 @@ def test_verify_from_a_published_head_checks_that_head_and_what_follows():
     result = verify_chain(anchor=published)
     assert result.ok and result.checked == 5  # events 3..7
 
-    _raw("UPDATE audit_event SET actor_repr = %s WHERE seq = 2", ["forger@example.org"])
+    _raw("UPDATE audit_event SET event_type = %s WHERE seq = 2", ["test:thing:hidden"])
     result = verify_chain(anchor=published)
     assert not result.ok and result.broken_seq == 2
     assert "published head" in result.problem

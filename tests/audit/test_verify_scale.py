@@ -9,24 +9,27 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import call_command
 
+from accord.audit.keys import audit_key, mac_key
 from accord.audit.models import AuditHead, Event
-from accord.audit.services import GENESIS, event_hash
+from accord.audit.services import GENESIS, sealed_event
 from accord.audit.verify import verify_chain
 
 
 def _chain(n: int, start: int = 0, prev: str = GENESIS) -> str:
     """Append n valid events quickly (bulk), as audit_record would have written them."""
     created = datetime(2026, 1, 1, tzinfo=UTC)
+    key = mac_key(audit_key())
     batch = []
     for seq in range(start + 1, start + n + 1):
-        event = Event(
+        event = sealed_event(
+            key=key,
             seq=seq,
+            prev_hash=prev,
             event_type="test:bulk:append",
             created=created,
             details={"n": seq, "text": "x" * 200},
-            prev_hash=prev,
         )
-        event.hash = prev = event_hash(event)
+        prev = event.hash
         batch.append(event)
         if len(batch) == 2000:
             Event.objects.bulk_create(batch)

@@ -219,5 +219,8 @@ def licence_audit_history(licence: Licence, *, limit: int = 200):
     from accord.audit.models import Event
 
     return (
-        Event.objects.filter(licence_id=licence.pk).select_related("actor").order_by("-seq")[:limit]
+        Event.objects.filter(licence_id=licence.pk)
+        .select_related("actor")
+        .prefetch_related("personal")
+        .order_by("-seq")[:limit]
     )

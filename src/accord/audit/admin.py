@@ -7,7 +7,10 @@ from accord.audit.models import Event
 class EventAdmin(admin.ModelAdmin):
     list_display = ["seq", "created", "event_type", "actor_repr", "target_repr"]
     list_filter = ["event_type"]
-    search_fields = ["actor_repr", "target_repr", "event_type"]
+    search_fields = ["personal__email", "target_label", "event_type"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("personal")
 
     def has_add_permission(self, request):
         return False

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 
 from accord.audit.models import Event
-from accord.audit.services import event_fields
+from accord.audit.services import created_text
 
 COLUMNS = [
     "seq",
@@ -33,16 +33,40 @@ COLUMNS = [
     "details",
     "prev_hash",
     "hash",
+    "payload",
 ]
 
 
 def event_row(event: Event) -> dict:
-    """Exactly the hashed fields plus the hash: an export can be re-verified offline."""
-    return {**event_fields(event), "hash": event.hash}
+    """The event with its personal fields joined back (or "erased"), and the exact hashed
+    payload: SHA-256 of ``payload`` is ``hash``, so an export can be re-verified offline."""
+    payload = event.payload
+    if event.version == 1 and any(row.erased for row in event.personal.all()):
+        # A legacy payload holds the erased fields in clear: it is not handed out again.
+        payload = ""
+    return {
+        "seq": event.seq,
+        "created": created_text(event.created),
+        "event_type": event.event_type,
+        "actor_id": event.actor_id,
+        "actor_repr": event.actor_repr,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "target_repr": event.target_repr,
+        "custodian_id": event.custodian_id,
+        "dataset_id": event.dataset_id,
+        "licence_id": event.licence_id,
+        "ip_address": event.ip_address,
+        "user_agent": event.user_agent,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+        "payload": payload,
+    }
 
 
 def _events(qs: QuerySet) -> Iterator[Event]:
-    return qs.order_by("seq").iterator(chunk_size=1000)
+    return qs.order_by("seq").prefetch_related("personal").iterator(chunk_size=1000)
 
 
 def _csv_safe(value) -> str:

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accord.audit.models import Event
+from accord.audit.models import Checkpoint, Event, EventPersonal
 from accord.core.permissions import Permission, custodian_ids_with
 
 
@@ -26,7 +26,7 @@ def events_visible_to(user, permission: Permission = Permission.AUDIT_EVENT_VIEW
     """Events of the custodians where ``user`` holds ``permission`` (every event for a
     superuser). Events with no custodian (sign-ins, system events) are superuser-only."""
     ids = custodian_ids_with(user, permission)
-    qs = Event.objects.all()
+    qs = Event.objects.prefetch_related("personal")
     if ids is None:
         return qs
     return qs.filter(custodian_id__in=ids)
@@ -42,7 +42,11 @@ def filter_events(qs: QuerySet, f: EventFilter) -> QuerySet:
     if f.licence_id is not None:
         qs = qs.filter(licence_id=f.licence_id)
     if f.user:
-        qs = qs.filter(actor_repr__iexact=f.user.strip())
+        qs = qs.filter(
+            personal__role=EventPersonal.Role.ACTOR,
+            personal__email__iexact=f.user.strip(),
+            personal__erased__isnull=True,
+        )
     if f.event_type:
         if f.event_type.endswith(":"):
             qs = qs.filter(event_type__startswith=f.event_type)
@@ -57,3 +61,7 @@ def filter_events(qs: QuerySet, f: EventFilter) -> QuerySet:
 
 def event_types(qs: QuerySet) -> list[str]:
     return list(qs.order_by().values_list("event_type", flat=True).distinct()[:200])
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-number").first()

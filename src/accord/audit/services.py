@@ -1,20 +1,35 @@
-"""Appending to the audit chain. Every service calls ``audit_record`` inside its transaction."""
+"""Appending to the audit chain (every service calls ``audit_record`` inside its transaction)
+and erasing a person's personal fields from beside it.
+
+An event's ``payload`` is the canonical JSON that was hashed; its hash is SHA-256 of exactly
+those bytes, and its MAC keys that hash with the audit key. The payload names people only by
+stable id and a salted commitment of their personal fields (``EventPersonal``), so erasing the
+fields and the salt leaves the chain verifiable.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import timezone
 
-from accord.audit.models import AuditHead, Event
+from accord.audit.keys import audit_key, event_mac, mac_key
+from accord.audit.models import GENESIS, AuditHead, Event, EventPersonal
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "RequestContext", "audit_record", "current_request", "personal_data_erase"]
+
+PAYLOAD_VERSION = 2
+ERASE_EVENT = "audit:personal-data:erase"
 
 
 @dataclass(frozen=True)
@@ -28,52 +43,129 @@ current_request: ContextVar[RequestContext | None] = ContextVar("accord_request"
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
+    # ASCII only: the payload survives any text column and any client encoding byte for byte.
     return json.dumps(
-        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode()
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str
+    ).encode("ascii")
 
 
-def event_fields(event: Event) -> dict[str, Any]:
-    """The values the hash covers, in a form that survives a database round trip."""
-    return {
-        "seq": event.seq,
-        "event_type": event.event_type,
-        "created": event.created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor_id": event.actor_id,
-        "actor_repr": event.actor_repr,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "target_repr": event.target_repr,
-        "custodian_id": event.custodian_id,
-        "dataset_id": event.dataset_id,
-        "licence_id": event.licence_id,
-        "ip_address": event.ip_address,
-        "user_agent": event.user_agent,
-        "details": event.details,
-        "prev_hash": event.prev_hash,
-    }
+def payload_hash(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def event_hash(event: Event) -> str:
-    return hashlib.sha256(canonical(event_fields(event))).hexdigest()
+def created_text(created: datetime) -> str:
+    return created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def personal_commitment(
+    salt: str, role: str, *, email="", ip_address="", user_agent="", label=""
+) -> str:
+    """SHA-256 of the salt and the role's personal fields. Without the salt (erased) the
+    commitment reveals nothing, not even for a guessable value such as an address."""
+    if role == EventPersonal.Role.ACTOR:
+        fields = {"email": email, "ip_address": ip_address, "user_agent": user_agent}
+    else:
+        fields = {"label": label}
+    return hashlib.sha256(bytes.fromhex(salt) + canonical(fields)).hexdigest()
 
 
 def _now_ms():
-    # Millisecond precision: JSON (dumpdata, exports) carries datetimes to the millisecond,
-    # and the hash must survive a backup and restore unchanged.
+    # Millisecond precision: JSON (dumpdata, exports) carries datetimes to the millisecond.
     now = timezone.now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _normalise_details(details: dict[str, Any] | None) -> dict[str, Any]:
-    # Round-trip through JSON now so what we hash is exactly what the database gives back.
+    # Round-trip through JSON now so the details column reads back equal to the payload's.
     return json.loads(canonical(details or {}))
 
 
-def _target_values(target: models.Model | None) -> tuple[str, str, str]:
-    if target is None:
-        return "", "", ""
-    return target._meta.label_lower, str(target.pk), str(target)[:300]
+def _clean(text: str, limit: int) -> str:
+    return text.replace("\x00", "")[:limit]
+
+
+def _address(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return ""
+
+
+def _person(target: models.Model) -> tuple[bool, int | None]:
+    """Whether the target stands for a person (its label is personal data), and who."""
+    if isinstance(target, get_user_model()):
+        return True, target.pk
+    names = {f.name for f in target._meta.concrete_fields}
+    if "user" in names:
+        return True, getattr(target, "user_id", None)
+    return "email" in names, None
+
+
+def _personal_row(role: str, subject_id: int | None, **fields) -> tuple[EventPersonal, dict]:
+    salt = secrets.token_hex(16)
+    row = EventPersonal(role=role, subject_id=subject_id, salt=salt, **fields)
+    commitment = personal_commitment(salt, role, **fields)
+    return row, {"subject": subject_id, "commitment": commitment}
+
+
+def sealed_event(
+    *,
+    key: bytes,
+    seq: int,
+    prev_hash: str,
+    event_type: str,
+    created: datetime,
+    actor_id: int | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_label: str = "",
+    custodian_id: int | None = None,
+    dataset_id: int | None = None,
+    licence_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    commitments: dict[str, dict] | None = None,
+) -> Event:
+    """An unsaved event with its payload, hash and MAC: what the chain stores at ``seq``."""
+    details = _normalise_details(details)
+    payload = canonical(
+        {
+            "v": PAYLOAD_VERSION,
+            "seq": seq,
+            "prev_hash": prev_hash,
+            "event_type": event_type,
+            "created": created_text(created),
+            "actor_id": actor_id,
+            "target_type": target_type,
+            "target_id": target_id,
+            "target_label": target_label,
+            "custodian_id": custodian_id,
+            "dataset_id": dataset_id,
+            "licence_id": licence_id,
+            "details": details,
+            "personal": commitments or {},
+        }
+    ).decode("ascii")
+    digest = payload_hash(payload)
+    return Event(
+        version=PAYLOAD_VERSION,
+        seq=seq,
+        event_type=event_type,
+        created=created,
+        actor_id=actor_id,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=target_label,
+        custodian_id=custodian_id,
+        dataset_id=dataset_id,
+        licence_id=licence_id,
+        details=details,
+        payload=payload,
+        prev_hash=prev_hash,
+        hash=digest,
+        mac=event_mac(key, digest),
+    )
 
 
 @transaction.atomic
@@ -94,31 +186,111 @@ def audit_record(
     if event_type.count(":") != 2:
         raise ValueError(f"audit event types are scope:subject:action, not {event_type!r}")
     ctx = current_request.get()
+    key = mac_key(audit_key())
     head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
-    target_type, target_id, target_repr = _target_values(target)
+    created = _now_ms()
     actor_obj = actor if actor is not None and getattr(actor, "pk", None) else None
-    event = Event(
+    address = _address(ip_address if ip_address is not None else (ctx.ip_address if ctx else None))
+    agent = _clean(user_agent if user_agent is not None else (ctx.user_agent if ctx else ""), 300)
+
+    rows: list[EventPersonal] = []
+    commitments: dict[str, dict] = {}
+    if actor_obj is not None or address or agent:
+        row, commitments["actor"] = _personal_row(
+            EventPersonal.Role.ACTOR,
+            actor_obj.pk if actor_obj is not None else None,
+            email=_clean(actor_obj.email, 254) if actor_obj is not None else "",
+            ip_address=address,
+            user_agent=agent,
+        )
+        rows.append(row)
+    target_type = target_id = target_label = ""
+    if target is not None:
+        target_type, target_id = target._meta.label_lower, str(target.pk)
+        label = _clean(str(target), 300)
+        is_person, subject = _person(target)
+        if is_person:
+            row, commitments["target"] = _personal_row(
+                EventPersonal.Role.TARGET, subject, label=label
+            )
+            rows.append(row)
+        else:
+            target_label = label
+
+    event = sealed_event(
+        key=key,
         seq=head.seq + 1,
+        prev_hash=head.hash,
         event_type=event_type,
-        created=_now_ms(),
-        actor=actor_obj,
-        actor_repr=(actor_obj.email if actor_obj is not None else "")[:254],
+        created=created,
+        actor_id=actor_obj.pk if actor_obj is not None else None,
         target_type=target_type,
         target_id=target_id,
-        target_repr=target_repr,
+        target_label=target_label,
         custodian_id=custodian_id,
         dataset_id=dataset_id,
         licence_id=licence_id,
-        ip_address=ip_address if ip_address is not None else (ctx.ip_address if ctx else None),
-        user_agent=(user_agent if user_agent is not None else (ctx.user_agent if ctx else ""))[
-            :300
-        ],
-        details=_normalise_details(details),
-        prev_hash=head.hash,
+        details=details,
+        commitments=commitments,
     )
-    event.hash = event_hash(event)
-    event.save()
-    head.seq = event.seq
-    head.hash = event.hash
-    head.save(update_fields=["seq", "hash"])
+    event.actor = actor_obj
+    event.save(force_insert=True)
+    for row in rows:
+        row.event = event
+    EventPersonal.objects.bulk_create(rows)
+    head.seq, head.hash = event.seq, event.hash
+    fields = ["seq", "hash"]
+    if _schedule_checkpoint(head, created):
+        fields.append("checkpoint_due")
+    head.save(update_fields=fields)
     return event
+
+
+def _schedule_checkpoint(head: AuditHead, now: datetime) -> bool:
+    """Enqueue (on commit) the worker's checkpoint, due one interval after the last one, unless
+    one is already pending. A task lost with a dead worker is re-enqueued one interval after
+    it was due. Returns whether the head's ``checkpoint_due`` changed."""
+    from accord.audit.tasks import audit_checkpoint
+
+    interval = timedelta(seconds=settings.AUDIT_CHECKPOINT_SECONDS)
+    if head.checkpoint_due is not None and head.checkpoint_due > now - interval:
+        return False
+    due = now if head.checkpointed_at is None else max(now, head.checkpointed_at + interval)
+    deferred = due > now
+    if deferred and not audit_checkpoint.get_backend().supports_defer:
+        # The immediate backend (tests, demo) cannot wait: the first append after the
+        # interval triggers the checkpoint instead.
+        return False
+    head.checkpoint_due = due
+    task = audit_checkpoint.using(run_after=due) if deferred else audit_checkpoint
+    transaction.on_commit(task.enqueue, robust=True)
+    return True
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    rows: int
+    legacy_events: int  # written before commitments: their hashed bytes still hold the data
+
+
+@transaction.atomic
+def personal_data_erase(*, user_id: int, actor=None) -> ErasureReport:
+    """Delete one person's personal fields and salts from beside the chain: pages and exports
+    then show "erased"; the payloads keep only the commitments, so the chain still verifies.
+
+    Events written before commitments existed (version 1) still hold the fields inside their
+    hashed bytes; those are counted, not hidden."""
+    rows = EventPersonal.objects.filter(subject_id=user_id, erased__isnull=True)
+    legacy = rows.filter(event__version=1).values("event_id").distinct().count()
+    count = rows.update(
+        salt="", email="", ip_address="", user_agent="", label="", erased=timezone.now()
+    )
+    # Someone erasing themselves is not recorded again (address, browser) by the erasure.
+    themselves = actor is None or getattr(actor, "pk", None) == user_id
+    audit_record(
+        event_type=ERASE_EVENT,
+        actor=None if themselves else actor,
+        details={"user_id": user_id, "rows": count, "legacy_events": legacy},
+        **({"ip_address": "", "user_agent": ""} if themselves else {}),
+    )
+    return ErasureReport(rows=count, legacy_events=legacy)

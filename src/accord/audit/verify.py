@@ -1,21 +1,65 @@
-"""Walking the audit chain: find the first broken link, print the head.
+"""Walking the audit chain: find the first broken event and say what is wrong with it.
 
-The walk streams events in ``seq`` order with a server-side cursor (``.iterator``), keeping
-only the previous event's hash in memory, so a chain of millions of events verifies in
-constant memory.
+Per event, verify hashes the stored payload as read (no re-serialisation), checks the link to
+the previous event, checks that the indexed columns and the personal fields beside the chain
+agree with the payload, and checks the event's MAC (keyed with the audit key, which is not in
+the database). Signed checkpoints (stored ones, and any exported file it is given) pin the
+hash at their event and catch re-chaining and truncation.
+
+The walk streams one query (events joined with their personal-field rows) through a
+server-side cursor in ``seq`` order, keeping only the previous event's hash and the
+checkpoints' (seq, head) pairs in memory, so millions of events verify in constant memory.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from accord.audit.models import AuditHead, Event
-from accord.audit.services import GENESIS, event_hash
+from accord.audit.checkpoints import (
+    CheckpointSet,
+    Problem,
+    SignedCheckpoint,
+    check_given,
+    check_stored,
+)
+from accord.audit.keys import TrustedKeys, event_mac, trusted_keys
+from accord.audit.models import GENESIS, AuditHead, Event
+from accord.audit.services import ERASE_EVENT, created_text, payload_hash, personal_commitment
 
 CHUNK = 2000
+EVENT_COLUMNS = (
+    "seq",
+    "version",
+    "prev_hash",
+    "hash",
+    "mac",
+    "payload",
+    "event_type",
+    "created",
+    "actor_id",
+    "target_type",
+    "target_id",
+    "target_label",
+    "custodian_id",
+    "dataset_id",
+    "licence_id",
+    "details",
+)
+PERSONAL_COLUMNS = (
+    "personal__role",
+    "personal__subject_id",
+    "personal__salt",
+    "personal__email",
+    "personal__ip_address",
+    "personal__user_agent",
+    "personal__label",
+    "personal__erased",
+)
+N_EVENT = len(EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -61,11 +105,30 @@ class VerifyResult:
     last_hash: str
     broken_seq: int | None = None
     problem: str = ""
+    # What broke, for callers and tests: missing, order, link, payload, column, personal,
+    # mac, no-key, checkpoint-head, truncated, head, checkpoint-signature, checkpoint-edited,
+    # checkpoint-missing, checkpoint-link, checkpoint-deleted, checkpoint-conflict, anchor.
+    kind: str = ""
+    broken_checkpoint: int | None = None
+    checkpoints: int = 0  # signed checkpoints that verified
+    latest_checkpoint: str = ""
+    others: int = 0  # further problems found (only the first is described)
 
     def __str__(self) -> str:
         if self.ok:
-            return f"OK: {self.checked} events verified; head #{self.last_seq} {self.last_hash}"
-        return f"BROKEN at event #{self.broken_seq}: {self.problem}"
+            text = f"OK: {self.checked} events verified; head #{self.last_seq} {self.last_hash}"
+            if self.checkpoints:
+                return (
+                    f"{text}; {self.checkpoints} signed checkpoints agree "
+                    f"(latest: {self.latest_checkpoint})"
+                )
+            return f"{text}; no signed checkpoint yet"
+        more = f" (and {self.others} more problem(s))" if self.others else ""
+        if self.broken_checkpoint is not None and self.kind.startswith("checkpoint-"):
+            where = f"checkpoint {self.broken_checkpoint}"  # the text names its event
+        else:
+            where = f"event #{self.broken_seq}"
+        return f"BROKEN at {where}: {self.problem}{more}"
 
 
 def chain_head() -> Head:
@@ -77,131 +140,410 @@ def chain_head() -> Head:
     return Head(seq=last["seq"], hash=last["hash"], count=count)
 
 
-def _events_from(seq: int) -> Iterator[Event]:
-    return Event.objects.filter(seq__gt=seq).order_by("seq").iterator(chunk_size=CHUNK)
+# --- The walk ----------------------------------------------------------------------------------
 
 
-def _describe_link(event: Event, expected_prev: str, prev_seq: int) -> str:
-    """Why ``event.prev_hash`` is not the previous event's hash: say where it does point."""
-    pointed = Event.objects.filter(hash=event.prev_hash).values_list("seq", flat=True).first()
+def _erased_subjects() -> set:
+    """People whose personal fields the erasure service erased (its events are themselves
+    verified by the walk)."""
+    rows = Event.objects.filter(event_type=ERASE_EVENT).values_list("details", flat=True)
+    return {details.get("user_id") for details in rows if isinstance(details, dict)}
+
+
+def _events(start: int, until: int | None) -> Iterator[tuple[tuple, dict[str, tuple]]]:
+    """(event columns, {role: personal columns}) in seq order, from one streamed query."""
+    qs = Event.objects.filter(seq__gte=start)
+    if until is not None:
+        qs = qs.filter(seq__lte=until)
+    rows = (
+        qs.order_by("seq", "hash", "personal__role")
+        .values_list(*EVENT_COLUMNS, *PERSONAL_COLUMNS)
+        .iterator(chunk_size=CHUNK)
+    )
+    current, personal = None, {}
+    for row in rows:
+        event, extra = row[:N_EVENT], row[N_EVENT:]
+        if current is not None and (event[0], event[3]) != (current[0], current[3]):
+            yield current, personal
+            personal = {}
+        current = event
+        if extra[0] is not None:
+            personal[extra[0]] = extra
+    if current is not None:
+        yield current, personal
+
+
+def _describe_link(prev_hash: str, expected_prev: str, prev_seq: int) -> tuple[str, str]:
+    """Why an event's prev_hash is not the previous event's hash: say where it does point."""
+    pointed = Event.objects.filter(hash=prev_hash).values_list("seq", flat=True).first()
     if pointed is not None:
-        return (
+        return "order", (
             f"it links back to event #{pointed}, not to #{prev_seq}: the events were "
             "reordered (or one was inserted)"
         )
-    return (
-        f"its prev_hash {event.prev_hash[:16]}… matches no event, while #{prev_seq} hashes to "
+    return "link", (
+        f"its prev_hash {prev_hash[:16]}… matches no event, while #{prev_seq} hashes to "
         f"{expected_prev[:16]}…: event #{prev_seq} was altered and re-hashed, or this event "
         "was inserted"
     )
 
 
-def verify_chain(*, anchor: Anchor | None = None, check_head: bool = True) -> VerifyResult:
-    """Walk the chain from the genesis (or from ``anchor``) and report the first broken link.
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
 
-    Checks, per event: its seq follows the previous one (a gap is a deleted event), its
-    prev_hash is the previous event's hash (else reordered/inserted), and its stored hash is
-    the hash of its contents (else a field was changed). At the end the chain's tip must be the
-    head row that ``audit_record`` maintains (else events were deleted from, or appended to,
-    the end outside the service).
+
+def _changed(name: str, column, signed) -> tuple[str, str]:
+    return "column", (
+        f"its {name} column was changed after it was written: it says {_short(column)}, "
+        f"the hashed payload says {_short(signed)}"
+    )
+
+
+class _Walk:
+    def __init__(self, keys: TrustedKeys, pinned: dict, erased: set):
+        self.keys = keys
+        self.pinned = pinned
+        self.erased = erased
+        self.first_v2: int | None = None
+
+    def check(self, event: tuple, personal: dict[str, tuple]) -> tuple[str, str] | None:
+        """Everything about one event except its link to the previous one."""
+        (seq, version, prev_hash, digest, mac, payload, *_rest) = event
+        if not payload:
+            return "payload", "it has no payload: it was written outside Accord (forged)"
+        if payload_hash(payload) != digest:
+            return "payload", (
+                "its payload no longer hashes to its stored hash: the hashed bytes were edited"
+            )
+        try:
+            signed = json.loads(payload)
+        except ValueError:
+            return "payload", "its payload is not JSON: it was written outside Accord"
+        if signed.get("seq") != seq:
+            return "order", (
+                f"its seq was changed: it was written as #{signed.get('seq')} (the events "
+                "were renumbered or reordered)"
+            )
+        if signed.get("prev_hash") != prev_hash:
+            return _changed("prev_hash", prev_hash, signed.get("prev_hash"))
+        if signed.get("v", 1) != version:
+            return _changed("version", version, signed.get("v", 1))
+        problem = self._columns(event, signed, personal)
+        if problem is None:
+            problem = self._personal(seq, version, signed, personal)
+        if problem is None:
+            problem = self._mac(seq, version, digest, mac)
+        if problem is None:
+            for head, who in self.pinned.get(seq, ()):
+                if head != digest:
+                    return "checkpoint-head", (
+                        f"its hash {digest[:16]}… differs from {who}, which signed "
+                        f"{head[:16]}…: the history up to #{seq} was rewritten"
+                    )
+        return problem
+
+    def _columns(self, event, signed, personal) -> tuple[str, str] | None:
+        (
+            _seq,
+            version,
+            _prev,
+            _hash,
+            _mac,
+            _payload,
+            event_type,
+            created,
+            actor_id,
+            target_type,
+            target_id,
+            target_label,
+            custodian_id,
+            dataset_id,
+            licence_id,
+            details,
+        ) = event
+        indexed = {
+            "event_type": event_type,
+            "actor_id": actor_id,
+            "target_type": target_type,
+            "target_id": target_id,
+            "custodian_id": custodian_id,
+            "dataset_id": dataset_id,
+            "licence_id": licence_id,
+            "details": details,
+        }
+        for name, column in indexed.items():
+            if column != signed.get(name):
+                return _changed(name, column, signed.get(name))
+        if created_text(created) != signed.get("created"):
+            return _changed("created", created_text(created), signed.get("created"))
+        if version >= 2 and target_label != signed.get("target_label"):
+            return _changed("target_label", target_label, signed.get("target_label"))
+        if version == 1:
+            target = personal.get("target")
+            shown = target[6] if target is not None else target_label
+            if not (target is not None and target[7] is not None) and shown != signed.get(
+                "target_repr"
+            ):
+                return _changed("target_label", shown, signed.get("target_repr"))
+        return None
+
+    def _erased_ok(self, role: str, row: tuple) -> tuple[str, str] | None:
+        if row[1] in self.erased:
+            return None
+        return "personal", (
+            f"its {role}'s personal fields were blanked outside the erasure service (no "
+            f"erasure of user #{row[1]} is recorded)"
+        )
+
+    def _personal(self, seq, version, signed, personal) -> tuple[str, str] | None:
+        if version == 1:
+            return self._legacy_personal(signed, personal)
+        committed = signed.get("personal") or {}
+        for role in personal:
+            if role not in committed:
+                return "personal", (
+                    f"a personal-fields row ({role}) was added beside it: its payload commits "
+                    "to none"
+                )
+        for role, commitment in committed.items():
+            row = personal.get(role)
+            if row is None:
+                return "personal", (
+                    f"its {role}'s personal fields are missing: the row was deleted outside "
+                    "the erasure service"
+                )
+            _role, subject, salt, email, address, agent, label, erased = row
+            if subject != commitment.get("subject"):
+                return "personal", (
+                    f"its {role}'s personal fields were moved to user #{subject}: the payload "
+                    f"names user #{commitment.get('subject')}"
+                )
+            if erased is not None:
+                problem = self._erased_ok(role, row)
+                if problem:
+                    return problem
+                continue
+            try:
+                actual = personal_commitment(
+                    salt, role, email=email, ip_address=address, user_agent=agent, label=label
+                )
+            except ValueError:
+                actual = ""
+            if actual != commitment.get("commitment"):
+                shown = ", ".join(_short(v) for v in (email, address, agent, label) if v)
+                return "personal", (
+                    f"its {role}'s personal fields were changed (now {shown}): they no longer "
+                    "match the commitment in its payload"
+                )
+        return None
+
+    def _legacy_personal(self, signed, personal) -> tuple[str, str] | None:
+        """Version 1 payloads hold the actor's fields in clear; the row beside must agree."""
+        actor = personal.get("actor")
+        expected = (
+            signed.get("actor_repr") or "",
+            signed.get("ip_address") or "",
+            signed.get("user_agent") or "",
+        )
+        if actor is None:
+            if any(expected):
+                return "personal", (
+                    "its actor's personal fields are missing: the row was deleted outside the "
+                    "erasure service"
+                )
+            return None
+        if actor[7] is not None:
+            return self._erased_ok("actor", actor)
+        if (actor[3], actor[4], actor[5]) != expected:
+            return "personal", (
+                f"its actor's personal fields were changed (now {_short(actor[3] or actor[4])}, "
+                f"written as {_short(expected[0] or expected[1])})"
+            )
+        target = personal.get("target")
+        if target is not None and target[7] is not None:
+            return self._erased_ok("target", target)
+        return None
+
+    def _mac(self, seq, version, digest, mac) -> tuple[str, str] | None:
+        if version == 1:
+            if self.first_v2 is not None:
+                return "mac", (
+                    f"it is in the legacy format although event #{self.first_v2} was already "
+                    "in the current one: it was written outside Accord (forged)"
+                )
+            return None
+        if self.first_v2 is None:
+            self.first_v2 = seq
+        if self.keys.mac is None:
+            return "no-key", f"its MAC cannot be checked: {self.keys.missing}"
+        if mac != event_mac(self.keys.mac, digest):
+            return "mac", (
+                "its MAC does not verify with the audit key: it was written or re-hashed "
+                "outside Accord (forged, or re-chained after an edit)"
+            )
+        return None
+
+
+def verify_chain(
+    *,
+    anchor: Anchor | None = None,
+    check_head: bool = True,
+    checkpoints: list[SignedCheckpoint] | tuple = (),
+    stored: bool = True,
+    until: int | None = None,
+) -> VerifyResult:
+    """Walk the chain from the genesis (or from ``anchor``) and report the first broken event.
+
+    ``checkpoints`` (from export files) and, with ``stored``, the database's own checkpoints
+    are checked first (signature, columns, numbering); each one that verifies pins the hash of
+    its event. At the end the chain must reach every checkpoint (else it was truncated) and
+    its tip must be the head row that ``audit_record`` maintains.
     """
     # One read snapshot for the whole walk (REPEATABLE READ on PostgreSQL), so concurrent
     # appends during a long verification cannot look like breaks. SQLite transactions here
     # are IMMEDIATE (they take the write lock), so there we walk without one and let the head
     # check below tell appends-during-the-walk from deletions. Inside a caller's transaction
     # we inherit its snapshot.
+    args = (anchor, check_head, list(checkpoints), stored, until)
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return _walk(anchor=anchor, check_head=check_head)
+        return _verify(*args)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return _walk(anchor=anchor, check_head=check_head)
+        return _verify(*args)
 
 
-def _walk(*, anchor: Anchor | None, check_head: bool) -> VerifyResult:
+def _verify(anchor, check_head, given, stored, until) -> VerifyResult:
+    keys = trusted_keys()
+    found = CheckpointSet()
+    stored_hashes = check_stored(keys, found) if stored else None
+    check_given(given, stored_hashes, keys, found)
+    walk = _Walk(keys, found.by_seq, _erased_subjects())
+    result = _walk(walk, anchor=anchor, until=until)
+    problems = found.problems
+    if result.ok and until is None:
+        problem = _after_walk(result, found, check_head)
+        if problem is not None:
+            problems = [problem, *problems]
+    if not result.ok:
+        result.others = len(problems)
+    elif problems:
+        first = problems[0]
+        result = VerifyResult(
+            False,
+            result.checked,
+            result.last_seq,
+            result.last_hash,
+            first.seq,
+            first.text,
+            first.kind,
+            first.checkpoint,
+            others=len(problems) - 1,
+        )
+    result.checkpoints = found.count
+    result.latest_checkpoint = found.latest
+    return result
+
+
+def _walk(walk: _Walk, *, anchor: Anchor | None, until: int | None) -> VerifyResult:
     prev_seq, prev_hash = 0, GENESIS
+    start = 1
     if anchor is not None and anchor.seq > 0:
-        start = Event.objects.filter(seq=anchor.seq).first()
-        if start is None:
-            return VerifyResult(
-                False,
-                0,
-                0,
-                GENESIS,
-                anchor.seq,
-                "the published head's event is missing from the chain (deleted)",
-            )
-        if start.hash != anchor.hash or event_hash(start) != anchor.hash:
-            return VerifyResult(
-                False,
-                0,
-                0,
-                GENESIS,
-                anchor.seq,
-                f"does not match the published head {anchor}: the history up to it was rewritten",
-            )
-        prev_seq, prev_hash = start.seq, start.hash
+        start = anchor.seq
     elif anchor is not None and anchor.hash != GENESIS:
-        return VerifyResult(False, 0, 0, GENESIS, 0, "a head at seq 0 must be the genesis hash")
+        return VerifyResult(
+            False, 0, 0, GENESIS, 0, "a head at seq 0 must be the genesis hash", "anchor"
+        )
 
     checked = 0
-    for event in _events_from(prev_seq):
-        expected_seq = prev_seq + 1
-        if event.seq != expected_seq:
-            missing = (
-                f"#{expected_seq}"
-                if event.seq == expected_seq + 1
-                else f"#{expected_seq}–#{event.seq - 1}"
-            )
-            return VerifyResult(
-                False,
-                checked,
-                prev_seq,
-                prev_hash,
-                expected_seq,
-                f"event {missing} is missing (deleted); the chain jumps from #{prev_seq} "
-                f"to #{event.seq}",
-            )
-        if event.prev_hash != prev_hash:
-            return VerifyResult(
-                False,
-                checked,
-                prev_seq,
-                prev_hash,
-                event.seq,
-                _describe_link(event, prev_hash, prev_seq),
-            )
-        actual = event_hash(event)
-        if actual != event.hash:
-            return VerifyResult(
-                False,
-                checked,
-                prev_seq,
-                prev_hash,
-                event.seq,
-                f"its contents were changed after it was written (a field such as "
-                f"event_type, actor, target, time or details no longer matches its stored "
-                f"hash; type now {event.event_type!r}, target {event.target_repr!r})",
-            )
-        checked += 1
-        prev_seq, prev_hash = event.seq, event.hash
 
-    if check_head:
-        head = AuditHead.objects.filter(id=1).first()
-        if head is not None and (head.seq, head.hash) != (prev_seq, prev_hash):
-            appended_meanwhile = Event.objects.filter(seq=prev_seq + 1).exists()
-            if head.seq > prev_seq and appended_meanwhile:
-                return VerifyResult(True, checked, prev_seq, prev_hash)
-            if head.seq > prev_seq:
-                what = (
-                    f"the chain ends at #{prev_seq} but the head records #{head.seq}: "
-                    f"the last {head.seq - prev_seq} event(s) were deleted"
+    def broken(seq: int, kind: str, text: str) -> VerifyResult:
+        return VerifyResult(False, checked, prev_seq, prev_hash, seq, text, kind)
+
+    at_anchor = anchor is not None and anchor.seq > 0
+    for event, personal in _events(start, until):
+        seq, digest = event[0], event[3]
+        if at_anchor:
+            at_anchor = False
+            if seq != anchor.seq:
+                return broken(
+                    anchor.seq,
+                    "anchor",
+                    "the published head's event is missing from the chain (deleted)",
                 )
-                return VerifyResult(False, checked, prev_seq, prev_hash, prev_seq + 1, what)
-            what = (
-                f"the chain reaches #{prev_seq} but the head records #{head.seq} "
-                f"{head.hash[:16]}…: events were written outside audit_record, or the head "
-                "row was altered"
+            if digest != anchor.hash:
+                return broken(
+                    seq,
+                    "anchor",
+                    f"does not match the published head {anchor}: the history up to it was "
+                    "rewritten",
+                )
+            problem = walk.check(event, personal)
+            if problem is not None:
+                return broken(seq, problem[0], f"{problem[1]} (this is the published head)")
+            prev_seq, prev_hash = seq, digest
+            continue
+        expected_seq = prev_seq + 1
+        if seq > expected_seq:
+            missing = (
+                f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
             )
-            return VerifyResult(False, checked, prev_seq, prev_hash, head.seq + 1, what)
+            return broken(
+                expected_seq,
+                "missing",
+                f"event {missing} is missing (deleted); the chain jumps from #{prev_seq} to #{seq}",
+            )
+        if seq < expected_seq:
+            return broken(
+                seq,
+                "order",
+                f"a second event #{seq} follows #{prev_seq}: one was inserted or renumbered",
+            )
+        if event[2] != prev_hash:
+            kind, text = _describe_link(event[2], prev_hash, prev_seq)
+            return broken(seq, kind, text)
+        problem = walk.check(event, personal)
+        if problem is not None:
+            return broken(seq, *problem)
+        checked += 1
+        prev_seq, prev_hash = seq, digest
+    if at_anchor:
+        return broken(
+            anchor.seq, "anchor", "the published head's event is missing from the chain (deleted)"
+        )
     return VerifyResult(True, checked, prev_seq, prev_hash)
+
+
+def _after_walk(result: VerifyResult, found: CheckpointSet, check_head: bool) -> Problem | None:
+    """Truncation below a checkpoint, then the head row against the chain's tip."""
+    prev_seq, prev_hash = result.last_seq, result.last_hash
+    if found.latest_seq > prev_seq:
+        return Problem(
+            "truncated",
+            f"the chain ends at #{prev_seq} but {found.latest} was signed over event "
+            f"#{found.latest_seq}: events #{prev_seq + 1}–#{found.latest_seq} were deleted "
+            "(truncated below that checkpoint)",
+            prev_seq + 1,
+        )
+    if not check_head:
+        return None
+    head = AuditHead.objects.filter(id=1).first()
+    if head is None or (head.seq, head.hash) == (prev_seq, prev_hash):
+        return None
+    appended_meanwhile = Event.objects.filter(seq=prev_seq + 1).exists()
+    if head.seq > prev_seq and appended_meanwhile:
+        return None
+    if head.seq > prev_seq:
+        return Problem(
+            "head",
+            f"the chain ends at #{prev_seq} but the head records #{head.seq}: the last "
+            f"{head.seq - prev_seq} event(s) were deleted",
+            prev_seq + 1,
+        )
+    return Problem(
+        "head",
+        f"the chain reaches #{prev_seq} but the head records #{head.seq} {head.hash[:16]}…: "
+        "events were written outside audit_record, or the head row was altered",
+        head.seq + 1,
+    )

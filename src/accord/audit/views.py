@@ -1,4 +1,5 @@
-"""Staff pages of the audit trail: browse and filter their custodians' events, export them."""
+"""Staff pages of the audit trail: browse and filter their custodians' events, export them,
+and download the signed checkpoints to keep elsewhere."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accord.audit.checkpoints import export_chunks
 from accord.audit.exports import csv_lines, json_chunks
 from accord.audit.forms import EventFilterForm
-from accord.audit.selectors import event_types, events_visible_to, filter_events
+from accord.audit.selectors import (
+    event_types,
+    events_visible_to,
+    filter_events,
+    latest_checkpoint,
+)
 from accord.audit.services import audit_record
 from accord.core.decorators import staff
 from accord.core.permissions import Permission, custodian_ids_with
@@ -44,6 +51,7 @@ def event_list(request):
             "query": query.urlencode(),
             "types": event_types(events_visible_to(request.user)),
             "can_export": custodian_ids_with(request.user, Permission.AUDIT_EVENT_EXPORT) != set(),
+            "latest_checkpoint": latest_checkpoint(),
         },
     )
 
@@ -54,17 +62,7 @@ def event_export(request, fmt: str):
     # The export is the trail as it stood when asked for, not including its own record.
     last = qs.order_by("-seq").values_list("seq", flat=True).first() or 0
     qs = qs.filter(seq__lte=last)
-    # Who pulled which slice of the trail is itself part of the trail, of each custodian's.
-    ids = custodian_ids_with(request.user, Permission.AUDIT_EVENT_EXPORT)
-    # One record per custodian, all or none.
-    with transaction.atomic():
-        for custodian_id in sorted(ids) if ids is not None else [None]:
-            audit_record(
-                event_type="audit:trail:export",
-                actor=request.user,
-                custodian_id=custodian_id,
-                details={"format": fmt, "filters": request.GET.dict()},
-            )
+    _record_export(request, "audit:trail:export", {"format": fmt, "filters": request.GET.dict()})
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
         response = StreamingHttpResponse(csv_lines(qs), content_type="text/csv; charset=utf-8")
@@ -75,3 +73,34 @@ def event_export(request, fmt: str):
     response["Content-Disposition"] = f'attachment; filename="accord-audit-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@staff(Permission.AUDIT_EVENT_EXPORT)
+def checkpoint_export(request):
+    """Every signed checkpoint, as the file `accord audit verify --checkpoints` reads. They
+    hold hashes of the whole chain and no event contents, so any staff member who may export
+    their custodian's trail may keep them."""
+    _record_export(request, "audit:checkpoints:export", {})
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response = StreamingHttpResponse(
+        export_chunks(), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="accord-audit-checkpoints-{stamp}.json"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _record_export(request, event_type: str, details: dict) -> None:
+    """Who pulled what from the trail is itself part of the trail, of each custodian's: one
+    record per custodian, all or none."""
+    ids = custodian_ids_with(request.user, Permission.AUDIT_EVENT_EXPORT)
+    with transaction.atomic():
+        for custodian_id in sorted(ids) if ids is not None else [None]:
+            audit_record(
+                event_type=event_type,
+                actor=request.user,
+                custodian_id=custodian_id,
+                details=details,
+            )

@@ -23,14 +23,22 @@ def _create(path: Path) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    # O_EXCL: two workers starting together must not both write a key; the loser reads the
-    # winner's. The mode is set at creation so the key is never readable by others.
+    # Written whole to a private temporary file, then linked into place: two processes
+    # starting together never both install a key (the loser reads the winner's), and nobody
+    # reads a half-written one. The mode is set at creation so the key is never readable by
+    # others.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
     except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def ed25519_key_file(path: Path, *, setting: str, create: bool = True) -> Ed25519PrivateKey:
@@ -74,13 +82,3 @@ def key_id(key: Ed25519PublicKey) -> str:
     """A short fingerprint naming a public key in signed statements and messages."""
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
-
-
-def load_public_pem(data: bytes, *, source: str) -> Ed25519PublicKey:
-    try:
-        key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{source} is not a PEM public key: {exc}") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError(f"{source} is not an Ed25519 public key.")
-    return key

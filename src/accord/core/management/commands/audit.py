@@ -1,12 +1,15 @@
-"""``accord audit verify|head|export``: check the hash chain, publish its head, export it."""
+"""``accord audit verify|head|export|checkpoint|checkpoints export``: check the hash chain
+against its signed checkpoints, publish its head, export events, sign and export checkpoints."""
 
 from __future__ import annotations
 
 import sys
 from datetime import date
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accord.audit.checkpoints import checkpoint_write, export_to, load_file
 from accord.audit.exports import csv_lines, json_chunks
 from accord.audit.models import Event
 from accord.audit.selectors import EventFilter, filter_events
@@ -21,7 +24,7 @@ def _date(text: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Verify the audit hash chain, print its head, or export events."
+    help = "Verify the audit chain, print its head, export events, sign or export checkpoints."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -33,6 +36,25 @@ class Command(BaseCommand):
             help="Start from a published head (printed earlier by `accord audit head`): "
             "that event must still have that hash, and the walk continues from it.",
         )
+        verify.add_argument(
+            "--checkpoints",
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="FILE",
+            help="checkpoint exports kept elsewhere (`accord audit checkpoints export`): every "
+            "checkpoint in them must verify, be in the database, and match the chain.",
+        )
+        sub.add_parser(
+            "checkpoint",
+            help="Verify the events since the last checkpoint and sign one over the head now.",
+        )
+        checkpoints = sub.add_parser("checkpoints", help="Export the signed checkpoints.")
+        checkpoints_sub = checkpoints.add_subparsers(dest="checkpoints_action", required=True)
+        checkpoints_export = checkpoints_sub.add_parser(
+            "export", help="Write every signed checkpoint to FILE, to keep off this server."
+        )
+        checkpoints_export.add_argument("file", help="file to create, e.g. checkpoints.json")
         sub.add_parser("head", help="Print the head (SEQ:HASH) and the number of events.")
         export = sub.add_parser("export", help="Write events as CSV or JSON.")
         export.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -48,16 +70,36 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         return getattr(self, f"_{action}")(**options)
 
-    def _verify(self, *, anchor=None, **_):
+    def _verify(self, *, anchor=None, checkpoints=(), **_):
         try:
             start = Anchor.parse(anchor) if anchor else None
-        except ValueError as exc:
+            given = [cp for name in checkpoints for cp in load_file(Path(name))]
+            result = verify_chain(anchor=start, checkpoints=given)
+        except (ValueError, OSError) as exc:
             raise CommandError(str(exc)) from exc
-        result = verify_chain(anchor=start)
         if not result.ok:
             raise CommandError(str(result))
         where = f" from published head #{start.seq}" if start else ""
         self.stdout.write(f"{result}{where}")
+
+    def _checkpoint(self, **_):
+        result = checkpoint_write()
+        if result.checkpoint is None and result.message.startswith("Not signed"):
+            raise CommandError(result.message)
+        self.stdout.write(str(result))
+
+    def _checkpoints(self, *, file, **_):
+        path = Path(file)
+        if path.exists():
+            raise CommandError(f"{path} exists already; choose a new file name.")
+        try:
+            count = export_to(path)
+        except OSError as exc:
+            raise CommandError(f"{path} cannot be written: {exc}") from exc
+        self.stdout.write(
+            f"{count} signed checkpoints written to {path}. Keep it off this server; "
+            f"`accord audit verify --checkpoints {path}` checks the chain against it."
+        )
 
     def _head(self, **_):
         head = chain_head()
