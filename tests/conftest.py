@@ -6,6 +6,7 @@ import pytest
 from django.core.files.storage import storages
 
 from tests import factories
+from tests.clamav import clamd  # noqa: F401 - a session fixture for every test that scans
 
 
 @pytest.fixture(autouse=True)

@@ -332,6 +332,10 @@ AGREEMENT_MAX_PAGES = env_int("ACCORD_AGREEMENT_MAX_PAGES", 30, minimum=1)
 # A unix socket path or tcp://host:port. Unset: files are recorded as "skipped" (not scanned).
 CLAMD_ADDRESS = env_str("ACCORD_CLAMD_ADDRESS", "") or ""
 CLAMD_TIMEOUT = env_int("ACCORD_CLAMD_TIMEOUT", 120, minimum=1)
+# Whether dataset files no scanner has passed as clean (ingested without a scanner, or too
+# large for it) are listed and served (accord.access.policy). Infected ones never are. Off in
+# production; on in the demo and the tests, whose files are ingested without clamd.
+SERVE_UNSCANNED_FILES = env_bool("ACCORD_SERVE_UNSCANNED_FILES", DEBUG or TESTING)
 
 # --- Email ----------------------------------------------------------------------------------
 _email_backend = env_choice(

@@ -16,7 +16,7 @@ from accord.catalog.models import DataFile
 from accord.catalog.services import InfectedFilesError, variant_ingest
 from accord.core.storage import protected_storage
 from tests import factories
-from tests.security.test_clamav import EICAR, clamd  # noqa: F401 - a fixture
+from tests.clamav import EICAR
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def _served(data_file: DataFile) -> bytes:
         return fh.read()
 
 
-def test_changed_file_then_infected_file_keeps_the_live_copy(clamd, settings, variant, tmp_path):  # noqa: F811
+def test_changed_file_then_infected_file_keeps_the_live_copy(clamd, settings, variant, tmp_path):
     settings.CLAMD_ADDRESS = clamd
     folder = _write(tmp_path / "release", {"a/s01.csv": b"old frames", "b/s02.csv": b"clean"})
     variant_ingest(variant=variant, folder=folder)

@@ -1,56 +1,17 @@
-"""Ingested files are scanned by a real clamd; the EICAR test file is caught and refused.
-
-There is no network for freshclam, so the test writes a one-line signature database for the
-EICAR string (ClamAV's .ndb format) and starts clamd on a temporary socket with it.
-"""
+"""Ingested files are scanned by a real clamd (``tests.clamav``); the EICAR test file is caught
+and refused."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from accord.audit.models import Event
 from accord.catalog.models import DataFile
-from accord.catalog.scanning import ping
 from accord.catalog.services import InfectedFilesError, IngestError, variant_ingest
 from tests import factories
-from tests.tools import need_executable
-
-# The EICAR anti-virus test file: harmless, recognised by every scanner as a test "virus".
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-
-
-@pytest.fixture(scope="module")
-def clamd(tmp_path_factory):
-    binary = need_executable("clamd", "malware scanning of ingested files")
-    root = tmp_path_factory.mktemp("clamd")
-    db = root / "db"
-    db.mkdir()
-    (db / "accord-test.ndb").write_text(f"Accord.Test.EICAR:0:*:{EICAR.hex()}\n")
-    sock = root / "clamd.sock"
-    conf = root / "clamd.conf"
-    conf.write_text(
-        f"LocalSocket {sock}\nDatabaseDirectory {db}\nForeground yes\n"
-        f"LogFile {root / 'clamd.log'}\nPidFile {root / 'clamd.pid'}\n"
-        "StreamMaxLength 10M\n"
-    )
-    output = (root / "clamd.out").open("wb")  # a file, not a pipe: clamd may talk a lot
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not ping(str(sock), timeout=1):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            out = (root / "clamd.out").read_text(errors="replace")
-            log = (root / "clamd.log").read_text() if (root / "clamd.log").exists() else ""
-            pytest.fail(f"clamd did not start: {out}\n{log}")
-        time.sleep(0.2)
-    yield str(sock)
-    proc.terminate()
-    proc.wait(timeout=20)
-    output.close()
+from tests.clamav import EICAR, STREAM_MAX_LENGTH
 
 
 @pytest.fixture
@@ -98,7 +59,8 @@ def test_file_over_the_scanner_limit_is_recorded_not_passed_as_clean(
     clamd, settings, variant, tmp_path
 ):
     settings.CLAMD_ADDRESS = clamd
-    variant_ingest(variant=variant, folder=_folder(tmp_path, {"big.bin": b"\0" * (11 << 20)}))
+    big = b"\0" * (STREAM_MAX_LENGTH + (1 << 20))
+    variant_ingest(variant=variant, folder=_folder(tmp_path, {"big.bin": big}))
     f = DataFile.objects.get(variant=variant)
     assert f.scan_status == DataFile.ScanStatus.ERROR
     assert "StreamMaxLength" in f.scan_detail
@@ -119,3 +81,38 @@ def test_configured_scanner_that_is_down_refuses_the_ingest(settings, variant, t
     with pytest.raises(IngestError, match=r"did not answer.*Start clamd"):
         variant_ingest(variant=variant, folder=_folder(tmp_path, {"x.csv": b"1"}))
     assert not DataFile.objects.filter(variant=variant).exists()
+
+
+@pytest.mark.django_db
+def test_files_ingested_without_a_scanner_are_scanned_when_ingested_again_with_one(
+    clamd, settings, variant, tmp_path
+):
+    """Only clean files are served in production, so an ingest run once a scanner is set up
+    scans what was ingested before it, without copying anything again."""
+    folder = _folder(tmp_path, {"a.csv": b"a,b\n", "b.csv": b"c,d\n"})
+    settings.CLAMD_ADDRESS = ""
+    variant_ingest(variant=variant, folder=folder)
+    settings.CLAMD_ADDRESS = clamd
+    report = variant_ingest(variant=variant, folder=folder)
+    assert sorted(report.rescanned) == ["a.csv", "b.csv"] and not report.changed
+    assert set(variant.files.values_list("scan_status", flat=True)) == {"clean"}
+    assert variant_ingest(variant=variant, folder=folder).unchanged == ["a.csv", "b.csv"]
+
+
+def _deploy_findings() -> dict[str, str]:
+    from accord.ops.checks import check_malware_scanning
+
+    return {finding.id: finding.msg for finding in check_malware_scanning()}
+
+
+def test_check_deploy_says_what_is_scanned_and_served(clamd, settings, tmp_path):
+    settings.SERVE_UNSCANNED_FILES = False
+    settings.CLAMD_ADDRESS = clamd
+    assert _deploy_findings() == {}
+    settings.CLAMD_ADDRESS = ""
+    assert "agreements are stored unscanned" in _deploy_findings()["accord.W030"]
+    settings.CLAMD_ADDRESS = str(tmp_path / "gone.sock")
+    assert "is refused until it does" in _deploy_findings()["accord.E030"]
+    settings.CLAMD_ADDRESS = clamd
+    settings.SERVE_UNSCANNED_FILES = True
+    assert set(_deploy_findings()) == {"accord.W031"}

@@ -9,6 +9,7 @@ even before entitlements_sync_for_licence has run.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -17,8 +18,20 @@ from accord.agreements.models import Licence, LicenceMember
 from accord.catalog.models import Custodian, DataFile, Dataset, Variant
 from accord.core.permissions import Permission, custodian_ids_with
 
-# Files the malware scan flagged are never served, whoever asks.
-UNSERVABLE_SCAN_STATUSES = (DataFile.ScanStatus.INFECTED,)
+
+def servable_scan_statuses() -> tuple[str, ...]:
+    """Scan results whose files are listed and served at all, whoever asks: "clean"; and only
+    with ACCORD_SERVE_UNSCANNED_FILES (off in production) also the files no scanner passed
+    (ingested without one, or too large for it). An infected file never is."""
+    if settings.SERVE_UNSCANNED_FILES:
+        return tuple(s for s in DataFile.ScanStatus.values if s != DataFile.ScanStatus.INFECTED)
+    return (DataFile.ScanStatus.CLEAN,)
+
+
+def servable_files(files: QuerySet[DataFile]) -> QuerySet[DataFile]:
+    """``files`` narrowed to those the scan rule lets anyone see: what the public catalogue
+    lists, and what ``downloadable_files`` and manifests start from."""
+    return files.filter(scan_status__in=servable_scan_statuses())
 
 
 def _is_active_user(user) -> bool:
@@ -68,11 +81,9 @@ def can_get_variant(user, variant: Variant) -> bool:
 
 def downloadable_files(user) -> QuerySet[DataFile]:
     """Files ``user`` may download now."""
-    return (
+    return servable_files(
         DataFile.objects.filter(variant__in=entitled_variants(user).values("pk"))
-        .exclude(scan_status__in=UNSERVABLE_SCAN_STATUSES)
-        .select_related("variant", "variant__dataset")
-    )
+    ).select_related("variant", "variant__dataset")
 
 
 def can_download(user, data_file: DataFile) -> bool:
@@ -82,7 +93,7 @@ def can_download(user, data_file: DataFile) -> bool:
 def entitlement_for_file(user, data_file: DataFile) -> Entitlement | None:
     """The usable entitlement a download of ``data_file`` is issued under (the one granted
     most recently when several licences cover the variant), or None."""
-    if data_file.scan_status in UNSERVABLE_SCAN_STATUSES:
+    if data_file.scan_status not in servable_scan_statuses():
         return None
     return entitlement_for_variant(user, data_file.variant)
 

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from accord.api.pagination import BoundedPageNumberPagination
 from accord.catalog import selectors
-from accord.catalog.models import DataFile, Variant
+from accord.catalog.models import Variant
 
 router = Router(tags=["catalogue"])
 
@@ -179,4 +179,4 @@ def get_citations(request, slug: str, variant: str | None = None):
 @paginate(BoundedPageNumberPagination, page_size=500)
 def list_variant_files(request, slug: str):
     variant = get_object_or_404(Variant, slug=slug, dataset__is_published=True)
-    return DataFile.objects.filter(variant=variant).order_by("path")
+    return selectors.listed_files(variant)

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accord.audit.services import audit_record
 from accord.catalog.models import DataFile, Variant
-from accord.catalog.scanning import ScannerUnavailable, scan_file
+from accord.catalog.scanning import ScannerUnavailable, scan_file, scanner_address
 from accord.core.storage import protected_storage, sha256_of
 
 mimetypes.add_type("text/csv", ".csv")
@@ -42,13 +42,14 @@ class IngestReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    rescanned: list[str] = field(default_factory=list)  # unchanged, scanned again
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return len(self.added) + len(self.changed) + len(self.unchanged)
+        return len(self.added) + len(self.changed) + len(self.unchanged) + len(self.rescanned)
 
 
 def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
@@ -185,11 +186,16 @@ def variant_ingest(
                         "Fix its permissions and run the same command again."
                     ) from exc
                 current = existing.get(rel)
-                if (
+                same = (
                     current is not None
                     and current.sha256 == digest
                     and current.size == size
                     and storage.exists(current.storage_name)
+                )
+                # An unchanged file no scanner passed is scanned now if one is configured:
+                # only clean files are served in production (access.policy).
+                if same and (
+                    current.scan_status == DataFile.ScanStatus.CLEAN or not scanner_address()
                 ):
                     report.unchanged.append(rel)
                     continue
@@ -223,7 +229,7 @@ def variant_ingest(
                     current.media_type, current.storage_name = media_type, name
                     current.scan_status, current.scan_detail = verdict.status, verdict.detail
                     current.save()
-                    report.changed.append(rel)
+                    (report.rescanned if same else report.changed).append(rel)
             for rel, data_file in existing.items():
                 if rel in seen:
                     continue
@@ -235,7 +241,13 @@ def variant_ingest(
                     report.missing.append(rel)
             if infected:
                 raise InfectedFilesError(infected)
-            if report.added or report.changed or report.removed or report.missing:
+            if (
+                report.added
+                or report.changed
+                or report.rescanned
+                or report.removed
+                or report.missing
+            ):
                 audit_record(
                     event_type="catalog:variant:ingest",
                     actor=actor,
@@ -247,6 +259,7 @@ def variant_ingest(
                         "added": len(report.added),
                         "changed": len(report.changed),
                         "unchanged": len(report.unchanged),
+                        "rescanned": len(report.rescanned),
                         "removed": len(report.removed),
                         "missing": len(report.missing),
                         "skipped": len(report.skipped),

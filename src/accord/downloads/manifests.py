@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.access.models import Entitlement
-from accord.access.policy import UNSERVABLE_SCAN_STATUSES
+from accord.access.policy import servable_files
 from accord.audit.services import audit_record
 from accord.client.manifest import ALGORITHM, FORMAT, document_bytes, key_id, signing_bytes
 from accord.downloads.signing import signing_key
@@ -21,7 +21,7 @@ def manifest_payload(*, entitlement: Entitlement, now=None) -> dict[str, Any]:
     variant = entitlement.variant
     dataset = variant.dataset
     version = entitlement.license_version
-    files = variant.files.exclude(scan_status__in=UNSERVABLE_SCAN_STATUSES).order_by("path")
+    files = servable_files(variant.files.all()).order_by("path")
     entries = [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in files]
     return {
         "format": FORMAT,

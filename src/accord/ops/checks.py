@@ -217,3 +217,47 @@ def check_client_address(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_malware_scanning(app_configs=None, **kwargs):
+    """What is scanned and what is served without a scan (agreements.signed_pdf, access.policy)."""
+    from accord.catalog.scanning import ping
+
+    errors = []
+    if not settings.CLAMD_ADDRESS:
+        errors.append(
+            Warning(
+                "No virus scanner is configured: signed agreements are stored unscanned "
+                "(reviewers see 'not scanned') and dataset files are ingested unscanned"
+                + (
+                    "."
+                    if settings.SERVE_UNSCANNED_FILES
+                    else ", so none of them is listed or served."
+                ),
+                hint="apt-get install clamav-daemon and set "
+                "ACCORD_CLAMD_ADDRESS=/run/clamav/clamd.ctl (or tcp://host:port).",
+                id="accord.W030",
+            )
+        )
+    elif not ping(settings.CLAMD_ADDRESS):
+        errors.append(
+            Error(
+                f"The virus scanner at ACCORD_CLAMD_ADDRESS={settings.CLAMD_ADDRESS} does not "
+                "answer: every agreement upload and dataset ingest is refused until it does.",
+                hint="Start clamd (systemctl start clamav-daemon) or fix ACCORD_CLAMD_ADDRESS.",
+                id="accord.E030",
+            )
+        )
+    if settings.SERVE_UNSCANNED_FILES:
+        errors.append(
+            Warning(
+                "ACCORD_SERVE_UNSCANNED_FILES is on: dataset files no scanner passed as clean "
+                "(ingested without one, or too large for it) are listed and served.",
+                hint="Set ACCORD_SERVE_UNSCANNED_FILES=false, scan the files (configure "
+                "ACCORD_CLAMD_ADDRESS, raise clamd's StreamMaxLength above the largest file) "
+                "and ingest again.",
+                id="accord.W031",
+            )
+        )
+    return errors

@@ -33,6 +33,7 @@ class Command(BaseCommand):
         for label, items in (
             ("added", report.added),
             ("changed", report.changed),
+            ("rescanned", report.rescanned),
             ("removed", report.removed),
         ):
             for rel in items:
@@ -46,7 +47,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{target.slug}: {len(report.added)} added, {len(report.changed)} changed, "
-                f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+                f"{len(report.unchanged)} unchanged, {len(report.rescanned)} rescanned, "
+                f"{len(report.removed)} removed, "
                 f"{len(report.missing)} missing, {len(report.skipped)} skipped."
             )
         )
