@@ -291,7 +291,9 @@ def subject_withdraw(
     on no publication rule lets their images be shown. A subject withdraws once: a second
     call changes nothing."""
     _require_dataset(actor, subject.dataset, Permission.CATALOG_SUBJECT_MANAGE)
-    subject = Subject.objects.select_for_update().select_related("dataset").get(pk=subject.pk)
+    subject = (
+        Subject.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=subject.pk)
+    )
     if subject.status == Subject.Status.WITHDRAWN:
         return subject
     reason = (reason or "").strip()
@@ -423,7 +425,7 @@ def publication_rule_update(
     _require_dataset(actor, rule.dataset, Permission.CATALOG_SUBJECT_MANAGE)
     _check_fields(fields, RULE_FIELDS)
     rule = (
-        PublicationRule.objects.select_for_update()
+        PublicationRule.objects.select_for_update(of=("self",))
         .select_related("dataset", "variant")
         .get(pk=rule.pk)
     )
@@ -591,7 +593,9 @@ def licence_version_publish(*, version: LicenseVersion, actor: User) -> LicenseV
     now on it cannot be changed. Publishing twice changes nothing."""
     _require_dataset(actor, version.dataset, Permission.CATALOG_LICENSE_PUBLISH)
     version = (
-        LicenseVersion.objects.select_for_update().select_related("dataset").get(pk=version.pk)
+        LicenseVersion.objects.select_for_update(of=("self",))
+        .select_related("dataset")
+        .get(pk=version.pk)
     )
     if version.is_frozen:
         return version
