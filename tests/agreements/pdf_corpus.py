@@ -1,6 +1,8 @@
 """Hostile and honest files for the PDF intake tests, generated on the fly (no checked-in
 binaries). Each builder returns the file's bytes; ``HOSTILE`` maps a case to (builder, the
-refusal code it must get)."""
+refusal code ``inspect_pdf`` must give it); ``CORPUS`` is the acceptance corpus, one ``Case``
+per file with the outcome it must have through every way an agreement comes in (add a case
+there and all three ways test it)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pikepdf
@@ -426,3 +429,211 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "Flate bomb in front of an image codec": (bomb_before_image_codec, "too-complex"),
     "1,000,000-pixel-square image": (giant_image, "too-complex"),
 }
+
+
+# --- more than a PDF: what comes before, after or between its parts ------------------------
+
+
+def payload_zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("invoice.exe", b"MZ" + b"\0" * 64)
+    return out.getvalue()
+
+
+def eicar_in_stream(*, compress: bool = False) -> bytes:
+    """The EICAR test string in a page's content stream, as a comment (drawn as nothing)."""
+    from tests.clamav import EICAR
+
+    contents = b"%" + EICAR + b"\n"
+    if compress:
+        return page_with_contents(zlib.compress(contents), b"/Filter /FlateDecode")
+    return page_with_contents(contents)
+
+
+def eicar_after_eof() -> bytes:
+    from tests.clamav import EICAR
+
+    return plain_pdf() + EICAR
+
+
+def incremental_update(base: bytes, objects: dict[int, bytes], *, listed: bool = True) -> bytes:
+    """``base`` with an update appended as PDF writers and signing tools append one: the
+    ``objects`` (number: body), a cross-reference section naming them (unless ``listed`` is
+    false) and a trailer pointing back to the previous section, ending in %%EOF."""
+    pdf = pikepdf.open(io.BytesIO(base))
+    root, size = pdf.Root.objgen[0], int(pdf.trailer.Size)
+    previous = int(base[base.rindex(b"startxref") + len(b"startxref") :].split()[0])
+    out = bytearray(base if base.endswith(b"\n") else base + b"\n")
+    offsets = {}
+    for number, body in objects.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n"
+    for number, offset in offsets.items() if listed else ():
+        out += b"%d 1\n%010d 00000 n \n" % (number, offset)
+    size = max([size, *(number + 1 for number in objects)])
+    out += b"trailer\n<< /Size %d /Root %d 0 R /Prev %d >>\n" % (size, root, previous)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def updated() -> bytes:
+    """An honest incremental update: new document information, as a PDF editor adds it."""
+    return incremental_update(plain_pdf(), {50: b"<< /Title (Signed agreement) >>"})
+
+
+def orphan_object() -> bytes:
+    """An update whose object no cross-reference section names: readers never look at it."""
+    hidden = payload_zip().replace(b"\\", b"").replace(b"(", b"").replace(b")", b"")
+    return incremental_update(plain_pdf(), {50: b"(" + hidden + b")"}, listed=False)
+
+
+def javascript_in_earlier_revision() -> bytes:
+    """JavaScript that an update removed from the current revision but that is still in the
+    file, where a viewer showing earlier revisions runs it."""
+    base = javascript_open_action()
+    pdf = pikepdf.open(io.BytesIO(base))
+    root, pages = pdf.Root.objgen[0], pdf.Root.Pages.objgen[0]
+    return incremental_update(base, {root: b"<< /Type /Catalog /Pages %d 0 R >>" % pages})
+
+
+def long_comment() -> bytes:
+    data = plain_pdf()
+    end = data.rindex(b"%%EOF")
+    return data[:end] + b"%<script>" + b"A" * 300 + b"</script>\n" + data[end:]
+
+
+HOSTILE.update(
+    {
+        "<script> before %PDF-": (lambda: b"<script>alert(1)</script>\n" + plain_pdf(), "prefix"),
+        "<body onload> before %PDF-": (
+            lambda: b'<body onload="alert(1)">\n' + plain_pdf(),
+            "prefix",
+        ),
+        "HTML page before %PDF-": (lambda: b"<html><body>\n" + plain_pdf(), "not-pdf"),
+        "ZIP after %%EOF": (lambda: plain_pdf() + payload_zip(), "trailing-data"),
+        "<script> after %%EOF": (
+            lambda: plain_pdf() + b"<script>alert(1)</script>",
+            "trailing-data",
+        ),
+        "EICAR after %%EOF": (eicar_after_eof, "trailing-data"),
+        "ZIP before a last %%EOF": (
+            lambda: plain_pdf() + payload_zip() + b"\n%%EOF\n",
+            "hidden-data",
+        ),
+        "object no cross-reference section names": (orphan_object, "hidden-data"),
+        "payload in a long comment line": (long_comment, "hidden-data"),
+        "JavaScript in an earlier revision": (javascript_in_earlier_revision, "javascript"),
+    }
+)
+
+
+# --- the acceptance corpus: every way an agreement comes in -----------------------------------
+
+STORED = "stored"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One file and what must happen to it, the same through the API upload, the web form and
+    the staff email intake (tests/agreements/test_hostile_uploads.py runs all three).
+
+    ``build`` makes the file for the application it is uploaded to (most ignore it; the
+    generated original is that application's own). ``outcome`` is what happens without a
+    virus scanner: ``STORED``, or the refusal's code as the API reports it (the web pages show
+    its message). ``scanned`` is the outcome with ClamAV running, where it differs."""
+
+    name: str
+    build: Callable[[object], bytes]
+    outcome: str
+    scanned: str = ""
+
+    def expected(self, *, scanner: bool) -> str:
+        return (self.scanned or self.outcome) if scanner else self.outcome
+
+
+CORPUS: list[Case] = [
+    Case("plain PDF", lambda application: plain_pdf(), STORED),
+    Case("PDF with an incremental update", lambda application: updated(), STORED),
+    Case(
+        "NUL and line-break padding after %%EOF",
+        lambda application: plain_pdf() + b"\0" * 64 + b"\r\n",
+        STORED,
+    ),
+    Case("byte-order mark before %PDF-", lambda application: b"\xef\xbb\xbf" + plain_pdf(), STORED),
+    Case(
+        "EICAR in a content stream",
+        lambda application: eicar_in_stream(),
+        STORED,
+        scanned="malware-found",
+    ),
+    Case(
+        "EICAR in a compressed stream",
+        lambda application: eicar_in_stream(compress=True),
+        STORED,
+        scanned="malware-found",
+    ),
+    Case(
+        "EICAR after %%EOF",
+        lambda application: eicar_after_eof(),
+        "pdf-trailing-data",
+        scanned="malware-found",
+    ),
+    Case("ZIP after %%EOF", lambda application: plain_pdf() + payload_zip(), "pdf-trailing-data"),
+    Case(
+        "ZIP before a last %%EOF",
+        lambda application: plain_pdf() + payload_zip() + b"\n%%EOF\n",
+        "pdf-hidden-data",
+    ),
+    Case(
+        "ZIP carrying the PDF",
+        lambda application: _stored_zip(plain_pdf()),
+        "pdf-not-pdf",
+    ),
+    Case(
+        "HTML page before %PDF-",
+        lambda application: b"<html><body>\n" + plain_pdf(),
+        "pdf-not-pdf",
+    ),
+    Case(
+        "<script> before %PDF-",
+        lambda application: b"<script>alert(document.cookie)</script>\n" + plain_pdf(),
+        "pdf-prefix",
+    ),
+    Case(
+        "<body onload> before %PDF-",
+        lambda application: b'<body onload="alert(document.cookie)">\n' + plain_pdf(),
+        "pdf-prefix",
+    ),
+    Case(
+        "HTML page after %%EOF",
+        lambda application: plain_pdf() + b"<html><body><script>alert(1)</script></body></html>",
+        "pdf-trailing-data",
+    ),
+    Case(
+        "<script> after %%EOF",
+        lambda application: plain_pdf() + b"\n<script>alert(1)</script>\n",
+        "pdf-trailing-data",
+    ),
+    Case(
+        "object no cross-reference section names",
+        lambda application: orphan_object(),
+        "pdf-hidden-data",
+    ),
+    Case("payload in a long comment line", lambda application: long_comment(), "pdf-hidden-data"),
+    Case(
+        "JavaScript in an earlier revision",
+        lambda application: javascript_in_earlier_revision(),
+        "pdf-javascript",
+    ),
+]
+
+
+def _stored_zip(content: bytes) -> bytes:
+    """A ZIP holding ``content`` uncompressed, so a PDF reader finds the PDF inside."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("agreement.pdf", content)
+    return out.getvalue()

@@ -47,13 +47,70 @@ def test_plain_pdf_is_accepted_with_its_facts():
     assert inspection.pdf_version.startswith("1.")
 
 
-def test_junk_before_the_header_is_tolerated():
-    assert inspect_pdf(b"\xef\xbb\xbfScanner v2\n" + plain_pdf()).pages == 1
+def test_only_a_byte_order_mark_and_whitespace_may_come_before_the_header():
+    assert inspect_pdf(b"\xef\xbb\xbf\r\n" + plain_pdf()).pages == 1
+    assert refusal(b"Scanner v2\n" + plain_pdf()).code == "prefix"
 
 
-def test_missing_eof_marker_is_tolerated():
+def test_a_file_cut_off_before_its_end_marker_is_damaged():
     data = plain_pdf()
-    assert inspect_pdf(data[: data.rindex(b"%%EOF")]).pages == 1
+    assert refusal(data[: data.rindex(b"%%EOF")]).code == "damaged"
+
+
+def test_appended_data_is_refused_saying_how_much():
+    refused = refusal(plain_pdf() + b"PK\x03\x04" + b"x" * 96)
+    assert refused.code == "trailing-data"
+    assert "100 bytes of other data" in refused.message
+
+
+def _saved(data: bytes, **options) -> bytes:
+    import io
+
+    import pikepdf
+
+    out = io.BytesIO()
+    pikepdf.open(io.BytesIO(data)).save(out, **options)
+    return out.getvalue()
+
+
+def _pdfium_saved(data: bytes, *, incremental: bool) -> bytes:
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    out = io.BytesIO()
+    document.save(out, flags=pypdfium2.raw.FPDF_INCREMENTAL if incremental else 0)
+    document.close()
+    return out.getvalue()
+
+
+def _agreement() -> bytes:
+    from accord.agreements.pdf import build_agreement_pdf
+
+    return build_agreement_pdf(pdf_corpus.agreement_data())
+
+
+WRITERS = {
+    "fpdf2": lambda: plain_pdf(pages=2),
+    "the generated agreement": _agreement,
+    "a scan (Pillow, image-only)": lambda: pdf_corpus.scanned(_agreement()),
+    "qpdf with object and cross-reference streams": lambda: _saved(
+        _agreement(), object_stream_mode=__import__("pikepdf").ObjectStreamMode.generate
+    ),
+    "qpdf linearized (fast web view)": lambda: _saved(_agreement(), linearize=True),
+    "qpdf QDF": lambda: _saved(_agreement(), qdf=True),
+    "pdfium": lambda: _pdfium_saved(_agreement(), incremental=False),
+    "pdfium, incremental save": lambda: _pdfium_saved(_agreement(), incremental=True),
+    "an incremental update": pdf_corpus.updated,
+    "NUL and line-break padding after %%EOF": lambda: plain_pdf() + b"\0" * 512 + b"\r\n",
+}
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_what_pdf_writers_emit_is_a_pdf_from_first_to_last_byte(writer):
+    """The strict layout check (pdf/_layout.py) must not cost honest files anything."""
+    assert inspect_pdf(WRITERS[writer]()).pages >= 1
 
 
 def test_zip_carrying_a_pdf_uncompressed_is_not_a_pdf():

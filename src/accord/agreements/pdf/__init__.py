@@ -6,8 +6,13 @@ addresses, attached files, interactive forms that change what a reviewer sees, a
 (a few kilobytes that inflate to gigabytes, object graphs built to exhaust CPU, malformed
 structures that crash native parsers). Therefore:
 
-* Only the bytes count: a ``%PDF-`` header within the first 1,024 bytes, never the browser's
-  content type or the file name. Size and page count are capped (settings
+* Only the bytes count, never the browser's content type or the file name, and every byte must
+  be PDF from the first to the last (``_layout.py``): nothing but a byte-order mark before
+  ``%PDF-``, nothing but padding after the last ``%%EOF``, nothing between the objects,
+  cross-reference sections and incremental updates that no cross-reference section names.
+  Earlier revisions kept by an incremental update get the same checks as the last. So what is
+  stored (the upload, byte for byte) holds nothing the checks did not see, and no polyglot (a
+  PDF that is also a web page, a script or a ZIP). Size and page count are capped (settings
   ``AGREEMENT_MAX_BYTES`` / ``AGREEMENT_MAX_PAGES``).
 * All parsing (pikepdf/qpdf) and rendering (pypdfium2) happens in a fresh Python interpreter
   (``_worker.py``) that caps its own address space (512 MB), CPU time and file writes before it

@@ -219,9 +219,59 @@ def _walk(pdf, limits: dict) -> None:
             raise Refused(code)
 
 
+def _layout_module():
+    import importlib.util
+    import os.path
+
+    # The interpreter runs isolated (-I): this folder is not on sys.path.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_layout.py")
+    spec = importlib.util.spec_from_file_location("_accord_pdf_layout", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read_layout(data: bytes, limits: dict):
+    layout = _layout_module()
+    try:
+        return layout.read_layout(data, max_objects=limits["max_objects"])
+    except layout.LayoutRefused as refused:
+        raise Refused(refused.code, **refused.params) from None
+
+
+def _xref_offsets(pdf) -> set[int]:
+    return {entry.offset for entry in pdf.get_xref_table().values() if entry.type == 1}
+
+
+def _earlier_revisions(data: bytes, ends: list[int], limits: dict) -> set[int]:
+    """An incremental update (a digital signature is one) keeps every earlier revision in the
+    file, and viewers can show them ("view signed version"): check each one that opens as a
+    document the way the whole file is checked. Returns the object offsets they name."""
+    import pikepdf
+
+    offsets: set[int] = set()
+    for end in ends:
+        try:
+            pdf = pikepdf.open(io.BytesIO(data[:end]))
+        except (pikepdf.PdfError, ValueError, RuntimeError):
+            continue  # not a document on its own, e.g. a linearized file's first-page part
+        with pdf:
+            if pdf.is_encrypted:
+                continue
+            try:
+                _walk(pdf, limits)
+                offsets |= _xref_offsets(pdf)
+            except pikepdf.PdfError:
+                continue
+    return offsets
+
+
 def op_inspect(data: bytes, params: dict) -> dict:
     import pikepdf
 
+    # Every byte must belong to the PDF (see _layout.py) before anything parses it.
+    layout = _read_layout(data, params["limits"])
     try:
         pdf = pikepdf.open(io.BytesIO(data))
     except pikepdf.PasswordError:
@@ -245,9 +295,16 @@ def op_inspect(data: bytes, params: dict) -> dict:
                     raise Refused("damaged")
                 page.mediabox  # noqa: B018 - raises on a page qpdf could not rebuild
             _walk(pdf, params["limits"])
+            read = _xref_offsets(pdf)
         except pikepdf.PdfError:
             raise Refused("damaged") from None
         version = str(pdf.pdf_version)
+    read |= _earlier_revisions(data, layout.revisions[:-1], params["limits"])
+    read |= layout.xref_stream_offsets()
+    if any(obj.offset not in read for obj in layout.objects):
+        # An object no cross-reference section names: no reader shows it and no check
+        # above looked inside it, so it can only be there to carry something past them.
+        raise Refused("hidden-data")
     # qpdf repairs what it can; pdfium is what reviewers' page images come from, so a file it
     # cannot load or whose pages it cannot count is no use to anybody.
     import pypdfium2

@@ -3,6 +3,8 @@ each telling the applicant what to do instead."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 _SCAN_ADVICE = (
     "Print the agreement, sign it by hand, scan it to a plain PDF (most scanners and phone "
     "scanning apps do this) and upload that file."
@@ -53,6 +55,24 @@ MESSAGES: dict[str, str] = {
     "form": (
         "The PDF is an interactive form. Print it, sign it by hand and scan it, or use your PDF "
         "viewer's 'print to PDF' / 'flatten' function, then upload the result."
+    ),
+    "prefix": _(
+        "The file does not start as a PDF: other data (such as a web page or a script) comes "
+        "before the PDF begins, and we accept only files that are a PDF from the first byte to "
+        "the last. Open it in your PDF viewer and save or print it to a new PDF, or scan the "
+        "signed agreement again, and upload that file."
+    ),
+    "trailing-data": _(
+        "The file goes on after the end of the PDF ({size} bytes of other data are appended "
+        "to it, a common way to smuggle in another file), and we accept only files that are a "
+        "PDF from the first byte to the last. Open it in your PDF viewer and save or print it "
+        "to a new PDF, or scan the signed agreement again, and upload that file."
+    ),
+    "hidden-data": _(
+        "The file contains data that is not part of the PDF, hidden between its parts where no "
+        "PDF viewer shows it, and we accept only files that are a PDF from the first byte to "
+        "the last. Open it in your PDF viewer and save or print it to a new PDF, or scan the "
+        "signed agreement again, and upload that file."
     ),
     "damaged": (
         "The PDF is damaged and cannot be read (it may be incomplete or cut off). Scan or save "

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from ._layout import header_offset
 from .errors import PdfRefused, human_size
 from .generate import split_agreement_code
 from .sandbox import run_worker
 
-# The PDF header may follow a little junk (some scanners prepend a byte-order mark or a MIME
-# line); PDF readers look for it in the first 1,024 bytes and so do we.
+# PDF readers look for the header in the first 1,024 bytes, so a file with other data before it
+# still opens as a PDF; we accept only a byte-order mark or whitespace there (``_layout``).
 HEADER_WINDOW = 1024
 OTHER_FORMATS = (
     b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"MZ", b"\x7fELF", b"II*\x00", b"MM\x00*",
@@ -79,10 +80,13 @@ def _precheck(data: bytes, max_bytes: int) -> None:
     header = data.find(b"%PDF-", 0, HEADER_WINDOW)
     if header < 0:
         raise PdfRefused("not-pdf")
-    if header > 0 and data.lstrip()[:16].startswith(OTHER_FORMATS):
-        # A zip, image or web page that happens to carry a PDF inside (a polyglot) is the
-        # other format first: viewers and browsers would treat it as such.
-        raise PdfRefused("not-pdf")
+    if header_offset(data) < 0:
+        if data.lstrip()[:16].startswith(OTHER_FORMATS):
+            # A zip, image or web page that happens to carry a PDF inside (a polyglot) is the
+            # other format first: viewers and browsers would treat it as such.
+            raise PdfRefused("not-pdf")
+        # Anything else before the header (a <script>, <body onload=...>) is a polyglot too.
+        raise PdfRefused("prefix")
 
 
 def inspect_pdf(
