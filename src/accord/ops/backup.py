@@ -9,15 +9,23 @@ Consistency comes from dumping inside one transaction: REPEATABLE READ READ ONLY
 PostgreSQL (one snapshot, writers go on), and on SQLite the IMMEDIATE transaction holds the
 write lock for the few seconds of the dump.
 
-The archive (tar.gz) holds ``manifest.json`` (format, audit head, SHA-256 of every member),
-``database.json``, ``files-index.json`` (name, size, SHA-256 of every protected file),
-``files/...`` (agreements and other protected files; dataset files only with
-``--include-datasets``, as custodians keep their originals and re-ingest them), and the
-signing key's public half. The private signing key is never in a backup: escrow it apart.
+The archive (tar.gz) holds ``manifest.json`` (format, audit head and the checkpoint signed
+over it, SHA-256 of every member), ``manifest.sig``, ``database.json``, ``files-index.json``
+(name, size, SHA-256 of every protected file), ``files/...`` (agreements and other protected
+files; dataset files only with ``--include-datasets``, as custodians keep their originals and
+re-ingest them), and the signing key's public half. No private key is ever in a backup:
+escrow the signing key and the audit key apart.
+
+The manifest is signed with the audit key, not a key of its own: a backup is evidence of the
+same history the audit checkpoints vouch for, restore must trust exactly the key that verifies
+them, and one escrowed key is one fewer to lose. Checksums alone prove nothing against someone
+who edits the archive (they recompute them); the signature does, and restore refuses an
+archive whose signature or audit checkpoints do not verify with the installed audit key.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -30,14 +38,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from accord.audit.checkpoints import checkpoint_write, parse_items, sign
+from accord.audit.keys import SETTING as AUDIT_KEY_SETTING
+from accord.audit.keys import trusted_keys
+from accord.audit.models import Checkpoint
 from accord.audit.verify import chain_head, verify_chain
 from accord.core.storage import protected_storage, sha256_of
 
-FORMAT = "accord-backup/1"
+FORMAT = "accord-backup/2"
+UNSIGNED_FORMAT = "accord-backup/1"
+# Domain separation: a manifest signature can never pass for a checkpoint's, or back.
+CONTEXT = b"accord backup manifest\n"
 EXCLUDE = ["contenttypes", "auth.permission", "sessions", "axes", "admin.logentry"]
 DATASET_PREFIX = "datasets/"
 
@@ -106,6 +122,9 @@ def backup(dest: Path, *, include_datasets: bool = False) -> BackupReport:
         raise BackupError(f"{dest} exists already; choose a new file name.")
     dest.parent.mkdir(parents=True, exist_ok=True)
     storage = protected_storage()
+    # A checkpoint over the head as backed up (refused, and so absent, if the chain is broken:
+    # the manifest then says the trail did not verify).
+    checkpoint_write()
     with tempfile.TemporaryDirectory(prefix="accord-backup-") as tmp:
         db_file = Path(tmp) / "database.json"
         with _snapshot():
@@ -118,6 +137,7 @@ def backup(dest: Path, *, include_datasets: bool = False) -> BackupReport:
             )
             head = chain_head()
             verified = verify_chain()
+            latest = Checkpoint.objects.order_by("-number").first()
 
         members: dict[str, str] = {}
         index: list[dict] = []
@@ -157,10 +177,18 @@ def backup(dest: Path, *, include_datasets: bool = False) -> BackupReport:
                     "audit_head": {"seq": head.seq, "hash": head.hash, "count": head.count},
                     "audit_verified": verified.ok,
                     "audit_problem": "" if verified.ok else str(verified),
+                    "audit_checkpoint": (
+                        {"statement": latest.statement, "signature": latest.signature}
+                        if latest is not None
+                        else None
+                    ),
+                    "audit_key_id": trusted_keys().current_id,
                     "datasets_included": include_datasets,
                     "members": members,
                 }
-                _add_bytes(tar, "manifest.json", json.dumps(manifest, indent=1).encode())
+                manifest_bytes = json.dumps(manifest, indent=1).encode()
+                _add_bytes(tar, "manifest.json", manifest_bytes)
+                _add_bytes(tar, "manifest.sig", sign(manifest_bytes, context=CONTEXT).encode())
             partial.rename(dest)
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -178,6 +206,8 @@ class RestoreReport:
     files_restored: int
     files_missing: list[str]
     key_note: str
+    audit_key_id: str
+    checkpoints: int
 
 
 def _is_fresh() -> bool:
@@ -197,9 +227,21 @@ def _extract(src: Path, into: Path) -> dict:
     manifest_path = into / "manifest.json"
     if not manifest_path.is_file():
         raise BackupError(f"{src} has no manifest.json: it is not an Accord backup.")
-    manifest = json.loads(manifest_path.read_text())
+    manifest_bytes = manifest_path.read_bytes()
+    try:
+        manifest = json.loads(manifest_bytes)
+    except ValueError as exc:
+        raise BackupError(
+            f"{src}'s manifest.json is not JSON: it is not an Accord backup."
+        ) from exc
+    if manifest.get("format") == UNSIGNED_FORMAT:
+        raise BackupError(
+            f"{src} was written before backups were signed, so nothing proves it was not "
+            "edited; restore it with the Accord version that wrote it, then make a new backup."
+        )
     if manifest.get("format") != FORMAT:
         raise BackupError(f"{src} is in format {manifest.get('format')!r}, not {FORMAT}.")
+    _check_signature(src, into / "manifest.sig", manifest_bytes, manifest)
     for name, expected in manifest["members"].items():
         path = into / name
         if not path.is_file():
@@ -211,6 +253,33 @@ def _extract(src: Path, into: Path) -> dict:
                     "damaged or altered. Use another copy."
                 )
     return manifest
+
+
+def _check_signature(src: Path, sig_path: Path, manifest_bytes: bytes, manifest: dict) -> None:
+    """The manifest (and so every checksum in it) must be signed by the installed audit key."""
+    keys = trusted_keys()
+    if not keys.current_id:
+        raise BackupError(
+            f"Install the audit key from your escrow at {settings.AUDIT_KEY_FILE} "
+            f"({AUDIT_KEY_SETTING}, mode 600) before restoring: a backup is restored only if "
+            "its signature verifies with that key."
+        )
+    if not sig_path.is_file():
+        raise BackupError(
+            f"{src} has no manifest.sig: it is not signed, so it may have been edited; refused."
+        )
+    named = manifest.get("audit_key_id") or "none"
+    public = keys.public[keys.current_id]
+    try:
+        public.verify(
+            base64.b64decode(sig_path.read_bytes(), validate=True), CONTEXT + manifest_bytes
+        )
+    except (InvalidSignature, ValueError) as exc:
+        raise BackupError(
+            f"{src}: the manifest's signature does not verify with the audit key "
+            f"{keys.current_id} (the backup names key {named}): the archive was altered after "
+            "it was written, or signed with another key. Nothing was restored; use another copy."
+        ) from exc
 
 
 def _key_note(archive_pem: Path) -> str:
@@ -251,10 +320,15 @@ def restore(src: Path) -> RestoreReport:
         try:
             with transaction.atomic():
                 call_command("loaddata", str(root / "database.json"), verbosity=0)
-                result = verify_chain()
+                signed = manifest.get("audit_checkpoint")
+                given = parse_items([signed], source=f"{src.name}'s manifest") if signed else []
+                result = verify_chain(checkpoints=given)
                 expected = manifest["audit_head"]
                 if manifest.get("audit_verified") and not result.ok:
-                    raise BackupError(f"The restored audit chain does not verify: {result}")
+                    raise BackupError(
+                        f"The restored audit trail does not verify against its checkpoints, so "
+                        f"nothing was restored: {result}"
+                    )
                 if (result.last_seq, result.last_hash) != (expected["seq"], expected["hash"]):
                     raise BackupError(
                         f"The restored audit head #{result.last_seq} differs from the backup's "
@@ -280,4 +354,12 @@ def restore(src: Path) -> RestoreReport:
             raise
         note = _key_note(root / "signing_public_key.pem")
     head = chain_head()
-    return RestoreReport(head.seq, head.hash, len(written), missing, note)
+    return RestoreReport(
+        head.seq,
+        head.hash,
+        len(written),
+        missing,
+        note,
+        manifest["audit_key_id"],
+        result.checkpoints,
+    )

@@ -1,5 +1,5 @@
 """``accord backup DEST``: a consistent archive of the database, protected files, the signing
-public key and the audit head (see accord.ops.backup)."""
+public key and the audit head, its manifest signed with the audit key (see accord.ops.backup)."""
 
 from __future__ import annotations
 

@@ -19,8 +19,10 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
-            f"Restored: audit head {report.audit_seq}:{report.audit_hash} verified; "
-            f"{report.files_restored} protected files restored."
+            f"Restored: manifest signature verified with audit key {report.audit_key_id}; "
+            f"audit head {report.audit_seq}:{report.audit_hash} verified against "
+            f"{report.checkpoints} signed checkpoints; {report.files_restored} protected files "
+            "restored."
         )
         if report.files_missing:
             self.stdout.write(
