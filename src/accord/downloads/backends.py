@@ -138,7 +138,7 @@ class NginxAccelBackend:
     name = "nginx"
 
     def respond(self, request: HttpRequest, link: DownloadLink) -> HttpResponse:
-        if not _bounded(request, protected_storage().size(link.data_file.storage_name)):
+        if not _bounded(request, link.data_file.size):
             return DjangoStreamBackend().respond(request, link)
         prefix = settings.DOWNLOAD_NGINX_PREFIX.rstrip("/") + "/"
         response = HttpResponse(content_type=link.data_file.media_type)
