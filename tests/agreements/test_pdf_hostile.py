@@ -63,6 +63,14 @@ def test_appended_data_is_refused_saying_how_much():
     assert "100 bytes of other data" in refused.message
 
 
+def test_a_miscounted_cross_reference_table_is_repaired_not_refused():
+    import re
+
+    data = plain_pdf()
+    count = int(re.search(rb"xref\n0 (\d+)", data).group(1))
+    assert inspect_pdf(data.replace(b"xref\n0 %d" % count, b"xref\n0 %d" % (count + 3))).pages
+
+
 def _saved(data: bytes, **options) -> bytes:
     import io
 
