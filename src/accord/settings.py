@@ -149,7 +149,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's backend, finding people by verified address only (accord.accounts.selectors).
+    "accord.accounts.backends.EmailAuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -178,6 +179,15 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accord.accounts.forms.SignupExtraForm"
+# An address counts only once verified: an unverified one (typed in at sign-up, or added as
+# an extra address) does not block its owner's sign-up (accord.accounts.auth_forms). Pages
+# never say whether an address has an account; the mailbox is told instead (allauth's
+# "account exists" email).
+ACCOUNT_FORMS = {"signup": "accord.accounts.auth_forms.SignupForm"}
+ACCOUNT_PREVENT_ENUMERATION = True
+# People keep several verified addresses (invitations reach any of them), so adding one is not
+# a change of address.
+ACCOUNT_CHANGE_EMAIL = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = False if TESTING else {}

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core import mail
 
 from accord.accounts.email_rules import affiliated_email_error, domain_kind
@@ -109,35 +106,6 @@ def test_refusal_message_says_what_to_use_instead():
     message = affiliated_email_error("prof@gmail.com")
     assert "gmail.com" in message and "institution" in message
     assert affiliated_email_error("prof@oulu.fi") is None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Collector(Message):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message):
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp_server(settings):
-    handler = _Collector()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    yield handler
-    controller.stop()
 
 
 def test_verification_email_goes_through_a_real_smtp_server(client, dataset, smtp_server):

@@ -1,4 +1,5 @@
-"""allauth adapter: keeps allauth's flows, adds Accord's email rule hooks."""
+"""allauth adapter: keeps allauth's flows, adds Accord's rules at its hooks: an address counts
+once verified (and then nobody else's unverified claim to it does)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
+from accord.accounts import selectors
 from accord.core.net import client_ip
 
 
@@ -40,3 +42,22 @@ class AccountAdapter(DefaultAccountAdapter):
         if is_custodian_staff(request.user):
             return reverse("agreements:review_queue")
         return super().get_login_redirect_url(request)
+
+    def send_confirmation_mail(self, request, emailconfirmation, signup):
+        address = emailconfirmation.email_address
+        owner = selectors.verified_user_for_email(address.email)
+        if owner is not None and owner.pk != address.user_id:
+            # Another account owns this address: the link could never work, and its owner
+            # would only get a confusing (or phishing-friendly) request from a stranger.
+            return
+        super().send_confirmation_mail(request, emailconfirmation, signup)
+
+    def confirm_email(self, request, email_address) -> bool:
+        from accord.accounts.services import email_claims_release
+
+        confirmed = super().confirm_email(request, email_address)
+        if confirmed:
+            email_claims_release(
+                email=email_address.email, keep=email_address.user, reason="verified"
+            )
+        return confirmed

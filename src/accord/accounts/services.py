@@ -1,4 +1,4 @@
-"""Writes for accounts: API tokens."""
+"""Writes for accounts: API tokens, and who may claim an email address."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
+from accord.accounts import selectors
 from accord.accounts.models import ApiToken, User
 from accord.audit.services import audit_record
 
@@ -76,3 +78,63 @@ def api_token_authenticate(raw: str | None) -> ApiToken | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def _audit_user(event_type: str, user: User, *, actor: User | None, **details) -> None:
+    """Account events are written once per custodian the user is staff of, so that custodian's
+    auditors see their staff's sign-ins; for everyone else once, site-wide (superusers)."""
+    from accord.catalog.models import CustodianStaff
+
+    ids = sorted(CustodianStaff.objects.filter(user=user).values_list("custodian_id", flat=True))
+    for custodian_id in ids or [None]:
+        audit_record(
+            event_type=event_type,
+            actor=actor,
+            target=user,
+            custodian_id=custodian_id,
+            details=details,
+        )
+
+
+# --- Email claims ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def email_claims_release(*, email: str, keep: User | None = None, reason: str) -> int:
+    """Drop every unverified claim to ``email`` except ``keep``'s, and return how many.
+
+    Typing an address proves nothing, so an unverified claim must never stand in the way of
+    whoever reads that mailbox. Called when someone signs up with the address (before their
+    account is created) and when an account verifies it. An account that holds the address as
+    its own and is only a pending sign-up (see selectors.is_pending_signup) is removed: it was
+    never usable, and its verification link, sent to that same mailbox, stops working. Any
+    other account keeping it as its own address is left alone (an operator made it)."""
+    dropped = 0
+    holder = selectors.primary_holder(email)
+    if holder is not None and holder != keep and selectors.is_pending_signup(holder):
+        try:
+            with transaction.atomic():
+                _audit_user(
+                    "accounts:email:release",
+                    holder,
+                    actor=keep,
+                    reason=reason,
+                    account_removed=True,
+                )
+                holder.delete()
+            dropped += 1
+        except ProtectedError:
+            pass  # something refers to it after all: it is more than a pending sign-up
+    for claim in selectors.unverified_claims(email, except_user=keep):
+        if claim.user.email.lower() == claim.email.lower():
+            continue  # an account's own address, kept above
+        _audit_user(
+            "accounts:email:release",
+            claim.user,
+            actor=keep,
+            reason=reason,
+            account_removed=False,
+        )
+        claim.delete()
+        dropped += 1
+    return dropped
