@@ -180,11 +180,15 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accord.accounts.forms.SignupExtraForm"
 # An address counts only once verified: an unverified one (typed in at sign-up, or added as
-# an extra address) does not block its owner's sign-up (accord.accounts.auth_forms). Pages
-# never say whether an address has an account; the mailbox is told instead (allauth's
-# "account exists" email).
-ACCOUNT_FORMS = {"signup": "accord.accounts.auth_forms.SignupForm"}
+# an extra address) neither blocks its owner's sign-up nor receives a password reset
+# (accord.accounts.auth_forms). Pages never say whether an address has an account; the
+# mailbox is told instead (allauth's "account exists" / "no such account" emails).
+ACCOUNT_FORMS = {
+    "signup": "accord.accounts.auth_forms.SignupForm",
+    "reset_password": "accord.accounts.auth_forms.ResetPasswordForm",
+}
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 # People keep several verified addresses (invitations reach any of them), so adding one is not
 # a change of address.
 ACCOUNT_CHANGE_EMAIL = False

@@ -1,5 +1,5 @@
-"""allauth's sign-up form, changed so that an email address counts only once it is verified
-(accord.accounts.selectors). Kept apart from accounts.forms because
+"""allauth's sign-up and password-reset forms, with one change each: an email address counts
+only once it is verified (accord.accounts.selectors). Kept apart from accounts.forms because
 allauth imports that module (ACCOUNT_SIGNUP_FORM_CLASS) while building these base classes."""
 
 from __future__ import annotations
@@ -28,3 +28,13 @@ class SignupForm(allauth_forms.SignupForm):
                 email_claims_release(email=email, reason="sign-up")
                 self.account_already_exists = selectors.primary_holder(email) is not None
             return super().try_save(request)
+
+
+class ResetPasswordForm(allauth_forms.ResetPasswordForm):
+    def clean_email(self) -> str:
+        email = super().clean_email()
+        # A reset link goes only to an address its account has verified. Anything else is
+        # handled exactly like an unknown address, so the page reveals nothing.
+        owner = selectors.verified_user_for_email(email)
+        self.users = [owner] if owner is not None and owner.is_active else []
+        return email
