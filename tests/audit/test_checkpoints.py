@@ -101,6 +101,10 @@ def test_checkpoint_on_demand_then_export_and_verify_against_it(tmp_path, capsys
     assert "BEGIN PUBLIC KEY" in document["public_key"] and len(document["checkpoints"]) == 1
     with pytest.raises(CommandError, match="exists already"):
         call_command("audit", "checkpoints", "export", str(kept))
+    out = StringIO()
+    call_command("audit", "checkpoints", "export", "-", stdout=out)
+    streamed = json.loads(out.getvalue())
+    assert streamed["checkpoints"] == document["checkpoints"]
 
     _append()
     call_command("audit", "verify", "--checkpoints", str(kept))

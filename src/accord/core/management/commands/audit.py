@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accord.audit.checkpoints import checkpoint_write, export_to, load_file
+from accord.audit.checkpoints import checkpoint_write, export_chunks, export_to, load_file
 from accord.audit.exports import csv_lines, json_chunks
 from accord.audit.models import Event
 from accord.audit.selectors import EventFilter, filter_events
@@ -54,7 +54,9 @@ class Command(BaseCommand):
         checkpoints_export = checkpoints_sub.add_parser(
             "export", help="Write every signed checkpoint to FILE, to keep off this server."
         )
-        checkpoints_export.add_argument("file", help="file to create, e.g. checkpoints.json")
+        checkpoints_export.add_argument(
+            "file", help="file to create, e.g. checkpoints.json, or - for standard output"
+        )
         sub.add_parser("head", help="Print the head (SEQ:HASH) and the number of events.")
         export = sub.add_parser("export", help="Write events as CSV or JSON.")
         export.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -89,6 +91,10 @@ class Command(BaseCommand):
         self.stdout.write(str(result))
 
     def _checkpoints(self, *, file, **_):
+        if file == "-":  # e.g. fetched over ssh by a machine that keeps the copies
+            for piece in export_chunks():
+                self.stdout.write(piece, ending="")
+            return
         path = Path(file)
         if path.exists():
             raise CommandError(f"{path} exists already; choose a new file name.")
