@@ -122,11 +122,10 @@ def licence_for_signer(user, reference: str) -> Licence:
 
 def memberships_of(user) -> QuerySet[LicenceMember]:
     """Invitations sent to any of the user's verified addresses, and their memberships."""
-    from allauth.account.models import EmailAddress
+    from accord.accounts.selectors import verified_emails
 
-    emails = EmailAddress.objects.filter(user=user, verified=True).values("email")
     return (
-        LicenceMember.objects.filter(Q(email__in=emails) | Q(user=user))
+        LicenceMember.objects.filter(Q(email__in=verified_emails(user)) | Q(user=user))
         .select_related("licence", "licence__dataset", "licence__signer")
         .order_by("-created")
     )

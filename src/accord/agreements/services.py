@@ -9,11 +9,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accord.accounts.selectors import has_verified_email
 from accord.audit.services import audit_record
 from accord.catalog.models import Dataset
 from accord.core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -47,10 +47,6 @@ def new_reference(prefix: str = "LA") -> str:
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def has_verified_email(user, email: str) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
 
 
 def _lock(application: Application) -> Application:

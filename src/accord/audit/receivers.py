@@ -44,9 +44,11 @@ on_reset = _authenticator("reset")
 
 
 def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    from accord.accounts.models import User
+    from accord.accounts.selectors import users_for_login
 
-    user = User.objects.filter(email__iexact=username or "").first()
+    # The account that address signs in to (a verified address, or its own), never one that
+    # merely listed it unverified.
+    user = next(iter(users_for_login(username or "")), None)
     audit_record(
         event_type="accounts:sign-in:lock-out",
         target=user,
