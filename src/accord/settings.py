@@ -192,6 +192,9 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 # People keep several verified addresses (invitations reach any of them), so adding one is not
 # a change of address.
 ACCOUNT_CHANGE_EMAIL = False
+# A changed password keeps the browser that changed it signed in and ends every other session
+# (and revokes API tokens: accord.accounts.receivers).
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = False if TESTING else {}

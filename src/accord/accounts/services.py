@@ -1,4 +1,5 @@
-"""Writes for accounts: API tokens, and who may claim an email address."""
+"""Writes for accounts: API tokens, who may claim an email address, and what a password
+change ends."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts import selectors
 from accord.accounts.models import ApiToken, User
 from accord.audit.services import audit_record
+from accord.notifications.email import notify_on_commit
 
 TOKEN_PREFIX = "acc_"  # noqa: S105 - a public marker, not a secret
 
@@ -138,3 +142,45 @@ def email_claims_release(*, email: str, keep: User | None = None, reason: str) -
         claim.delete()
         dropped += 1
     return dropped
+
+
+# --- Password changes ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_change_apply(*, user: User, how: str) -> int:
+    """What a new password ends, so that whoever knew the old one is shut out: every API token
+    (revoked) and every download link not yet expired. Other browser sessions end by
+    themselves (Django ties each session to the password hash; the current one is re-keyed by
+    allauth on a change). Audited; the user is emailed. Returns the number of tokens revoked."""
+    from accord.downloads.models import DownloadLink
+
+    now = timezone.now()
+    tokens = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+    ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now, updated=now)
+    # A link is a bearer credential for its short life; one issued to the old credentials
+    # must not outlive them.
+    links = DownloadLink.objects.filter(user=user, expires_at__gt=now).update(expires_at=now)
+    _audit_user(
+        f"accounts:password:{how}",
+        user,
+        actor=user,
+        tokens_revoked=[t.prefix for t in tokens],
+        download_links_ended=links,
+    )
+    notify_on_commit(
+        to=selectors.verified_email_list(user) or [user.email],
+        template="accounts/password_changed",
+        context={
+            "user": user,
+            "how": how,
+            "tokens_revoked": len(tokens),
+            "tokens_url": _site_url(reverse("accounts:tokens")),
+            "reset_url": _site_url(reverse("account_reset_password")),
+        },
+    )
+    return len(tokens)
+
+
+def _site_url(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
