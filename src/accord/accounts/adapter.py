@@ -1,5 +1,6 @@
 """allauth adapter: keeps allauth's flows, adds Accord's rules at its hooks: an address counts
-once verified (and then nobody else's unverified claim to it does)."""
+once verified (and then nobody else's unverified claim to it does), and every sign-in and
+sign-out is recorded, with a warning for a new device."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from django.utils.translation import gettext
 
 from accord.accounts import selectors
 from accord.core.net import client_ip
+
+DEVICE_COOKIE = "accord_device"
+_DEVICE_SALT = "accord.accounts.device"
+_DEVICE_COOKIE_AGE = 365 * 24 * 3600
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -61,3 +66,35 @@ class AccountAdapter(DefaultAccountAdapter):
                 email=email_address.email, keep=email_address.user, reason="verified"
             )
         return confirmed
+
+    def post_login(self, request, user, **kwargs):
+        from accord.accounts.services import session_sign_in_record
+
+        response = super().post_login(request, user, **kwargs)
+        # A missing, altered or expired cookie all read as None: a browser not seen before.
+        key = request.get_signed_cookie(
+            DEVICE_COOKIE, default=None, salt=_DEVICE_SALT, max_age=_DEVICE_COOKIE_AGE
+        )
+        sign_in = session_sign_in_record(
+            user=user,
+            device_key=key,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            ip_address=client_ip(request),
+        )
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            sign_in.device_key,
+            salt=_DEVICE_SALT,
+            max_age=_DEVICE_COOKIE_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+    def logout(self, request) -> None:
+        from accord.accounts.services import session_sign_out_record
+
+        if request.user.is_authenticated:
+            session_sign_out_record(user=request.user)
+        super().logout(request)

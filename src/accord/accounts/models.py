@@ -87,3 +87,29 @@ class ApiToken(TimeStampedModel):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+
+class KnownDevice(models.Model):
+    """A browser this user has signed in from, so a sign-in from any other can be told apart.
+
+    The browser carries a random id in a long-lived, signed, HttpOnly cookie; only its SHA-256
+    is stored here. Why not a hash of user agent and IP /24: user agents are shared by millions
+    of browsers and a campus NAT puts a whole university in one /24, so an attacker there would
+    pass as "known"; and people on phones and laptops change networks daily, so the honest
+    owner would be warned about their own device all the time. A cookie the attacker's browser
+    never had is both quieter and stricter."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_devices")
+    key_hash = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=300, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key_hash"], name="uniq_known_device")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.user_agent[:60] or 'an unnamed browser'}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from django.db.models import QuerySet
 
-from accord.accounts.models import User
+from accord.accounts.models import KnownDevice, User
 
 
 def verified_user_for_email(email: str) -> User | None:
@@ -80,3 +80,7 @@ def unverified_claims(email: str, *, except_user: User | None = None) -> QuerySe
     if except_user is not None:
         claims = claims.exclude(user_id=except_user.pk)
     return claims.select_related("user")
+
+
+def known_device(user, key_hash: str) -> KnownDevice | None:
+    return KnownDevice.objects.filter(user_id=user.pk, key_hash=key_hash).first()

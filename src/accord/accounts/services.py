@@ -1,12 +1,12 @@
-"""Writes for accounts: API tokens, who may claim an email address, and what a password
-change ends."""
+"""Writes for accounts: API tokens, who may claim an email address, what a password change
+ends, and the sign-in record (sign-in, sign-out, new device)."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts import selectors
-from accord.accounts.models import ApiToken, User
+from accord.accounts.models import ApiToken, KnownDevice, User
 from accord.audit.services import audit_record
 from accord.notifications.email import notify_on_commit
 
@@ -184,3 +184,66 @@ def password_change_apply(*, user: User, how: str) -> int:
 
 def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
+
+
+# --- Sign-in record --------------------------------------------------------------------------
+
+DEVICE_MEMORY = timedelta(days=365)
+
+
+def device_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    device_key: str  # to (re)set in the browser's device cookie
+    new_device: bool
+
+
+@transaction.atomic
+def session_sign_in_record(
+    *, user: User, device_key: str | None, user_agent: str, ip_address: str | None
+) -> SignIn:
+    """Record a completed sign-in. A browser without a device key this user has seen before
+    is a new device: audited, and the user is emailed unless it is the first browser they
+    ever used (right after sign-up there is nobody to warn)."""
+    now = timezone.now()
+    KnownDevice.objects.filter(user=user, last_seen__lt=now - DEVICE_MEMORY).delete()
+    device = selectors.known_device(user, device_key_hash(device_key)) if device_key else None
+    if device is not None:
+        device.last_seen = now
+        device.save(update_fields=["last_seen"])
+        _audit_user("accounts:session:sign-in", user, actor=user, device="known")
+        return SignIn(device_key=device_key, new_device=False)
+
+    first_ever = not KnownDevice.objects.filter(user=user).exists()
+    device_key = device_key or secrets.token_urlsafe(32)
+    KnownDevice.objects.create(
+        user=user,
+        key_hash=device_key_hash(device_key),
+        user_agent=user_agent[:300],
+        first_seen=now,
+        last_seen=now,
+    )
+    _audit_user("accounts:session:sign-in", user, actor=user, device="new")
+    _audit_user("accounts:session:new-device", user, actor=user, first_device=first_ever)
+    if not first_ever:
+        notify_on_commit(
+            to=selectors.verified_email_list(user) or [user.email],
+            template="accounts/new_device",
+            context={
+                "user": user,
+                "when": now,
+                # Sent as plain text: one line, so a crafted header cannot add lines of its own.
+                "user_agent": " ".join(user_agent.split())[:200],
+                "ip_address": ip_address or "",
+                "change_url": _site_url(reverse("account_change_password")),
+            },
+        )
+    return SignIn(device_key=device_key, new_device=True)
+
+
+@transaction.atomic
+def session_sign_out_record(*, user: User) -> None:
+    _audit_user("accounts:session:sign-out", user, actor=user)
