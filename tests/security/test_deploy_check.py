@@ -150,3 +150,50 @@ def test_trusting_x_real_ip_from_public_networks_fails(example_env):
 def test_the_old_trust_x_real_ip_switch_is_reported_as_ignored(example_env):
     result = _check({**example_env, "ACCORD_TRUST_X_REAL_IP": "true"})
     assert "accord.W020" in result.stderr and "no longer read" in result.stderr
+
+
+def test_secret_key_file_readable_by_the_group_fails(example_env):
+    """nginx is in the accord group: a 0640 key would be readable by the web server."""
+    key = Path(example_env["ACCORD_SECRET_KEY_FILE"])
+    key.chmod(0o640)
+    result = _check(example_env)
+    assert result.returncode != 0
+    assert "accord.E022" in result.stderr and f"chmod 600 {key}" in result.stderr
+
+
+def test_world_readable_generated_secret_key_fails(example_env):
+    env = {k: v for k, v in example_env.items() if not k.startswith("ACCORD_SECRET_KEY")}
+    generated = Path(env["ACCORD_DATA_DIR"]) / "secret_key"
+    generated.parent.mkdir(parents=True, exist_ok=True)
+    generated.write_text("g" * 50)
+    generated.chmod(0o644)
+    result = _check(env)
+    assert "accord.E022" in result.stderr and "generated secret key" in result.stderr
+
+
+def test_generated_secret_key_is_private_from_the_start(example_env):
+    env = {k: v for k, v in example_env.items() if not k.startswith("ACCORD_SECRET_KEY")}
+    _check(env)
+    generated = Path(env["ACCORD_DATA_DIR"]) / "secret_key"
+    assert generated.stat().st_mode & 0o077 == 0
+
+
+def test_disabled_lockout_fails(example_env):
+    result = _check({**example_env, "ACCORD_AXES_ENABLED": "false"})
+    assert result.returncode != 0
+    assert "accord.E024" in result.stderr and "ACCORD_AXES_ENABLED=true" in result.stderr
+
+
+def test_settings_without_staff_two_factor_fail(example_env, tmp_path):
+    """A site's own settings module that drops the two-factor middleware is caught."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site_settings.py").write_text(
+        "from accord.settings import *  # noqa: F403\n"
+        "MIDDLEWARE = [m for m in MIDDLEWARE if not m.endswith('StaffMfaMiddleware')]  # noqa\n"
+    )
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**example_env, "DJANGO_SETTINGS_MODULE": "site_settings", "PYTHONPATH": path}
+    result = _check(env)
+    assert result.returncode != 0
+    assert "accord.E023" in result.stderr and "Two-factor" in result.stderr

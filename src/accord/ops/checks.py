@@ -261,3 +261,89 @@ def check_malware_scanning(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+# Secrets an operator may hand over as files (ACCORD_<NAME>_FILE, accord.core.env).
+SECRET_FILE_VARIABLES = (
+    "ACCORD_SECRET_KEY",
+    "ACCORD_DATABASE_URL",
+    "ACCORD_EMAIL_HOST_PASSWORD",
+    "ACCORD_STORAGE_S3_SECRET_ACCESS_KEY",
+)
+
+
+@register(Tags.security, deploy=True)
+def check_secret_files(app_configs=None, **kwargs):
+    """nginx joins the accord group to read protected files (deploy/README.md), so a secret
+    readable by the group is readable by the web server, and by anyone else if by others."""
+    files = [
+        (f"{name}_FILE", Path(os.environ[f"{name}_FILE"]))
+        for name in SECRET_FILE_VARIABLES
+        if os.environ.get(f"{name}_FILE")
+    ]
+    if not _env_set("ACCORD_SECRET_KEY"):
+        files.append(("the generated secret key", Path(settings.DATA_DIR) / "secret_key"))
+    errors = []
+    for source, path in files:
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue  # settings could not have started without it; nothing to add
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            why = (
+                ": whoever reads it can forge sessions and password-reset links"
+                if "secret key" in source or source == "ACCORD_SECRET_KEY_FILE"
+                else ""
+            )
+            errors.append(
+                Error(
+                    f"{path} ({source}) can be read by users other than its owner (mode "
+                    f"{stat.S_IMODE(mode):04o}){why}.",
+                    hint=f"chown accord {path} && chmod 600 {path}",
+                    id="accord.E022",
+                )
+            )
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_sign_in_protection(app_configs=None, **kwargs):
+    """Two-factor for staff (accord.ops.mfa) and the lockout after failed sign-ins (django-axes)
+    are wired in settings; a settings module that drops them would lose them silently."""
+    errors = []
+    middleware = list(settings.MIDDLEWARE)
+    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    mfa = "accord.ops.mfa.StaffMfaMiddleware"
+    if (
+        mfa not in middleware
+        or auth not in middleware
+        or middleware.index(mfa) < middleware.index(auth)
+        or "allauth.mfa" not in settings.INSTALLED_APPS
+        or "totp" not in getattr(settings, "MFA_SUPPORTED_TYPES", [])
+    ):
+        errors.append(
+            Error(
+                "Two-factor authentication is not enforced for custodian staff and superusers: "
+                f"{mfa} must come after {auth}, with allauth.mfa installed and 'totp' in "
+                "MFA_SUPPORTED_TYPES. A stolen staff password would open every application "
+                "and licence of the custodian.",
+                hint="Use accord.settings' MIDDLEWARE, INSTALLED_APPS and MFA_SUPPORTED_TYPES "
+                "unchanged (or add the missing entries back).",
+                id="accord.E023",
+            )
+        )
+    axes_wired = (
+        "axes.middleware.AxesMiddleware" in middleware
+        and settings.AUTHENTICATION_BACKENDS[:1] == ["axes.backends.AxesStandaloneBackend"]
+    )
+    if not settings.AXES_ENABLED or not axes_wired:
+        errors.append(
+            Error(
+                "The lockout after failed sign-ins (django-axes) is off: nothing slows down "
+                "password guessing.",
+                hint="Set ACCORD_AXES_ENABLED=true (the default), and keep axes' backend first "
+                "in AUTHENTICATION_BACKENDS and AxesMiddleware in MIDDLEWARE.",
+                id="accord.E024",
+            )
+        )
+    return errors
