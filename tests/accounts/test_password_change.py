@@ -133,3 +133,22 @@ def test_a_reset_ends_a_browser_the_old_password_signed_in(member):
     reset_password(member.email, NEW)
     assert thief.get(reverse("accounts:tokens")).status_code == 302
     assert thief.get(reverse("api:me")).status_code == 401
+
+
+def test_password_set_in_the_admin_also_revokes_tokens(member, django_capture_on_commit_callbacks):
+    secret = api_token_create(user=member, name="laptop").secret
+    operator = factories.UserFactory(is_superuser=True, is_staff=True)
+    admin = Client()
+    admin.force_login(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            f"/admin/accounts/user/{member.pk}/password/",
+            {"password1": NEW, "password2": NEW, "usable_password": "true"},
+            follow=True,
+        )
+    assert "1 API token of vera@physics.uni-example.edu was revoked" in response.content.decode()
+    assert Client().get(reverse("api:me"), **bearer(secret)).status_code == 401
+    event = Event.objects.get(event_type="accounts:password:admin")
+    assert event.actor == operator and event.target_id == str(member.pk)
+    [notice] = [m for m in mail.outbox if m.to == [member.email]]
+    assert "set by an administrator" in notice.body

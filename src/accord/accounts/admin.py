@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import ngettext
 
 from accord.accounts.models import ApiToken, User
+from accord.accounts.services import password_change_apply
 
 
 @admin.register(User)
@@ -17,6 +19,29 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ["groups"]
+
+    def user_change_password(self, request, id, form_url=""):
+        """A password set here shuts out the old one like a change by the person does (tokens
+        revoked, sessions ended, the person emailed); Django's own view knows nothing of it."""
+        user = User.objects.filter(pk=id).first() if str(id).isdigit() else None
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if user is not None and request.method == "POST":
+            user.refresh_from_db()
+            if user.password != before:
+                revoked = password_change_apply(user=user, how="admin", actor=request.user)
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(count)d API token of %(user)s was revoked and their other sessions "
+                        "ended; they were emailed.",
+                        "%(count)d API tokens of %(user)s were revoked and their other sessions "
+                        "ended; they were emailed.",
+                        revoked,
+                    )
+                    % {"count": revoked, "user": user.email},
+                )
+        return response
 
 
 @admin.register(ApiToken)

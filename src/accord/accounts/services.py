@@ -148,11 +148,12 @@ def email_claims_release(*, email: str, keep: User | None = None, reason: str) -
 
 
 @transaction.atomic
-def password_change_apply(*, user: User, how: str) -> int:
+def password_change_apply(*, user: User, how: str, actor: User | None = None) -> int:
     """What a new password ends, so that whoever knew the old one is shut out: every API token
     (revoked) and every download link not yet expired. Other browser sessions end by
     themselves (Django ties each session to the password hash; the current one is re-keyed by
-    allauth on a change). Audited; the user is emailed. Returns the number of tokens revoked."""
+    allauth on a change). Audited; the user is emailed. Returns the number of tokens revoked.
+    ``how``: change, reset, set (allauth's flows) or admin (a superuser set it)."""
     from accord.downloads.models import DownloadLink
 
     now = timezone.now()
@@ -164,7 +165,7 @@ def password_change_apply(*, user: User, how: str) -> int:
     _audit_user(
         f"accounts:password:{how}",
         user,
-        actor=user,
+        actor=actor or user,
         tokens_revoked=[t.prefix for t in tokens],
         download_links_ended=links,
     )
