@@ -12,6 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.clamav import clamd  # noqa: F401 - a fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = [
     p
@@ -84,8 +86,15 @@ def test_there_is_a_production_example():
     assert EXAMPLES, "deploy/accord.env.example or deploy/production.env.example must exist"
 
 
-def test_production_example_passes_every_deploy_check(example_env):
-    result = _check(example_env)
+@pytest.fixture
+def scanning_env(example_env, clamd):  # noqa: F811
+    """The example with its clamd running (a test clamd on its own socket stands in for
+    /run/clamav/clamd.ctl): an unanswering scanner is a deploy error of its own."""
+    return {**example_env, "ACCORD_CLAMD_ADDRESS": clamd}
+
+
+def test_production_example_passes_every_deploy_check(scanning_env):
+    result = _check(scanning_env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -133,8 +142,8 @@ def test_gunicorn_on_tcp_behind_the_proxy_without_trusted_proxies_fails(example_
     assert "accord.E020" in result.stderr and "ACCORD_TRUSTED_PROXIES" in result.stderr
 
 
-def test_gunicorn_on_tcp_with_its_proxy_listed_passes(example_env):
-    env = {**example_env, "GUNICORN_BIND": "127.0.0.1:8000", "ACCORD_TRUSTED_PROXIES": "127.0.0.1"}
+def test_gunicorn_on_tcp_with_its_proxy_listed_passes(scanning_env):
+    env = {**scanning_env, "GUNICORN_BIND": "127.0.0.1:8000", "ACCORD_TRUSTED_PROXIES": "127.0.0.1"}
     result = _check(env)
     assert result.returncode == 0, result.stdout + result.stderr
 
