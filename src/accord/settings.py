@@ -347,6 +347,25 @@ AUDIT_CHECKPOINT_SECONDS = env_int("ACCORD_AUDIT_CHECKPOINT_SECONDS", 300, minim
 AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 AGREEMENT_MAX_PAGES = env_int("ACCORD_AGREEMENT_MAX_PAGES", 30, minimum=1)
 
+
+def _pades_trust_roots() -> Path | None:
+    """ACCORD_PADES_TRUST_ROOTS: a PEM bundle of the CAs whose certificates may sign agreements
+    digitally. Unset: digital signatures are still checked, and shown as 'signer not trusted'."""
+    value = env_str("ACCORD_PADES_TRUST_ROOTS", "")
+    if not value:
+        return None
+    path = Path(value).resolve()
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"ACCORD_PADES_TRUST_ROOTS: cannot read {path}: {exc}") from exc
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ImproperlyConfigured(f"ACCORD_PADES_TRUST_ROOTS: {path} holds no PEM certificate.")
+    return path
+
+
+PADES_TRUST_ROOTS = _pades_trust_roots()
+
 # --- Malware scanning (ClamAV's clamd; accord.catalog.scanning) ------------------------------
 # A unix socket path or tcp://host:port. Unset: files are recorded as "skipped" (not scanned).
 CLAMD_ADDRESS = env_str("ACCORD_CLAMD_ADDRESS", "") or ""

@@ -12,14 +12,14 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pikepdf
 from fpdf import FPDF
 from PIL import Image, ImageChops, ImageDraw
 
 from accord.agreements.pdf import AgreementPdfData, build_agreement_pdf, render_pages
-from accord.agreements.pdf.generate import MARGIN, QR_SIZE, QR_TOP
+from accord.agreements.pdf.generate import MARGIN, QR_SIZE, QR_TOP, Region, qr_symbol_origin
 
 # --- honest files -----------------------------------------------------------------------------
 
@@ -109,6 +109,182 @@ def scanned(
         pages.append(Image.open(io.BytesIO(jpeg.getvalue())))
     out = io.BytesIO()
     pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def signed_by_hand(
+    pdf_bytes: bytes,
+    regions: list[Region],
+    *,
+    sign: bool = True,
+    date: bool = True,
+    tick: tuple[str, ...] = (),
+    dpi: int = 150,
+    angle: float = 1.5,
+    scale: float = 0.97,
+) -> bytes:
+    """The generated agreement printed, signed, dated and ticked (in the boxes of the clauses
+    in ``tick``) with a pen, and scanned: slightly rotated and scaled, as page images in an
+    image-only PDF. ``regions`` says where (``generate.build_agreement``)."""
+    px = dpi / 25.4
+    pages = []
+    for index, png in enumerate(render_pages(pdf_bytes, dpi=dpi)):
+        image = Image.open(io.BytesIO(png)).convert("L")
+        draw = ImageDraw.Draw(image)
+        for region in (r for r in regions if r.page == index):
+            left, top = qr_symbol_origin(region.qr_side)
+            x, y = (left + region.x) * px, (top + region.y) * px
+            w, h = region.width * px, region.height * px
+            if region.kind == "signature" and sign:
+                zigzag = [
+                    (x + w * (0.1 + 0.08 * i), y + h * (0.35 if i % 2 else 0.75)) for i in range(9)
+                ]
+                draw.line(zigzag, fill=20, width=max(2, round(0.5 * px)))
+            elif region.kind == "date" and date:
+                stroke = [
+                    (x + w * 0.1, y + h * 0.6),
+                    (x + w * 0.5, y + h * 0.5),
+                    (x + w * 0.6, y + h * 0.7),
+                ]
+                draw.line(stroke, fill=20, width=max(2, round(0.4 * px)))
+            elif region.kind == "clause" and region.code in tick:
+                check = [
+                    (x + w * 0.15, y + h * 0.5),
+                    (x + w * 0.4, y + h * 0.85),
+                    (x + w * 1.1, y - h * 0.2),
+                ]
+                draw.line(check, fill=20, width=max(2, round(0.4 * px)))
+        size = (round(image.width * scale), round(image.height * scale))
+        image = image.resize(size, Image.Resampling.BICUBIC)
+        pages.append(
+            image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+        )
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=dpi)
+    return out.getvalue()
+
+
+def printed_blank(pdf_bytes: bytes, *, dpi: int = 150) -> bytes:
+    """The generated agreement printed and scanned without anyone writing on it."""
+    return scanned(pdf_bytes, dpi=dpi, angle=0.6)
+
+
+def unsigned_original(pdf_bytes: bytes) -> bytes:
+    """The generated agreement uploaded as downloaded: it is its own bytes."""
+    return pdf_bytes
+
+
+def resaved(pdf_bytes: bytes) -> bytes:
+    """The generated agreement opened and saved again (other bytes, object streams, the same
+    pages), as "save as" in a PDF program does."""
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes))
+    out = io.BytesIO()
+    pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    return out.getvalue()
+
+
+# --- digital signatures (PAdES), with a test CA of our own ---------------------------------------
+
+
+class TestPki:
+    """A root CA and a signer certificate issued by it, made fresh with ``cryptography``."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, signer_name: str = "Ada Lovelace", ca_name: str = "Accord Test Root CA"):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        def name(common_name):
+            return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+        def usage(**allowed):
+            flags = dict.fromkeys(
+                ("digital_signature", "content_commitment", "key_encipherment",
+                 "data_encipherment", "key_agreement", "key_cert_sign", "crl_sign",
+                 "encipher_only", "decipher_only"),
+                False,
+            )  # fmt: skip
+            return x509.KeyUsage(**{**flags, **allowed})
+
+        now = datetime.now(UTC)
+        self.ca_key = ec.generate_private_key(ec.SECP256R1())
+        self.ca = (
+            x509.CertificateBuilder()
+            .subject_name(name(ca_name))
+            .issuer_name(name(ca_name))
+            .public_key(self.ca_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(usage(key_cert_sign=True, crl_sign=True), critical=True)
+            .sign(self.ca_key, hashes.SHA256())
+        )
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name(signer_name))
+            .issuer_name(name(ca_name))
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(usage(digital_signature=True, content_commitment=True), critical=True)
+            .sign(self.ca_key, hashes.SHA256())
+        )
+
+    def ca_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.ca.public_bytes(serialization.Encoding.PEM)
+
+    def sign(self, pdf_bytes: bytes) -> bytes:
+        """``pdf_bytes`` signed with pyHanko (PAdES baseline, an invisible signature field)."""
+        from asn1crypto import keys as asn1_keys
+        from asn1crypto import x509 as asn1_x509
+        from cryptography.hazmat.primitives import serialization
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        def der(certificate):
+            return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+        key = self.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        signer = signers.SimpleSigner(
+            signing_cert=der(self.certificate),
+            signing_key=asn1_keys.PrivateKeyInfo.load(key),
+            cert_registry=SimpleCertificateStore.from_certs([der(self.ca)]),
+        )
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+        metadata = signers.PdfSignatureMetadata(
+            field_name="Signature", subfilter=fields.SigSeedSubFilter.PADES
+        )
+        return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+
+
+def modified_after_signing(signed_bytes: bytes) -> bytes:
+    """A signed PDF with an incremental update after the signature that draws new text on the
+    first page: the signed bytes are intact, what a viewer shows is not what was signed."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed_bytes))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    added = writer.add_object(generic.StreamObject(stream_data=b"q 0 0 0 rg 100 400 200 40 re f Q"))
+    contents = page.raw_get("/Contents")
+    existing = list(contents) if isinstance(contents, generic.ArrayObject) else [contents]
+    page["/Contents"] = generic.ArrayObject([*existing, added])
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
     return out.getvalue()
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from .content import content_version, policy_fields, policy_for, policy_member_fields
 from .models import Application
 from .pdf import AgreementPdfData, build_agreement_pdf
+from .pdf.generate import GeneratedAgreement, build_agreement
 
 
 def _answer_text(field, value) -> str:
@@ -70,6 +71,12 @@ def pdf_data(application: Application) -> AgreementPdfData:
 
 def agreement_pdf(application: Application) -> bytes:
     return build_agreement_pdf(pdf_data(application))
+
+
+def agreement_template(application: Application) -> GeneratedAgreement:
+    """The blank agreement as generated now, with the places the signer writes in: what an
+    upload of the same content version is compared with."""
+    return build_agreement(pdf_data(application))
 
 
 def download_name(application: Application) -> str:

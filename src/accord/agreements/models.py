@@ -343,12 +343,42 @@ class SignedAgreement(TimeStampedModel):
         help_text="Fingerprint of the application's content when this scan was uploaded; a "
         "later change to the content makes the scan stale (see content.content_fingerprint).",
     )
+    signing_findings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the intake read about the signing (see pdf.signatures): 'regions', "
+        "the ink found where the signer signs, dates and ticks; 'digital_signatures', PAdES "
+        "signatures as validated; 'generated_text', the file is the generated agreement "
+        "itself rather than a scan. Empty for uploads from before these checks.",
+    )
 
     class Meta:
         ordering = ["-created"]
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def regions(self) -> list[dict]:
+        return self.signing_findings.get("regions", [])
+
+    @property
+    def digital_signatures(self) -> list[dict]:
+        return self.signing_findings.get("digital_signatures", [])
+
+    @property
+    def signature_evidence(self) -> str:
+        """``digital`` (a valid digital signature, trusted or not), ``ink`` (ink where the
+        signer signs), ``none`` (the signature place was found and is empty), ``unknown`` (not
+        checked, or the place could not be found on the scan): the reviewer looks by eye."""
+        if any(s.get("status") in ("valid", "untrusted") for s in self.digital_signatures):
+            return "digital"
+        statuses = [r["status"] for r in self.regions if r.get("kind") == "signature"]
+        if "ink" in statuses:
+            return "ink"
+        if statuses and all(s == "empty" for s in statuses):
+            return "none"
+        return "unknown"
 
     @property
     def needs_attention(self) -> bool:

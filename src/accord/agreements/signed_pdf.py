@@ -1,20 +1,33 @@
 """Taking in a signed agreement scan: the PDF layer checks it (in its sandbox), reads the
 reference QR code (and the content version it carries: a scan of an agreement generated before
-the application was last changed is refused) and renders page images for reviewers; we store
-the PDF and the images content-addressed (by SHA-256) in the protected storage, never under a
-public path and never under a name the uploader chose. A refused file leaves nothing behind."""
+the application was last changed is refused), reads what is written where the signer signs and
+ticks and any digital signature (``pdf/signatures.py``: the generated agreement uploaded unsigned,
+or a file changed after it was signed digitally, is refused) and renders page images for
+reviewers; we store the PDF and the images content-addressed (by SHA-256) in the protected
+storage, never under a public path and never under a name the uploader chose. A refused file
+leaves nothing behind."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accord.core.errors import DomainError
 from accord.core.storage import protected_storage
 
 from .models import Application, SignedAgreement
-from .pdf import PdfRefused, check_agreement_qr, inspect_pdf, render_pages, stored_filename
+from .pdf import (
+    PdfRefused,
+    check_agreement_qr,
+    inspect_pdf,
+    render_pages,
+    signatures,
+    stored_filename,
+)
 from .pdf.generate import split_agreement_code
 
 RENDER_DPI = 110
@@ -70,9 +83,61 @@ def check_upload(application: Application, data: bytes):
                 code="qr-mismatch",
             )
         pages = render_pages(data, dpi=RENDER_DPI)
+        signing = check_signing(application, data, qr)
     except PdfRefused as exc:
         raise AgreementRefused(exc.message, code=f"pdf-{exc.code}") from exc
-    return inspection, qr, pages
+    return inspection, qr, pages, signing
+
+
+def check_signing(application: Application, data: bytes, qr) -> dict:
+    """Refuse what is evidently not a signed agreement (the generated file as downloaded, a
+    digital signature that does not verify or that the file was changed after) and return
+    what the reviewer is shown about the signing (``SignedAgreement.signing_findings``)."""
+    from .documents import agreement_template
+
+    if qr.status == "match":
+        template = agreement_template(application)
+        examined = signatures.examine(data, template, application.reference)
+    else:
+        # Without this application's code on the pages nothing can be lined up (and a file
+        # the intake receives by email is for an application that does not exist yet).
+        examined = signatures.Examination(regions=[], generated_text=False)
+    digital = signatures.digital_signatures(data)
+    for signature in digital:
+        if signature.status == "broken":
+            raise AgreementRefused(
+                _(
+                    "The digital signature in this PDF does not verify: the file was damaged or "
+                    "altered after it was signed. Upload the file exactly as it was signed, or "
+                    "sign the agreement again."
+                ),
+                code="agreement-signature-broken",
+            )
+        if signature.status == "modified":
+            raise AgreementRefused(
+                _(
+                    "This PDF was changed after %(signer)s signed it digitally (content was "
+                    "added or altered since). Upload the file as it was when signed, or have "
+                    "the changed agreement signed again."
+                )
+                % {"signer": signature.signer or _("the signer")},
+                code="agreement-modified-after-signing",
+            )
+    if examined.generated_text and not digital and examined.status_of("signature") != "ink":
+        raise AgreementRefused(
+            _(
+                "This is the agreement exactly as Accord generated it, not signed: nothing was "
+                "written where the signer signs. Print it, have the signer sign and date it "
+                "and tick every box, scan the pages and upload the scan; or have the signer "
+                "sign the PDF digitally and upload the signed file."
+            ),
+            code="agreement-unsigned",
+        )
+    return {
+        "regions": [dataclasses.asdict(r) for r in examined.regions],
+        "digital_signatures": [{**dataclasses.asdict(s), "status": s.status} for s in digital],
+        "generated_text": examined.generated_text,
+    }
 
 
 def _references(found: list[str]) -> list[str]:
@@ -119,7 +184,7 @@ def _discard(written: list[str]) -> None:
 def attach_checked(application: Application, checked, data: bytes, actor, written: list[str]):
     """Store a checked upload and make it the current agreement. Runs inside the caller's
     transaction; the caller discards ``written`` if that transaction fails."""
-    inspection, qr, pages = checked
+    inspection, qr, pages, signing = checked
     pdf_name, page_names = _store_files(inspection.sha256, data, pages, written)
     from .content import content_fingerprint
 
@@ -137,6 +202,7 @@ def attach_checked(application: Application, checked, data: bytes, actor, writte
         qr_status=qr.status,
         qr_found=", ".join(qr.found)[:200],
         version_status=_version_status(qr),
+        signing_findings=signing,
         uploaded_by=actor,
     )
 
@@ -173,6 +239,7 @@ def application_upload_agreement(
                 pages=agreement.pages,
                 qr=agreement.qr_status,
                 version=agreement.version_status,
+                signature=agreement.signature_evidence,
             )
     except Exception:
         _discard(written)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.catalog.models import Dataset
@@ -143,6 +144,15 @@ def application_upload(request, reference: str):
                 "the document by eye."
             )
         messages.success(request, text)
+        if agreement.signature_evidence == "none":
+            messages.warning(
+                request,
+                _(
+                    "On this scan we found nothing written where the signer signs. If you "
+                    "uploaded the agreement before it was signed, upload the signed scan "
+                    "instead; otherwise the reviewer will look at the signature by eye."
+                ),
+            )
     return redirect("agreements:application_detail", reference)
 
 

@@ -6,7 +6,8 @@ byte of the upload, answers one JSON object on stdout and exits. It imports noth
 Accord or Django so a parser crash or a memory blow-up only ever takes this process down.
 
 Ops: ``inspect`` (structure checks with pikepdf/qpdf), ``render`` (PNG pages with pypdfium2),
-``qr`` (render and read QR codes with zxing-cpp).
+``qr`` (render and read QR codes with zxing-cpp), ``regions`` (the ink where the signer signs and
+ticks, compared with the blank agreement), ``pades`` (digital signatures, with pyHanko).
 """
 
 from __future__ import annotations
@@ -176,11 +177,21 @@ def _findings_in(obj, found: set[str]) -> None:
 
         form = obj.get("/AcroForm")
         # A malformed /AcroForm (not a dictionary, /Fields not an array) is not a form any
-        # viewer will show.
+        # viewer will show. Signature fields are what a digitally signed (PAdES) agreement
+        # carries; nothing in them can be typed into or changes what a reviewer sees.
         if isinstance(form, pikepdf.Dictionary):
             fields = form.get("/Fields")
-            if (isinstance(fields, pikepdf.Array) and len(fields) > 0) or "/XFA" in form:
+            if "/XFA" in form or (
+                isinstance(fields, pikepdf.Array)
+                and any(not _is_signature_field(field) for field in fields)
+            ):
                 found.add("form")
+
+
+def _is_signature_field(field) -> bool:
+    import pikepdf
+
+    return isinstance(field, pikepdf.Dictionary) and field.get("/FT") == pikepdf.Name.Sig
 
 
 def _walk(pdf, limits: dict) -> None:
@@ -416,7 +427,299 @@ def op_qr(data: bytes, params: dict) -> dict:
     return {"found": found, "errors": errors}
 
 
-OPS = {"inspect": op_inspect, "render": op_render, "qr": op_qr}
+# --- regions: was anything written where the signer signs and ticks? --------------------------
+
+INK_LEVEL = 150  # grey values darker than this are ink (pen on paper survives a poor scan)
+TEXT_CHARS = 20_000  # per page, plenty for an agreement page, a bound for a hostile one
+
+
+def _dark(image):
+    """Ink as 255, paper as 0."""
+    return image.point(lambda v: 255 if v < INK_LEVEL else 0)
+
+
+def _count(image) -> int:
+    return image.histogram()[255]
+
+
+def _qr_corners(image, expected: str, dpi: float, page, max_pixels: int):
+    """The corners (top-left, top-right, bottom-right, bottom-left, in the symbol's own
+    orientation) of the code of ``expected`` on a page image, or None."""
+    import zxingcpp
+
+    def corners(picture, scale=1.0, offset=(0.0, 0.0)):
+        for code in zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode):
+            if code.valid and code.text.strip().partition("/")[0].strip() == expected:
+                p = code.position
+                return [
+                    (offset[0] + point.x / scale, offset[1] + point.y / scale)
+                    for point in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+                ]
+        return None
+
+    found = corners(image)
+    if found is None:
+        # As in op_qr: look at the top-right corner again, closer.
+        width, height = page.get_size()
+        crop = (width * 0.5, height * 0.6, 0, 0)
+        zoom = _render(page, dpi * 1.5, max_pixels, crop, grayscale=True)
+        scale = zoom.width / (width * 0.5 * dpi / 72)
+        found = corners(zoom, scale, (width * 0.5 * dpi / 72, 0.0))
+    return found
+
+
+def _affine(source: list, target: list) -> tuple:
+    """Least-squares affine map taking ``source`` points to ``target`` points, as PIL's
+    (a, b, c, d, e, f): x' = a x + b y + c, y' = d x + e y + f."""
+    sums = [[0.0] * 3 for _ in range(3)]
+    rhs_x, rhs_y = [0.0] * 3, [0.0] * 3
+    for (x, y), (tx, ty) in zip(source, target, strict=True):
+        row = (x, y, 1.0)
+        for i in range(3):
+            for j in range(3):
+                sums[i][j] += row[i] * row[j]
+            rhs_x[i] += row[i] * tx
+            rhs_y[i] += row[i] * ty
+
+    def solve(rhs):
+        def det(m):
+            return (
+                m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+            )
+
+        whole = det(sums)
+        if abs(whole) < 1e-9:
+            raise Refused("damaged")
+        out = []
+        for column in range(3):
+            m = [list(r) for r in sums]
+            for i in range(3):
+                m[i][column] = rhs[i]
+            out.append(det(m) / whole)
+        return out
+
+    return (*solve(rhs_x), *solve(rhs_y))
+
+
+def _box(rect, grow: float) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = rect
+    return (round(x0 - grow), round(y0 - grow), round(x1 + grow), round(y1 + grow))
+
+
+def _shift(box, dx: int, dy: int):
+    return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+
+
+def _measure(template_ink, scan_ink, rect, px: float, inset_mm: float) -> dict:
+    """Align the scan to the template around ``rect`` (a few millimetres of searching, enough
+    for what the QR code's pixel corners leave uncertain at the page's far end), then count
+    the ink inside ``rect`` that the blank template does not have there."""
+    from PIL import ImageChops, ImageFilter
+
+    context = _box(rect, 3 * px)
+    reference = template_ink.crop(context)
+    reach = round(3 * px)
+
+    def cost(dx, dy):
+        return _count(ImageChops.difference(reference, scan_ink.crop(_shift(context, dx, dy))))
+
+    # Every other pixel, then every pixel around the best of those: a stroke a pixel off is
+    # still closer than anything further away, so the optimum is not stepped over.
+    guess = min(
+        ((dx, dy) for dx in range(-reach, reach + 1, 2) for dy in range(-reach, reach + 1, 2)),
+        key=lambda d: cost(*d),
+    )
+    best = min(
+        ((guess[0] + dx, guess[1] + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)),
+        key=lambda d: cost(*d),
+    )
+    scan_here = scan_ink.crop(_shift(context, *best))
+    # How much of what the template prints around the region the scan shows where expected.
+    printed = _count(reference)
+    shown = _count(ImageChops.darker(reference, scan_here.filter(ImageFilter.MaxFilter(3))))
+    inner = _box(rect, -inset_mm * px)
+    inner_local = (
+        inner[0] - context[0],
+        inner[1] - context[1],
+        inner[2] - context[0],
+        inner[3] - context[1],
+    )
+    template_near = reference.filter(ImageFilter.MaxFilter(5)).crop(inner_local)
+    new_ink = _count(ImageChops.subtract(scan_here.crop(inner_local), template_near))
+    return {
+        "ink_mm2": round(new_ink / (px * px), 2),
+        "alignment": round(shown / printed, 3) if printed else 0.0,
+    }
+
+
+def op_regions(data: bytes, params: dict) -> dict:
+    """``data`` is the upload followed by the blank template (its last ``template_size``
+    bytes). Reports the text of each page of both and, for every region, the ink found there
+    beyond what the template prints."""
+    from PIL import Image
+
+    split = len(data) - params["template_size"]
+    upload = _pages(data[:split])
+    template = _pages(data[split:])
+    dpi, max_pixels = params["dpi"], params["max_pixels"]
+    px = dpi / 25.4
+    pages = min(len(upload), params["max_pages"])
+    deadline = time.monotonic() + params["budget_seconds"]
+
+    def text_of(document, count):
+        texts = []
+        for index in range(count):
+            textpage = document[index].get_textpage()
+            try:
+                texts.append(textpage.get_text_bounded()[:TEXT_CHARS])
+            finally:
+                textpage.close()
+        return texts
+
+    scans: dict[int, tuple] = {}
+
+    def scan(index):
+        if index not in scans:
+            page = upload[index]
+            image = _render(page, dpi, max_pixels, grayscale=True)
+            scans[index] = (image, _qr_corners(image, params["expected"], dpi, page, max_pixels))
+        return scans[index]
+
+    origin_x, origin_y = params["qr_origin"]
+    results = []
+    by_page: dict[int, list] = {}
+    for region in params["regions"]:
+        by_page.setdefault(region["page"], []).append(region)
+    for template_index, regions in sorted(by_page.items()):
+        side = regions[0]["qr_side"]
+        left, top = origin_x * px, origin_y * px
+        template_corners = [
+            (left, top), (left + side * px, top), (left + side * px, top + side * px),
+            (left, top + side * px),
+        ]  # fmt: skip
+        template_image = _render(template[template_index], dpi, max_pixels, grayscale=True)
+        template_ink = _dark(template_image)
+        rects = [
+            (
+                left + r["x"] * px,
+                top + r["y"] * px,
+                left + (r["x"] + r["width"]) * px,
+                top + (r["y"] + r["height"]) * px,
+            )
+            for r in regions
+        ]
+        # The scan's pages are usually in order; a page scanned out of order is found too.
+        candidates = sorted(range(pages), key=lambda i: (abs(i - template_index), i))
+        found = None
+        for index in candidates:
+            if time.monotonic() > deadline:
+                break
+            image, corners = scan(index)
+            if corners is None:
+                continue
+            coefficients = _affine(template_corners, corners)
+            warped = image.transform(
+                template_image.size,
+                Image.Transform.AFFINE,
+                coefficients,
+                resample=Image.Resampling.BILINEAR,
+                fillcolor=255,
+            )
+            scan_ink = _dark(warped)
+            measured = [
+                _measure(template_ink, scan_ink, rect, px, 0.7 if r["kind"] == "clause" else 0)
+                for rect, r in zip(rects, regions, strict=True)
+            ]
+            if sum(m["alignment"] for m in measured) / len(measured) >= params["min_alignment"]:
+                found = (index, measured)
+                break
+        for position, region in enumerate(regions):
+            entry = {"kind": region["kind"], "code": region["code"], "page": template_index}
+            if found is None:
+                entry.update(scan_page=None, ink_mm2=None, alignment=None)
+            else:
+                entry.update(scan_page=found[0], **found[1][position])
+            results.append(entry)
+    return {
+        "texts": text_of(upload, pages),
+        "template_texts": text_of(template, len(template)),
+        "regions": results,
+    }
+
+
+# --- pades: digital signatures ----------------------------------------------------------------
+
+MAX_SIGNATURES = 5
+
+
+def _name_of(certificate, which: str = "subject") -> str:
+    name = getattr(certificate, which)
+    return str(name.native.get("common_name") or name.human_friendly)[:200]
+
+
+def op_pades(data: bytes, params: dict) -> dict:
+    """Validate every embedded signature with pyHanko: integrity (the signed byte ranges hash
+    to what was signed), the signer's certificate against the trust roots in the PEM bundle
+    ``trust_roots`` (none: nobody is trusted), the signing time and what changed in the file
+    after signing. Nothing is fetched from the network."""
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = []
+    if params.get("trust_roots"):
+        with open(params["trust_roots"], "rb") as bundle:
+            roots = list(load_certs_from_pemder_data(bundle.read()))
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except Exception:
+        raise Refused("damaged") from None
+    signatures = []
+    for signature in embedded[:MAX_SIGNATURES]:
+        context = ValidationContext(
+            trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail"
+        )
+        entry = {"field": str(signature.field_name or "")[:100]}
+        try:
+            status = validate_pdf_signature(signature, context)
+        except Exception as exc:
+            # A signature pyHanko cannot even evaluate (malformed CMS, unknown algorithm).
+            entry.update(error=f"{type(exc).__name__}"[:100])
+            signatures.append(entry)
+            continue
+        when = status.signer_reported_dt
+        if status.timestamp_validity is not None:
+            when = status.timestamp_validity.timestamp
+        level = status.modification_level
+        entry.update(
+            intact=bool(status.intact),
+            valid=bool(status.valid),
+            trusted=bool(status.trusted),
+            signer=_name_of(status.signing_cert),
+            issuer=_name_of(status.signing_cert, "issuer"),
+            signing_time=when.isoformat() if when else "",
+            coverage=status.coverage.name if status.coverage else "",
+            modification=level.name if level is not None else "",
+            docmdp_ok=status.docmdp_ok,
+            trust_problem=str(status.trust_problem_indic.name)
+            if status.trust_problem_indic
+            else "",
+        )
+        signatures.append(entry)
+    return {"signatures": signatures, "count": len(embedded)}
+
+
+OPS = {
+    "inspect": op_inspect,
+    "render": op_render,
+    "qr": op_qr,
+    "regions": op_regions,
+    "pades": op_pades,
+}
 
 
 def main() -> int:

@@ -3,7 +3,11 @@
 Every page carries the application reference as text and as a QR code in the top-right corner,
 so the upload can be matched to its application even after a mediocre 150-dpi scan. Both also
 carry the content version (the start of the application's content fingerprint): a scan of an
-agreement generated before the application was edited can be told from the current one."""
+agreement generated before the application was edited can be told from the current one.
+
+Where the signer signs, dates and ticks is recorded as it is drawn (``Region``), relative to the
+QR code: the code found on a scan gives that page's position, scale and rotation, so the intake
+can look at the same places on the scan and tell whether anything was written there."""
 
 from __future__ import annotations
 
@@ -30,11 +34,13 @@ FALLBACK_FONTS = [
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 ]
 
+PAGE_WIDTH = 210.0  # A4
 MARGIN = 18.0
 # mm including the quiet zone. "LA-2026-1234567/AB12CD34EF" needs a version-3 symbol at level H
 # (37 modules with the quiet zone): ~0.84 mm modules, 5 pixels each at 150 dpi.
 QR_SIZE = 31.0
 QR_TOP = 8.0
+QR_BORDER = 4  # modules of quiet zone around the symbol
 BODY_TOP = 44.0
 
 
@@ -62,6 +68,36 @@ class AgreementPdfData:
     # The start of the content fingerprint, printed and in the QR code. Empty: the code holds
     # only the reference (as agreements generated before versions were printed did).
     content_version: str = ""
+
+
+@dataclass(frozen=True)
+class Region:
+    """A place the signer writes in: ``kind`` is ``signature``, ``date`` or ``clause`` (its tick
+    box; ``code`` names the clause). ``page`` counts from 0. ``x``, ``y``, ``width`` and
+    ``height`` are millimetres from the top-left corner of the QR symbol on that page (its
+    outermost dark modules, not the quiet zone), whose side is ``qr_side`` mm."""
+
+    kind: str
+    code: str
+    page: int
+    x: float
+    y: float
+    width: float
+    height: float
+    qr_side: float
+
+
+@dataclass(frozen=True)
+class GeneratedAgreement:
+    pdf: bytes
+    regions: list[Region]
+
+
+def qr_symbol_origin(qr_side: float) -> tuple[float, float]:
+    """Where, in millimetres from the page's top-left corner, the QR symbol whose side is
+    ``qr_side`` starts on an agreement page (what ``Region`` coordinates are relative to)."""
+    quiet = (QR_SIZE - qr_side) / 2
+    return (PAGE_WIDTH - MARGIN - QR_SIZE + quiet, QR_TOP + quiet)
 
 
 VERSION_SEPARATOR = "/"
@@ -128,8 +164,15 @@ class _AgreementDocument(FPDF):
             list(row)
             for row in segno.make(
                 agreement_code(data.reference, data.content_version), error="h", micro=False
-            ).matrix_iter(border=4)
+            ).matrix_iter(border=QR_BORDER)
         ]
+        module = QR_SIZE / len(self.qr_rows)
+        self.qr_origin = (
+            self.w - MARGIN - QR_SIZE + QR_BORDER * module,
+            QR_TOP + QR_BORDER * module,
+        )
+        self.qr_side = (len(self.qr_rows) - 2 * QR_BORDER) * module
+        self.regions: list[Region] = []
 
     def _load_fonts(self) -> bool:
         try:
@@ -262,20 +305,31 @@ class _AgreementDocument(FPDF):
         if self.page == label_page:
             self.set_y(max(self.get_y(), label_bottom))
 
-    def checkbox_line(self, text: str) -> None:
+    def record_region(self, kind: str, code: str, x: float, y: float, w: float, h: float) -> None:
+        ox, oy = self.qr_origin
+        self.regions.append(
+            Region(kind, code, self.page - 1, x - ox, y - oy, w, h, qr_side=self.qr_side)
+        )
+
+    def checkbox_line(self, text: str, code: str = "") -> None:
         self.ensure_space(8)
         y = self.get_y() + 0.5
         self.rect(MARGIN, y, 4, 4)
+        if code:
+            self.record_region("clause", code, MARGIN, y, 4, 4)
         self.set_xy(MARGIN + 6, y - 0.5)
         self.font("I", 9.5)
         self.multi_cell(0, 5, self.t(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
 
-    def signature_line(self, label: str, width: float, value: str = "") -> None:
+    def signature_line(self, label: str, width: float, value: str = "", kind: str = "") -> None:
         x, y = self.get_x(), self.get_y()
         self.font("", 9)
         self.cell(width, 5, self.t(label))
         self.line(x, y + 14, x + width - 6, y + 14)
+        if kind:
+            # From under the label to 3 mm below the line: hands write across it.
+            self.record_region(kind, "", x, y + 5, width - 6, 12)
         if value:
             self.set_xy(x, y + 8)
             size = 10.0
@@ -317,7 +371,8 @@ def _build(doc: _AgreementDocument) -> None:
         doc.paragraph(text, 9.5)
         doc.checkbox_line(
             f"I attest that I have read clause {code} and that I and every member of my group "
-            "will comply with it."
+            "will comply with it.",
+            code,
         )
 
     doc.heading("Signer (responsible for every member of the group)")
@@ -387,8 +442,8 @@ def _signature_block(doc: _AgreementDocument) -> None:
     )
     doc.ln(4)
     width = (doc.w - 2 * MARGIN) / 3
-    doc.signature_line("Signature", width)
-    doc.signature_line("Date", width)
+    doc.signature_line("Signature", width, kind="signature")
+    doc.signature_line("Date", width, kind="date")
     doc.signature_line("Printed name", width, data.signer_name)
     doc.ln(20)
     generated = data.generated_at
@@ -407,6 +462,11 @@ def _signature_block(doc: _AgreementDocument) -> None:
 
 def build_agreement_pdf(data: AgreementPdfData) -> bytes:
     """The printable A4 agreement for ``data``, as PDF bytes."""
+    return build_agreement(data).pdf
+
+
+def build_agreement(data: AgreementPdfData) -> GeneratedAgreement:
+    """The printable agreement and where on it the signer signs, dates and ticks."""
     doc = _AgreementDocument(data)
     doc.set_title(f"Licence agreement {data.reference}")
     doc.set_creator("Accord")
@@ -415,4 +475,4 @@ def build_agreement_pdf(data: AgreementPdfData) -> bytes:
     )
     doc.set_creation_date(created)
     _build(doc)
-    return bytes(doc.output())
+    return GeneratedAgreement(pdf=bytes(doc.output()), regions=doc.regions)
