@@ -112,6 +112,12 @@ WRITERS = {
     "pdfium, incremental save": lambda: _pdfium_saved(_agreement(), incremental=True),
     "an incremental update": pdf_corpus.updated,
     "NUL and line-break padding after %%EOF": lambda: plain_pdf() + b"\0" * 512 + b"\r\n",
+    "digitally signed (PAdES, an incremental update)": lambda: pdf_corpus.TestPki().sign(
+        _agreement()
+    ),
+    "digitally signed, then updated again": lambda: pdf_corpus.incremental_update(
+        pdf_corpus.TestPki().sign(_agreement()), {900: b"<< /Title (Signed) >>"}
+    ),
 }
 
 

@@ -45,6 +45,8 @@ def _agreement_out(a: SignedAgreement | None) -> dict | None:
         "pages": a.pages,
         "qr_status": a.qr_status,
         "version_status": a.version_status,
+        "scan_status": a.scan_status,
+        "scan_detail": a.scan_detail,
         "uploaded_at": a.created,
     }
 

@@ -175,7 +175,7 @@ def application_intake(
             errors[name] = f"Give {label} (it is on the signed agreement)."
     if errors:
         raise InvalidApplication(errors)
-    checked = signed_pdf.check_upload(application, extracted.pdf)
+    checked = signed_pdf.check_upload(application, extracted.pdf, actor=actor)
     written: list[str] = []
     try:
         with transaction.atomic():

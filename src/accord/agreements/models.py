@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accord.catalog.models import Dataset, LicenseVersion, Variant
 from accord.core.models import TimeStampedModel
@@ -308,6 +309,10 @@ class SignedAgreement(TimeStampedModel):
         ABSENT = "absent", "No QR code found"
         UNREADABLE = "unreadable", "QR code unreadable"
 
+    class ScanStatus(models.TextChoices):
+        CLEAN = "clean", _("Scanned for malware: no threat found")
+        NOT_SCANNED = "not-scanned", _("Not scanned for malware")
+
     class VersionStatus(models.TextChoices):
         MATCH = "match", "Agreement version matches the application as uploaded"
         UNVERIFIED = "unverified", "Agreement version unverified"
@@ -333,6 +338,15 @@ class SignedAgreement(TimeStampedModel):
         help_text="The content version in the scan's QR code compared with the application's "
         "content at upload (a different version is refused, so it is never stored).",
     )
+    # An infected file, or one a configured scanner could not scan, is refused, so never stored.
+    scan_status = models.CharField(
+        max_length=12,
+        choices=ScanStatus.choices,
+        default=ScanStatus.NOT_SCANNED,
+        help_text="The malware scan at upload: not-scanned when no scanner was configured "
+        "(ACCORD_CLAMD_ADDRESS) or the file was uploaded before agreements were scanned.",
+    )
+    scan_detail = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -50,6 +50,8 @@ class AgreementOut(Schema):
     pages: int
     qr_status: str
     version_status: str  # match | unverified | not-read; "" for uploads before versions
+    scan_status: str  # clean | not-scanned (no scanner configured, or uploaded before scans)
+    scan_detail: str
     uploaded_at: datetime
 
 

@@ -1,27 +1,42 @@
-"""Taking in a signed agreement scan: the PDF layer checks it (in its sandbox), reads the
-reference QR code (and the content version it carries: a scan of an agreement generated before
-the application was last changed is refused), reads what is written where the signer signs and
-ticks and any digital signature (``pdf/signatures.py``: the generated agreement uploaded unsigned,
-or a file changed after it was signed digitally, is refused) and renders page images for
-reviewers; we store the PDF and the images content-addressed (by SHA-256) in the protected
-storage, never under a public path and never under a name the uploader chose. A refused file
-leaves nothing behind."""
+"""Taking in a signed agreement scan: the malware scanner (the one dataset files go through)
+checks its bytes, the PDF layer checks it (in its sandbox), reads the reference QR code (and
+the content version it carries: a scan of an agreement generated before the application was
+last changed is refused), reads what is written where the signer signs and ticks and any
+digital signature (``pdf/signatures.py``: the generated agreement uploaded unsigned, or a file
+changed after it was signed digitally, is refused) and renders page images for reviewers; we
+store the PDF and the images content-addressed (by SHA-256) in the protected storage, never
+under a public path and never under a name the uploader chose. A refused file leaves nothing
+behind.
+
+The stored PDF is the uploaded bytes, unchanged, and the checks accept only a file that is a PDF
+from its first byte to its last (``pdf/_layout.py``), so what is stored is exactly what was
+scanned and checked. We chose that over storing a normalised rewrite: a rewrite would break
+every digital (PAdES) signature, whose signed byte ranges are the original bytes, and would
+keep as evidence a file the signer never saw; refusing the rare honest file with appended data
+costs its sender one "save as" instead."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
+import logging
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accord.catalog import scanning
 from accord.core.errors import DomainError
 from accord.core.storage import protected_storage
 
 from .models import Application, SignedAgreement
 from .pdf import (
+    PdfInspection,
     PdfRefused,
+    QrResult,
     check_agreement_qr,
     inspect_pdf,
     render_pages,
@@ -32,10 +47,91 @@ from .pdf.generate import split_agreement_code
 
 RENDER_DPI = 110
 
+logger = logging.getLogger(__name__)
+
 
 class AgreementRefused(DomainError):
     status = 422
     code = "agreement-refused"
+
+
+class MalwareFound(AgreementRefused):
+    code = "malware-found"
+
+
+class ScanFailed(AgreementRefused):
+    """A scanner is configured but gave no verdict: the file is refused, never kept unscanned."""
+
+    status = 503
+    code = "malware-scan-failed"
+
+
+class CheckedUpload(NamedTuple):
+    """What the checks found, for ``attach_checked`` to store."""
+
+    inspection: PdfInspection
+    qr: QrResult
+    pages: list[bytes]
+    signing: dict
+    scan: scanning.Verdict
+
+
+def scan_upload(application: Application, data: bytes, *, actor=None) -> scanning.Verdict:
+    """Scan the bytes that will be stored, with the scanner dataset files go through. With a
+    scanner configured (ACCORD_CLAMD_ADDRESS) a file it finds infected, or cannot scan, is
+    refused; without one the verdict is "skipped" and the reviewer is shown "not scanned"."""
+    try:
+        verdict = scanning.scan_stream(io.BytesIO(data))
+    except scanning.ScannerUnavailable as exc:
+        logger.error("agreement upload for %s not scanned: %s", application.reference, exc)
+        raise ScanFailed(
+            _(
+                "The virus scanner did not answer, so this file could not be checked and "
+                "nothing was stored. Try again in a few minutes; if it keeps failing, tell the "
+                "data custodian (the portal's virus scanner is not running)."
+            )
+        ) from exc
+    if verdict.infected:
+        _audit_malware(application, actor, verdict, data)
+        raise MalwareFound(
+            _(
+                "The virus scanner found malware in this file (%(signature)s), so it was not "
+                "stored. Check the computer the file came from with an up-to-date virus scanner, "
+                "then scan the signed paper agreement again and upload the new file."
+            )
+            % {"signature": verdict.detail}
+        )
+    if verdict.failed:
+        logger.error("agreement upload for %s: %s", application.reference, verdict.detail)
+        raise ScanFailed(
+            _(
+                "The virus scanner could not check this file (%(detail)s), so nothing was "
+                "stored. Try again in a few minutes; if it keeps failing, tell the data "
+                "custodian."
+            )
+            % {"detail": verdict.detail}
+        )
+    return verdict
+
+
+def _audit_malware(application: Application, actor, verdict: scanning.Verdict, data: bytes):
+    """Custodians learn that someone sent them malware, even though nothing was stored."""
+    from accord.audit.services import audit_record
+
+    with transaction.atomic():
+        audit_record(
+            event_type="agreements:agreement:malware-refused",
+            actor=actor,
+            target=application if application.pk else application.dataset,
+            custodian_id=application.dataset.custodian_id,
+            dataset_id=application.dataset_id,
+            details={
+                "reference": application.reference if application.pk else "",
+                "origin": application.origin,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "scanner": verdict.detail,
+            },
+        )
 
 
 def _prefix(sha256: str) -> str:
@@ -53,9 +149,11 @@ def display_name_for(application: Application) -> str:
     )
 
 
-def check_upload(application: Application, data: bytes):
+def check_upload(application: Application, data: bytes, *, actor=None) -> CheckedUpload:
     """Everything that can refuse the file, before anything is written: returns the
-    inspection, the QR result and the page images."""
+    inspection, the QR result, the page images, the signing findings and the malware scan's
+    verdict. ``actor`` is who is uploading (recorded if the file carries malware)."""
+    scan = scan_upload(application, data, actor=actor)
     try:
         inspection = inspect_pdf(
             data, max_bytes=settings.AGREEMENT_MAX_BYTES, max_pages=settings.AGREEMENT_MAX_PAGES
@@ -86,7 +184,7 @@ def check_upload(application: Application, data: bytes):
         signing = check_signing(application, data, qr)
     except PdfRefused as exc:
         raise AgreementRefused(exc.message, code=f"pdf-{exc.code}") from exc
-    return inspection, qr, pages, signing
+    return CheckedUpload(inspection, qr, pages, signing, scan)
 
 
 def check_signing(application: Application, data: bytes, qr) -> dict:
@@ -184,7 +282,9 @@ def _discard(written: list[str]) -> None:
 def attach_checked(application: Application, checked, data: bytes, actor, written: list[str]):
     """Store a checked upload and make it the current agreement. Runs inside the caller's
     transaction; the caller discards ``written`` if that transaction fails."""
-    inspection, qr, pages, signing = checked
+    inspection, qr, pages, signing, scan = checked
+    if hashlib.sha256(data).hexdigest() != inspection.sha256:
+        raise ValueError("attach_checked stores only the bytes check_upload checked")
     pdf_name, page_names = _store_files(inspection.sha256, data, pages, written)
     from .content import content_fingerprint
 
@@ -203,6 +303,12 @@ def attach_checked(application: Application, checked, data: bytes, actor, writte
         qr_found=", ".join(qr.found)[:200],
         version_status=_version_status(qr),
         signing_findings=signing,
+        scan_status=(
+            SignedAgreement.ScanStatus.CLEAN
+            if scan.clean
+            else SignedAgreement.ScanStatus.NOT_SCANNED
+        ),
+        scan_detail=scan.detail,
         uploaded_by=actor,
     )
 
@@ -222,7 +328,7 @@ def application_upload_agreement(
     # Refuse what we can before taking any lock: the checks run in a subprocess and take time.
     _require_applicant(application, actor)
     _require_editable(application)
-    checked = check_upload(application, data)
+    checked = check_upload(application, data, actor=actor)
     written: list[str] = []
     try:
         with transaction.atomic():
@@ -240,6 +346,7 @@ def application_upload_agreement(
                 qr=agreement.qr_status,
                 version=agreement.version_status,
                 signature=agreement.signature_evidence,
+                scan=agreement.scan_status,
             )
     except Exception:
         _discard(written)

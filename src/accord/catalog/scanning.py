@@ -1,4 +1,5 @@
-"""Malware scanning of ingested files with ClamAV's daemon (clamd), over its socket.
+"""Malware scanning with ClamAV's daemon (clamd), over its socket: every dataset file at ingest
+and every signed agreement before it is stored (``agreements.signed_pdf.scan_upload``).
 
 Speaks clamd's INSTREAM protocol directly (a few lines; no client package needed): the file
 is streamed in chunks, so any size is scanned in constant memory, and clamd need not be able
@@ -33,6 +34,15 @@ class Verdict:
     @property
     def infected(self) -> bool:
         return self.status == DataFile.ScanStatus.INFECTED
+
+    @property
+    def clean(self) -> bool:
+        return self.status == DataFile.ScanStatus.CLEAN
+
+    @property
+    def failed(self) -> bool:
+        """The scanner answered but could not give a verdict (too large, a read error)."""
+        return self.status == DataFile.ScanStatus.ERROR
 
 
 SKIPPED = Verdict(
