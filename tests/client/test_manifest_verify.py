@@ -83,3 +83,15 @@ def test_data_folder_check_names_the_bad_file(signed):
     result = verify(signed, "manifest.json", "--data", "data")
     assert result.returncode == 1
     assert "b/c.txt: SHA-256 differs" in result.stdout
+
+
+def test_output_to_a_log_file_is_not_wrapped(signed):
+    # Piped into a log (no terminal), a long path must not be broken across lines.
+    deep = signed / ("a-rather-long-folder-name-for-a-project-" * 3) / "manifest.json"
+    deep.parent.mkdir()
+    deep.write_bytes((signed / "manifest.json").read_bytes())
+    result = verify(signed, str(deep))
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"OK: {deep} is signed by key")
+    assert "2 files, issued" in first

@@ -126,7 +126,7 @@ def fetch_main(args, console: Console) -> int:
         portal.close()
     if args.dry_run:
         return EXIT_OK
-    out = Console()
+    out = Console(soft_wrap=True)
     if outcome.failed:
         out.print(f"FAILED: {len(outcome.failed)} file(s) did not download and verify:")
         for path, why in sorted(outcome.failed.items()):
@@ -156,7 +156,7 @@ def verify_main(args, console: Console) -> int:
     except ManifestError as exc:
         console.print(f"[red]FAILED:[/] {args.file}: {exc}")
         return EXIT_FAILED
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(
         f"OK: {args.file} is signed by key {key_id(public_key)}: "
         f"{manifest['variant']['slug']} release {manifest['variant']['release']}, licence "
@@ -184,7 +184,7 @@ def verify_main(args, console: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Also the ``accord`` console script of the accord-client distribution (argv from sys)."""
     args = _parser().parse_args(argv)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     if args.command == "fetch":
         return fetch_main(args, console)
     return verify_main(args, console)

@@ -100,7 +100,7 @@ class Fetcher:
         self.partial = self.meta / "partial"
         self.parallel = max(1, parallel)
         self.recheck = recheck
-        self.console = console or Console(stderr=True)
+        self.console = console or Console(stderr=True, soft_wrap=True)
         self.stop = threading.Event()
         self._cache_lock = threading.Lock()
         self.cache: dict[str, dict] = {}
@@ -373,7 +373,7 @@ class Fetcher:
             if e.state == "resume":
                 action = f"resume from {_size(e.offset)}"
             table.add_row(e.path, _size(e.size), action)
-        Console().print(table)
+        Console(soft_wrap=True).print(table)
 
 
 def _size(n: int) -> str:
