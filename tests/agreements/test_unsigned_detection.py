@@ -152,3 +152,110 @@ def test_the_generated_pdf_with_a_signature_drawn_on_it_is_accepted_and_describe
     )
     assert regions_of(agreement)["signature"] == "ink"
     assert agreement.signing_findings["generated_text"] is True
+
+
+# --- the signer sees what was uploaded under their name, and may decline it ------------------
+
+
+def _signer_link(mail_outbox) -> str:
+    body = next(m.body for m in mail_outbox if "/apply/confirm/" in m.body)
+    return body.split("/apply/confirm/")[1].split("/")[0]
+
+
+@pytest.fixture
+def awaiting_signer(student, casmemg, settings, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from tests.agreements.factories import submitted
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        application = submitted(student, casmemg)
+    token = _signer_link(mail.outbox)
+    mail.outbox.clear()
+    return application, token
+
+
+def test_the_signer_sees_the_uploaded_pages_before_confirming(client, professor, awaiting_signer):
+    application, token = awaiting_signer
+    agreement = application.current_agreement()
+    client.force_login(professor)
+    page = client.get(reverse("agreements:signer_confirm", args=[token])).content.decode()
+    image = reverse("agreements:signer_page_image", args=[application.reference, agreement.pk, 1])
+    assert "The pages uploaded under your name" in page and image in page
+    assert "This is not what I signed" in page
+    response = client.get(image)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_only_the_named_signer_gets_the_uploaded_pages(
+    client, student, outsider, ipcas_reviewer, awaiting_signer
+):
+    application, _ = awaiting_signer
+    agreement = application.current_agreement()
+    image = reverse("agreements:signer_page_image", args=[application.reference, agreement.pk, 1])
+    for someone in (student, outsider, ipcas_reviewer):  # reviewers have their own page
+        client.force_login(someone)
+        assert client.get(image).status_code == 404
+    client.logout()
+    assert client.get(image).status_code == 302  # to the sign-in page
+
+
+def test_the_signer_declines_and_the_application_returns_to_the_applicant_with_the_note(
+    client, student, professor, awaiting_signer, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from accord.agreements.content import missing_items
+    from accord.audit.models import Event
+
+    application, token = awaiting_signer
+    disputed = application.current_agreement()
+    client.force_login(professor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("agreements:signer_decline", args=[token]),
+            {"note": "Page 2 is not the page I signed: the member list differs."},
+            follow=True,
+        )
+    assert "is back with the applicant" in response.content.decode()
+    application.refresh_from_db()
+    assert application.state == "returned"
+    assert application.current_agreement() is None  # the disputed scan no longer counts
+    assert "Upload the signed agreement" in " ".join(
+        missing_items(application, for_submission=True)
+    )
+    transition = application.transitions.last()
+    assert (transition.actor, transition.to_state) == (professor, "returned")
+    assert transition.comment.startswith("Page 2 is not the page I signed")
+    event = Event.objects.get(event_type="agreements:application:decline")
+    assert event.details["declined_sha256"] == disputed.sha256
+    (notice,) = mail.outbox
+    assert notice.to == [student.email]
+    assert "said they are not what they signed" in notice.body
+    assert "the member list differs" in notice.body
+    # The link has been answered: it neither confirms nor declines again.
+    assert client.get(reverse("agreements:signer_confirm", args=[token])).status_code == 404
+
+
+def test_declining_needs_a_note(client, professor, awaiting_signer):
+    application, token = awaiting_signer
+    client.force_login(professor)
+    response = client.post(
+        reverse("agreements:signer_decline", args=[token]), {"note": "  "}, follow=True
+    )
+    assert "Give what is wrong with the uploaded pages" in response.content.decode()
+    application.refresh_from_db()
+    assert application.state == "submitted" and application.current_agreement() is not None
+
+
+def test_nobody_else_can_decline_for_the_signer(awaiting_signer, outsider):
+    from accord.agreements import services
+    from accord.core.errors import PermissionDenied
+
+    application, token = awaiting_signer
+    with pytest.raises(PermissionDenied):
+        services.signer_decline(raw_token=token, actor=outsider, note="not mine")
+    application.refresh_from_db()
+    assert application.state == "submitted"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -48,6 +48,22 @@ def applications_of(user) -> QuerySet[Application]:
 def application_for_user(user, reference: str, *, applicant_only: bool = False) -> Application:
     rule = Q(applicant=user) if applicant_only else Q(applicant=user) | Q(signer_user=user)
     application = _with_relations(Application.objects.filter(rule, reference=reference)).first()
+    if application is None:
+        raise Http404("No such application.")
+    return application
+
+
+def application_for_named_signer(user, reference: str) -> Application:
+    """The application naming ``user`` as its signer (one of their verified addresses is the
+    signer's email), confirmed or not: for showing them what was uploaded under their name.
+    404 for anyone else."""
+    from allauth.account.models import EmailAddress
+
+    verified = EmailAddress.objects.filter(
+        user=user, verified=True, email__iexact=OuterRef("signer_email")
+    )
+    qs = Application.objects.filter(Exists(verified), reference=reference).exclude(signer_email="")
+    application = _with_relations(qs).first()
     if application is None:
         raise Http404("No such application.")
     return application

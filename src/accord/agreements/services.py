@@ -163,10 +163,13 @@ def forget_signer_confirmation(application: Application, actor) -> None:
         application.signer_confirmed_email = ""
 
 
-def _transition(application: Application, action: str, actor, comment: str = "") -> None:
+def _transition(application: Application, action: str, actor, comment: str = "", **details) -> None:
     transition = states.transition_for(application, action)
     if transition.needs_comment and not comment.strip():
-        what = "a reason" if action == "reject" else "a comment saying what to change"
+        what = {
+            "reject": "a reason",
+            "decline": "what is wrong with the uploaded pages",
+        }.get(action, "a comment saying what to change")
         raise DomainError(
             f"Give {what}; the applicant and the signer will read it.", field="comment"
         )
@@ -181,7 +184,15 @@ def _transition(application: Application, action: str, actor, comment: str = "")
         actor=actor,
         comment=comment.strip(),
     )
-    _audit(application, action, actor, source=source, target=transition.target, comment=comment)
+    _audit(
+        application,
+        action,
+        actor,
+        source=source,
+        target=transition.target,
+        comment=comment,
+        **details,
+    )
     notify.application_changed(application, action=action, comment=comment.strip())
 
 
@@ -284,6 +295,29 @@ def signer_confirm(*, raw_token: str, actor) -> Application:
     _mark_signer_confirmed(application, actor)
     _audit(application, "signer-confirm", actor, how="email link")
     notify.signer_confirmed(application)
+    return application
+
+
+@transaction.atomic
+def signer_decline(*, raw_token: str, actor, note: str) -> Application:
+    """The named signer says the pages uploaded under their name are not what they signed:
+    the application goes back to the applicant with the signer's note, and the disputed scan
+    stops being the current one, so it cannot be submitted again as it is."""
+    application = _lock(application_for_signer_token(raw_token))
+    if not has_verified_email(actor, application.signer_email):
+        raise PermissionDenied(str(WRONG_SIGNER), code="wrong-signer")
+    agreement = application.current_agreement()
+    application.signer_token_hash = ""  # the link has been answered
+    _transition(
+        application,
+        "decline",
+        actor,
+        note[:5000],
+        declined_sha256=agreement.sha256 if agreement else "",
+    )
+    if agreement is not None:
+        agreement.is_current = False
+        agreement.save(update_fields=["is_current", "updated"])
     return application
 
 

@@ -18,7 +18,7 @@ class Transition:
     action: str
     source: S
     target: S
-    by: str  # "applicant" or "reviewer": who may trigger it
+    by: str  # "applicant", "reviewer" or "signer": who may trigger it
     needs_comment: bool = False
 
 
@@ -31,6 +31,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("approve", S.SUBMITTED, S.APPROVED, "reviewer"),
     Transition("reject", S.SUBMITTED, S.REJECTED, "reviewer", needs_comment=True),
     Transition("return", S.SUBMITTED, S.RETURNED, "reviewer", needs_comment=True),
+    # The named signer, shown the pages uploaded under their name: "this is not what I signed".
+    Transition("decline", S.SUBMITTED, S.RETURNED, "signer", needs_comment=True),
 )
 
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
@@ -42,6 +44,7 @@ _VERBS = {
     "approve": "approved",
     "reject": "rejected",
     "return": "returned for changes",
+    "decline": "declined by the signer",
 }
 
 

@@ -7,6 +7,12 @@ urlpatterns = [
     path("", views.my_applications, name="my_applications"),
     path("new/<slug:slug>/", views.application_start, name="application_start"),
     path("confirm/<str:token>/", views.signer_confirm, name="signer_confirm"),
+    path("confirm/<str:token>/decline", views.signer_decline, name="signer_decline"),
+    path(
+        "signer/<str:reference>/pages/<int:agreement_id>/<int:page>.png",
+        views.signer_page_image,
+        name="signer_page_image",
+    ),
     path("licences/<str:reference>/", views.licence_detail, name="licence_detail"),
     path(
         "licences/<str:reference>/members/<int:member_id>/remove",

@@ -4,6 +4,7 @@ to sign, upload the signed scan, submit; the signer's confirmation; licences and
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accord.catalog.models import Dataset
 from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
+from accord.core.storage import protected_storage
 
 from . import licences, selectors, services, signed_pdf, states
 from .content import (
@@ -218,6 +220,47 @@ def signer_link_resend(request, reference: str):
     )
 
 
+def page_image_response(agreement, page: int) -> FileResponse:
+    """A page of an uploaded agreement as the PNG rendered on the server at upload time:
+    nobody's browser opens the uploaded PDF itself."""
+    if not 1 <= page <= len(agreement.page_storage_names):
+        raise Http404
+    handle = protected_storage().open(agreement.page_storage_names[page - 1], "rb")
+    response = FileResponse(handle, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@signed_in
+def signer_page_image(request, reference: str, agreement_id: int, page: int):
+    """What was uploaded under the signer's name, for the signer's eyes only."""
+    application = selectors.application_for_named_signer(request.user, reference)
+    agreement = get_object_or_404(application.signed_agreements, pk=agreement_id)
+    return page_image_response(agreement, page)
+
+
+@require_POST
+@signed_in
+def signer_decline(request, token: str):
+    try:
+        application = services.signer_decline(
+            raw_token=token, actor=request.user, note=request.POST.get("note", "")
+        )
+    except DomainError as exc:
+        refusal(request, exc)
+        return redirect("agreements:signer_confirm", token)
+    messages.success(
+        request,
+        _(
+            "Application %(reference)s is back with the applicant, with your note; the pages "
+            "you declined no longer count as its signed agreement."
+        )
+        % {"reference": application.reference},
+    )
+    return redirect("agreements:my_applications")
+
+
 @signed_in
 def signer_confirm(request, token: str):
     try:
@@ -246,6 +289,8 @@ def signer_confirm(request, token: str):
         {
             "application": application,
             "member_fields": policy_member_fields(policy_for(application.dataset)),
+            "agreement": application.current_agreement(),
+            "token": token,
         },
     )
 

@@ -5,20 +5,19 @@ through a helper that 404s for other custodians' applications."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accord.core.decorators import sensitive, staff
 from accord.core.errors import DomainError
 from accord.core.permissions import Permission, has_custodian_permission
-from accord.core.storage import protected_storage
 
 from . import intake, selectors, services, states
 from .content import attestation_clauses, policy_fields, policy_for, policy_member_fields
 from .forms import CommentForm, IntakeForm
 from .models import Application
-from .views import read_upload, refusal
+from .views import page_image_response, read_upload, refusal
 from .views_licences import paginate
 
 VIEW = Permission.AGREEMENTS_APPLICATION_VIEW
@@ -103,14 +102,7 @@ def review_page_image(request, reference: str, agreement_id: int, page: int):
     """A page of the signed scan as a PNG rendered on the server at upload time: reviewers
     never open the uploaded PDF itself in their browser."""
     application = selectors.application_for_staff(request.user, reference, VIEW)
-    agreement = _agreement(application, agreement_id)
-    if not 1 <= page <= len(agreement.page_storage_names):
-        raise Http404
-    handle = protected_storage().open(agreement.page_storage_names[page - 1], "rb")
-    response = FileResponse(handle, content_type="image/png")
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return page_image_response(_agreement(application, agreement_id), page)
 
 
 def _decision(request, reference: str, action: str):
