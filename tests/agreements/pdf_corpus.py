@@ -804,6 +804,14 @@ CORPUS: list[Case] = [
         lambda application: javascript_in_earlier_revision(),
         "pdf-javascript",
     ),
+    # No trust roots are configured here: stored, and shown as "signature valid, signer not
+    # trusted" (tests/agreements/test_pades.py covers trusted roots).
+    Case("PAdES-signed PDF", lambda application: TestPki().sign(plain_pdf()), STORED),
+    Case(
+        "PAdES-signed PDF changed after signing",
+        lambda application: modified_after_signing(TestPki().sign(plain_pdf())),
+        "agreement-modified-after-signing",
+    ),
 ]
 
 

@@ -259,3 +259,36 @@ def test_nobody_else_can_decline_for_the_signer(awaiting_signer, outsider):
         services.signer_decline(raw_token=token, actor=outsider, note="not mine")
     application.refresh_from_db()
     assert application.state == "submitted"
+
+
+def test_the_unsigned_original_is_refused_through_the_api_too(client, student, casmemg, settings):
+    application = draft(student, casmemg)
+    client.force_login(student)
+    response = client.post(
+        f"/api/v1/applications/{application.reference}/signed-agreement",
+        {
+            "file": SimpleUploadedFile(
+                "agreement.pdf", agreement_template(application).pdf, content_type="application/pdf"
+            )
+        },
+    )
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/agreement-unsigned")
+    assert "Print it, have the signer sign and date it" in problem["detail"]
+    assert not SignedAgreement.objects.exists()
+    assert stored_files(settings) == []
+
+
+def test_the_email_intake_refuses_an_unsigned_generated_agreement(
+    client, student, casmemg, ipcas_reviewer, settings
+):
+    from tests.agreements.test_hostile_uploads import through_the_email_intake
+
+    original = agreement_template(draft(student, casmemg)).pdf
+    error, _ = through_the_email_intake(client, ipcas_reviewer, casmemg, original)
+    # The intake makes a new application, so the original is another application's agreement.
+    assert "it is the agreement of another application" in error
+    assert not SignedAgreement.objects.exists()
+    assert stored_files(settings) == []
