@@ -90,7 +90,7 @@ def _setting(tmp_path, **env) -> str:
     }
     result = subprocess.run(
         [sys.executable, "-c", "import accord.settings as s; print(s.SERVE_UNSCANNED_FILES)"],
-        env={**clean, "ACCORD_DATA_DIR": str(tmp_path), **env},
+        env={**clean, "ACCORD_DATA_DIR": str(tmp_path), "ACCORD_SECRET_KEY": "k" * 50, **env},
         capture_output=True,
         text=True,
         timeout=60,

@@ -105,9 +105,9 @@ def scan_upload(application: Application, data: bytes, *, actor=None) -> scannin
         logger.error("agreement upload for %s: %s", application.reference, verdict.detail)
         raise ScanFailed(
             _(
-                "The virus scanner could not check this file (%(detail)s), so nothing was "
-                "stored. Try again in a few minutes; if it keeps failing, tell the data "
-                "custodian."
+                "The virus scanner could not check this file, so nothing was stored (the "
+                "scanner says: %(detail)s). Upload a smaller scan (150 to 300 dpi, black and "
+                "white or greyscale); if it still fails, tell the data custodian."
             )
             % {"detail": verdict.detail}
         )
