@@ -51,7 +51,7 @@ format: install
 	$(BIN)/ruff format $(LINT_PATHS)
 
 test: lint
-	ACCORD_DATA_DIR=$(CURDIR)/var/test $(BIN)/accord makemigrations --check --dry-run
+	ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/test $(BIN)/accord makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

@@ -1,14 +1,15 @@
 """Accord's one settings module: every value comes from the environment (ACCORD_*).
 
 Bad values raise ImproperlyConfigured at start-up naming the variable. The defaults are safe
-for production (DEBUG off, secure cookies); the demo asks for what it needs explicitly.
+for production (DEBUG off, secure cookies, a secret key required); the demo asks for what it
+needs explicitly (ACCORD_DEBUG=true), and the test suite's own settings (tests/settings.py)
+adjust what tests need. Nothing here asks whether it runs under a test runner.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -19,18 +20,23 @@ from accord.core.net import parse_trusted_proxies
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("ACCORD_DATA_DIR", str(Path.cwd() / "var"))).resolve()
-TESTING = "pytest" in sys.modules or env_bool("ACCORD_TESTING")
-
 DEBUG = env_bool("ACCORD_DEBUG", False)
 
 
 def _secret_key() -> str:
-    """ACCORD_SECRET_KEY, or a random key generated once and kept in DATA_DIR/secret_key."""
+    """ACCORD_SECRET_KEY (or ACCORD_SECRET_KEY_FILE). Only with DEBUG (the demo) is a random key
+    generated once and kept in DATA_DIR/secret_key: a production install that lost its key must
+    stop, not silently sign everyone out and invalidate every signed link."""
     key = env_str("ACCORD_SECRET_KEY")
     if key:
         if len(key) < 32:
             raise ImproperlyConfigured("ACCORD_SECRET_KEY must be at least 32 characters long.")
         return key
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "ACCORD_SECRET_KEY (or ACCORD_SECRET_KEY_FILE) is required when ACCORD_DEBUG is off. "
+            "Create one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     path = DATA_DIR / "secret_key"
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -42,8 +48,6 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ACCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-if TESTING:
-    ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver", "127.0.0.1", "localhost"]
 CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = (env_str("ACCORD_SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 SITE_NAME = env_str("ACCORD_SITE_NAME", "Accord") or "Accord"
@@ -138,11 +142,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": env_int("ACCORD_SQLITE_TIMEOUT", 20, minimum=1),
     }
-    _db["TEST"] = {"NAME": env_str("ACCORD_TEST_DATABASE_NAME") or None}
-elif _db["ENGINE"].startswith("django.db.backends.postgresql"):
-    _db.setdefault("TEST", {})
-    if env_str("ACCORD_TEST_DATABASE_NAME"):
-        _db["TEST"]["NAME"] = env_str("ACCORD_TEST_DATABASE_NAME")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -158,9 +157,6 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-if TESTING and not env_bool("ACCORD_TEST_REAL_HASHER"):
-    # Argon2 is deliberately slow; tests of hashing itself set ACCORD_TEST_REAL_HASHER.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -199,7 +195,6 @@ ACCOUNT_CHANGE_EMAIL = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
-ACCOUNT_RATE_LIMITS = False if TESTING else {}
 
 # Login throttling (django-axes): lock an account+address pair after repeated failures.
 AXES_ENABLED = env_bool("ACCORD_AXES_ENABLED", True)
@@ -227,7 +222,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", not DEBUG and not TESTING)
+SESSION_COOKIE_SECURE = env_bool("ACCORD_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # No script of ours reads the CSRF cookie (forms carry the token), so scripts may not either.
 CSRF_COOKIE_HTTPONLY = True
@@ -304,7 +299,7 @@ STORAGES = {
     "protected": _protected_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if TESTING or DEBUG
+        if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage",
     },
 }
@@ -372,8 +367,8 @@ CLAMD_ADDRESS = env_str("ACCORD_CLAMD_ADDRESS", "") or ""
 CLAMD_TIMEOUT = env_int("ACCORD_CLAMD_TIMEOUT", 120, minimum=1)
 # Whether dataset files no scanner has passed as clean (ingested without a scanner, or too
 # large for it) are listed and served (accord.access.policy). Infected ones never are. Off in
-# production; on in the demo and the tests, whose files are ingested without clamd.
-SERVE_UNSCANNED_FILES = env_bool("ACCORD_SERVE_UNSCANNED_FILES", DEBUG or TESTING)
+# production; on in the demo (and the tests), whose files are ingested without clamd.
+SERVE_UNSCANNED_FILES = env_bool("ACCORD_SERVE_UNSCANNED_FILES", DEBUG)
 
 # --- Email ----------------------------------------------------------------------------------
 _email_backend = env_choice(
@@ -396,7 +391,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background tasks -----------------------------------------------------------------------
 _tasks_backend = env_choice(
-    "ACCORD_TASKS_BACKEND", ("database", "immediate"), "immediate" if TESTING else "database"
+    "ACCORD_TASKS_BACKEND", ("database", "immediate"), "database"
 )
 TASKS = {
     "default": {

@@ -32,7 +32,6 @@ def test_healthz_answers_503_when_database_is_unreachable(tmp_path):
         "ACCORD_DATABASE_URL": "postgres://postgres@127.0.0.1:9/nothing-listens-here",
         "ACCORD_DATA_DIR": str(tmp_path),
         "ACCORD_ALLOWED_HOSTS": "127.0.0.1",
-        "ACCORD_TESTING": "true",
     }
     result = subprocess.run(
         [sys.executable, "-c", PROBE],

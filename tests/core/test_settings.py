@@ -39,12 +39,37 @@ def test_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value):
     assert name in result.stderr
 
 
-def test_secret_key_is_generated_once_and_kept_private(tmp_path):
-    first = _import_settings(tmp_path, ACCORD_SECRET_KEY="")
-    second = _import_settings(tmp_path, ACCORD_SECRET_KEY="")
+def test_demo_secret_key_is_generated_once_and_kept_private(tmp_path):
+    first = _import_settings(tmp_path, ACCORD_SECRET_KEY="", ACCORD_DEBUG="true")
+    second = _import_settings(tmp_path, ACCORD_SECRET_KEY="", ACCORD_DEBUG="true")
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _import_settings(tmp_path, ACCORD_SECRET_KEY="", ACCORD_DEBUG="false")
+    assert result.returncode != 0
+    assert "ACCORD_SECRET_KEY (or ACCORD_SECRET_KEY_FILE) is required" in result.stderr
+    assert not (tmp_path / "secret_key").exists()  # nothing written behind the operator's back
+
+
+def test_settings_do_not_depend_on_the_test_runner(tmp_path):
+    # The same environment gives the same settings whether or not pytest is imported.
+    script = (
+        "import sys, importlib; {pre}import accord.settings as s; "
+        "print(s.PASSWORD_HASHERS[0], s.SESSION_COOKIE_SECURE, s.TASKS, s.SERVE_UNSCANNED_FILES)"
+    )
+    env = {**os.environ, "ACCORD_DATA_DIR": str(tmp_path), "ACCORD_SECRET_KEY": "k" * 40}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script.format(pre=pre)],
+            env=env, capture_output=True, text=True, timeout=60, check=True,
+        ).stdout
+        for pre in ("", "import pytest; ")
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    assert "Argon2" in runs[0]
 
 
 def test_secret_can_come_from_a_file(tmp_path):

@@ -129,10 +129,12 @@ def test_protected_files_inside_public_media_fail(example_env, tmp_path):
     assert "accord.E011" in result.stderr
 
 
-def test_missing_secret_key_fails(example_env):
+def test_missing_secret_key_stops_start_up(example_env):
     env = {k: v for k, v in example_env.items() if not k.startswith("ACCORD_SECRET_KEY")}
     result = _check(env)
-    assert "accord.E001" in result.stderr
+    assert result.returncode != 0
+    assert "ACCORD_SECRET_KEY (or ACCORD_SECRET_KEY_FILE) is required" in result.stderr
+    assert not (Path(env["ACCORD_DATA_DIR"]) / "secret_key").exists()
 
 
 def test_gunicorn_on_tcp_behind_the_proxy_without_trusted_proxies_fails(example_env):
@@ -168,23 +170,6 @@ def test_secret_key_file_readable_by_the_group_fails(example_env):
     result = _check(example_env)
     assert result.returncode != 0
     assert "accord.E022" in result.stderr and f"chmod 600 {key}" in result.stderr
-
-
-def test_world_readable_generated_secret_key_fails(example_env):
-    env = {k: v for k, v in example_env.items() if not k.startswith("ACCORD_SECRET_KEY")}
-    generated = Path(env["ACCORD_DATA_DIR"]) / "secret_key"
-    generated.parent.mkdir(parents=True, exist_ok=True)
-    generated.write_text("g" * 50)
-    generated.chmod(0o644)
-    result = _check(env)
-    assert "accord.E022" in result.stderr and "generated secret key" in result.stderr
-
-
-def test_generated_secret_key_is_private_from_the_start(example_env):
-    env = {k: v for k, v in example_env.items() if not k.startswith("ACCORD_SECRET_KEY")}
-    _check(env)
-    generated = Path(env["ACCORD_DATA_DIR"]) / "secret_key"
-    assert generated.stat().st_mode & 0o077 == 0
 
 
 def test_disabled_lockout_fails(example_env):

@@ -19,23 +19,11 @@ HINT_KEYGEN = (
 )
 
 
-def _env_set(name: str) -> bool:
-    return bool(os.environ.get(name) or os.environ.get(f"{name}_FILE"))
-
-
 @register(Tags.security, deploy=True)
 def check_secret_and_debug(app_configs=None, **kwargs):
+    # A missing ACCORD_SECRET_KEY stops start-up itself unless DEBUG is on (accord.settings),
+    # and DEBUG is refused here.
     errors = []
-    if not _env_set("ACCORD_SECRET_KEY"):
-        errors.append(
-            Error(
-                "ACCORD_SECRET_KEY is not set; the key was generated into the data folder, "
-                "which breaks sessions across servers and restores.",
-                hint="Set ACCORD_SECRET_KEY (or ACCORD_SECRET_KEY_FILE) to 50+ random "
-                "characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
-                id="accord.E001",
-            )
-        )
     if settings.DEBUG:
         errors.append(
             Error(
@@ -281,8 +269,6 @@ def check_secret_files(app_configs=None, **kwargs):
         for name in SECRET_FILE_VARIABLES
         if os.environ.get(f"{name}_FILE")
     ]
-    if not _env_set("ACCORD_SECRET_KEY"):
-        files.append(("the generated secret key", Path(settings.DATA_DIR) / "secret_key"))
     errors = []
     for source, path in files:
         try:
@@ -292,7 +278,7 @@ def check_secret_files(app_configs=None, **kwargs):
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             why = (
                 ": whoever reads it can forge sessions and password-reset links"
-                if "secret key" in source or source == "ACCORD_SECRET_KEY_FILE"
+                if source == "ACCORD_SECRET_KEY_FILE"
                 else ""
             )
             errors.append(
