@@ -1,12 +1,20 @@
 """Email intake for custodians who still receive agreements by email (the SMIC process):
 staff upload the PDF, or the whole message as .eml or an mbox, and Accord extracts the
 sender, the subject and the PDF attachment; the application then follows the same review
-path as one made on the web."""
+path as one made on the web.
+
+The intake records only what staff read off the document (the signer's details and purpose they
+type in). Everything else the web form would have asked the applicant for (each clause's
+attestation, the dataset's questions, the organisation type) is left for a reviewer to record
+explicitly from the signed document (``unconfirmed_items``, ``intake_record``); approval waits
+for every one of them, and then for the same eligibility rules as the web path
+(``content.missing_items``)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import mailbox
 import tempfile
 from dataclasses import dataclass, field
@@ -15,14 +23,23 @@ from email.utils import getaddresses
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accord.catalog.models import Dataset
-from accord.core.errors import DomainError, NotFound
+from accord.core.errors import Conflict, DomainError, NotFound
 from accord.core.permissions import Permission, has_custodian_permission
 
 from . import signed_pdf
-from .content import Details, InvalidApplication, attestation_clauses, clean_details
-from .models import Application, ApplicationTransition
+from .content import (
+    Details,
+    InvalidApplication,
+    attestation_clauses,
+    clean_details,
+    policy_fields,
+    policy_for,
+)
+from .models import Application, ApplicationField, ApplicationTransition
 from .services import _audit, _issue_signer_link, new_reference
 
 MAX_MESSAGES = 500
@@ -162,8 +179,10 @@ def application_intake(
             "notes": extracted.notes,
         },
     )
-    # The signed paper agreement carries the signer's attestation of every clause.
-    details.attested_clauses = [c.code for c in attestation_clauses(license_version)]
+    # Nothing is attested on the signer's behalf: a reviewer records each clause and answer
+    # from the signed document (unconfirmed_items).
+    details.attested_clauses = []
+    details.answers = {}
     cleaned = clean_details(application, details)
     errors = {}
     for name, label in (
@@ -215,4 +234,136 @@ def application_intake(
     except Exception:
         signed_pdf._discard(written)
         raise
+    return application
+
+
+@dataclass(frozen=True)
+class IntakeItem:
+    """Something an emailed agreement may show that the intake did not record: a reviewer
+    records it from the signed document. ``key`` is ``clause:<code>``, ``answer:<field key>``
+    or ``field:<application field>``; ``kind`` picks the control (``clause``: confirm it is
+    attested; ``checkbox``: yes or no; ``choice``/``organisation_type``: one of ``choices``;
+    ``text``, ``long_text``, ``email``: what the document says)."""
+
+    key: str
+    label: str
+    kind: str
+    choices: tuple[tuple[str, str], ...] = ()
+    help_text: str = ""
+
+
+_FIELDS = {
+    "signer_title": _lazy("The signer's title or position"),
+    "signer_address": _lazy("The signer's postal address"),
+    "purpose": _lazy("The research purpose"),
+}
+
+
+def unconfirmed_items(application: Application) -> list[IntakeItem]:
+    """What an application received by email still needs recorded from the signed document
+    before it can be approved (empty for web applications: their applicant answered)."""
+    if application.origin != Application.Origin.EMAIL:
+        return []
+    policy = policy_for(application.dataset)
+    items: list[IntakeItem] = []
+    attested = set(application.attested_clauses)
+    for clause in attestation_clauses(application.license_version):
+        if clause.code not in attested:
+            items.append(
+                IntakeItem(f"clause:{clause.code}", f"{clause.code} {clause.title}", "clause")
+            )
+    for f in policy_fields(policy):
+        recorded = f.key in application.answers and (
+            f.kind == ApplicationField.Kind.CHECKBOX or application.answers[f.key]
+        )
+        if f.required and not recorded:
+            choices = tuple((c, c) for c in f.choice_list())
+            items.append(IntakeItem(f"answer:{f.key}", f.label, f.kind, choices, f.help_text))
+    if not application.organisation_type:
+        items.append(
+            IntakeItem(
+                "field:organisation_type",
+                str(_lazy("Type of organisation")),
+                "organisation_type",
+                tuple(Application.OrganisationType.choices),
+            )
+        )
+    for name, label in _FIELDS.items():
+        if name == "signer_title" and not policy.signer_title_required:
+            continue
+        if not getattr(application, name).strip():
+            kind = "text" if name == "signer_title" else "long_text"
+            items.append(IntakeItem(f"field:{name}", str(label), kind))
+    return items
+
+
+@transaction.atomic
+def intake_record(*, application: Application, actor, key: str, value: str = "") -> Application:
+    """A reviewer records one item of an emailed application as the signed document shows it
+    (``key`` as in ``unconfirmed_items``). Checked with the web form's rules; audited with who
+    recorded what."""
+    from .services import _lock, require_reviewer
+
+    application = _lock(application)
+    require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
+    if application.origin != Application.Origin.EMAIL:
+        raise Conflict(
+            _("Only an application received by email has items to record from the document."),
+            code="not-intake",
+        )
+    if application.state != Application.State.SUBMITTED:
+        raise Conflict(
+            _("Application %(reference)s is %(state)s; nothing can be recorded now.")
+            % {
+                "reference": application.reference,
+                "state": application.get_state_display().lower(),
+            },
+            code="not-submitted",
+        )
+    item = next((i for i in unconfirmed_items(application) if i.key == key), None)
+    if item is None:
+        raise Conflict(
+            _("That item is already recorded, or is not one this application needs."),
+            code="not-unconfirmed",
+        )
+    kind, _sep, name = key.partition(":")
+    value = str(value).strip()
+    if kind == "clause":
+        details = Details(attested_clauses=[*application.attested_clauses, name])
+        value = "attested"
+    elif kind == "answer":
+        if item.kind == ApplicationField.Kind.CHECKBOX:
+            if value not in ("yes", "no"):
+                raise DomainError(_("Say whether the document answers yes or no."))
+            answer: object = value == "yes"
+        elif not value:
+            raise DomainError(
+                _("Type what the signed document says for “%(label)s”.") % {"label": item.label}
+            )
+        else:
+            answer = value
+        details = Details(answers={**application.answers, name: answer})
+    else:
+        if not value:
+            raise DomainError(
+                _("Type what the signed document says for “%(label)s”.") % {"label": item.label}
+            )
+        details = Details(**{name: value})
+    for field_name, cleaned in clean_details(application, details).items():
+        setattr(application, field_name, cleaned)
+    application.intake = {
+        **application.intake,
+        "recorded": [
+            *application.intake.get("recorded", []),
+            {"item": key, "value": value, "by": actor.email, "at": timezone.now().isoformat()},
+        ],
+    }
+    application.save()
+    # Yes/no and choices go into the audit chain; typed text (an address, a purpose) may be
+    # personal data, which the chain keeps only as a commitment.
+    if item.kind in ("clause", "checkbox", "choice", "organisation_type"):
+        recorded = {"value": value}
+    else:
+        recorded = {"value_sha256": hashlib.sha256(value.encode()).hexdigest()}
+    _audit(application, "intake-record", actor, item=key, **recorded)
     return application

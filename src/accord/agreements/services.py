@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accord.accounts.selectors import has_verified_email
 from accord.audit.services import audit_record
@@ -355,11 +355,51 @@ def application_approve(*, application: Application, actor) -> Application:
         )
     if application.current_agreement() is None:
         raise Conflict("No signed agreement is attached; return the application for changes.")
+    _require_eligible(application)
     application.decided_at = timezone.now()
     application.decided_by = actor
     _transition(application, "approve", actor)
     licence_grant(application=application, actor=actor)
     return application
+
+
+def _require_eligible(application: Application) -> None:
+    """Whatever way it came in, an application is approved only once every item an emailed
+    agreement left open is recorded from the document, and only if it meets the rules the web
+    form holds every applicant to (``missing_items``, as on submission)."""
+    from .intake import unconfirmed_items
+
+    unconfirmed = unconfirmed_items(application)
+    if unconfirmed:
+        raise Conflict(
+            gettext(
+                "%(reference)s cannot be approved yet: %(count)d item(s) of the emailed agreement "
+                "are not recorded from the signed document (%(items)s). Record each one on the "
+                "review page as the document shows it; if the document does not show it, "
+                "return the application for changes or reject it."
+            )
+            % {
+                "reference": application.reference,
+                "count": len(unconfirmed),
+                "items": "; ".join(item.label for item in unconfirmed),
+            },
+            code="intake-unconfirmed",
+        )
+    missing = missing_items(application, for_submission=False)
+    if missing:
+        raise Conflict(
+            gettext(
+                "%(reference)s cannot be approved: it does not meet the requirements of "
+                "%(dataset)s. On the web the applicant would be told: %(missing)s Return it for "
+                "changes or reject it."
+            )
+            % {
+                "reference": application.reference,
+                "dataset": application.dataset,
+                "missing": " ".join(missing),
+            },
+            code="not-eligible",
+        )
 
 
 def _is_party(application: Application, actor) -> bool:

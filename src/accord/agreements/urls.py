@@ -49,6 +49,11 @@ urlpatterns = [
         views_review.review_page_image,
         name="review_page_image",
     ),
+    path(
+        "review/<str:reference>/intake-record",
+        views_review.review_intake_record,
+        name="review_intake_record",
+    ),
     path("review/<str:reference>/approve", views_review.review_approve, name="review_approve"),
     path("review/<str:reference>/reject", views_review.review_reject, name="review_reject"),
     path("review/<str:reference>/return", views_review.review_return, name="review_return"),

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.core.decorators import sensitive, staff
@@ -14,7 +16,13 @@ from accord.core.errors import DomainError
 from accord.core.permissions import Permission, has_custodian_permission
 
 from . import intake, selectors, services, states
-from .content import attestation_clauses, policy_fields, policy_for, policy_member_fields
+from .content import (
+    attestation_clauses,
+    missing_items,
+    policy_fields,
+    policy_for,
+    policy_member_fields,
+)
 from .forms import CommentForm, IntakeForm
 from .models import Application
 from .views import page_image_response, read_upload, refusal
@@ -67,6 +75,7 @@ def review_detail(request, reference: str):
     policy = policy_for(application.dataset)
     fields = policy_fields(policy)
     attested = set(application.attested_clauses)
+    unconfirmed = intake.unconfirmed_items(application)
     return render(
         request,
         "agreements/review_detail.html",
@@ -86,6 +95,9 @@ def review_detail(request, reference: str):
             "actions": states.allowed_actions(application.state, by="reviewer"),
             "comment_form": CommentForm(),
             "policy": policy,
+            "unconfirmed": unconfirmed,
+            # Said once everything is recorded: until then the list above is what is missing.
+            "not_eligible": [] if unconfirmed else missing_items(application, for_submission=False),
         },
     )
 
@@ -149,6 +161,25 @@ def review_reject(request, reference: str):
 @staff(REVIEW)
 def review_return(request, reference: str):
     return _decision(request, reference, "return")
+
+
+@require_POST
+@staff(REVIEW)
+def review_intake_record(request, reference: str):
+    """Record one item of an emailed application as the signed document shows it."""
+    application = selectors.application_for_staff(request.user, reference, REVIEW)
+    try:
+        intake.intake_record(
+            application=application,
+            actor=request.user,
+            key=request.POST.get("key", ""),
+            value=request.POST.get("value", "")[:5000],
+        )
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(request, _("Recorded from the signed document."))
+    return redirect(f"{reverse('agreements:review_detail', args=[reference])}#to-record")
 
 
 @require_POST
