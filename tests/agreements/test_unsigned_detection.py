@@ -292,3 +292,24 @@ def test_the_email_intake_refuses_an_unsigned_generated_agreement(
     assert "it is the agreement of another application" in error
     assert not SignedAgreement.objects.exists()
     assert stored_files(settings) == []
+
+
+def test_the_api_shows_what_was_found_where_the_signer_writes(client, student, casmemg):
+    application = draft(student, casmemg)
+    template = agreement_template(application)
+    scan = pdf_corpus.signed_by_hand(template.pdf, template.regions, tick=("C1", "C3", "C6"))
+    client.force_login(student)
+    response = client.post(
+        f"/api/v1/applications/{application.reference}/signed-agreement",
+        {"file": SimpleUploadedFile("scan.pdf", scan, content_type="application/pdf")},
+    )
+    assert response.status_code == 201, response.content[:500]
+    body = response.json()
+    assert body["signature_evidence"] == "ink"
+    assert {r["code"] or r["kind"]: r["status"] for r in body["signing"]["regions"]} == {
+        "signature": "ink",
+        "date": "ink",
+        "C1": "ink",
+        "C3": "ink",
+        "C6": "ink",
+    }

@@ -47,6 +47,8 @@ def _agreement_out(a: SignedAgreement | None) -> dict | None:
         "version_status": a.version_status,
         "scan_status": a.scan_status,
         "scan_detail": a.scan_detail,
+        "signature_evidence": a.signature_evidence,
+        "signing": a.signing_findings,
         "uploaded_at": a.created,
     }
 

@@ -52,6 +52,11 @@ class AgreementOut(Schema):
     version_status: str  # match | unverified | not-read; "" for uploads before versions
     scan_status: str  # clean | not-scanned (no scanner configured, or uploaded before scans)
     scan_detail: str
+    # digital | ink | none (the place to sign is empty) | unknown (not found: check by eye)
+    signature_evidence: str
+    # regions: [{kind, code, status: ink | empty | not-found, ...}], digital_signatures:
+    # [{signer, issuer, signing_time, status: valid | untrusted, ...}], generated_text: bool
+    signing: dict
     uploaded_at: datetime
 
 

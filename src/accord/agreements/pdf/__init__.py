@@ -20,8 +20,9 @@ structures that crash native parsers). Therefore:
   the web worker, and comes back as a refusal ("too-complex" or "timeout").
 * Refused, each with its own code and message: encryption (cannot be checked), JavaScript,
   launch/URI/submit/import/remote-go-to actions, embedded or attached files, interactive forms
-  (AcroForm fields, XFA), multimedia, files qpdf or pdfium cannot open, streams whose decoded size
-  is absurd (Flate chains are inflated incrementally with a cap, so a bomb costs milliseconds).
+  (AcroForm fields other than signature fields, XFA), multimedia, files qpdf or pdfium cannot
+  open, streams whose decoded size is absurd (Flate chains are inflated incrementally with a
+  cap, so a bomb costs milliseconds).
   None of these has a place in a scanned paper agreement, so refusing them costs honest
   applicants nothing.
 * What the structural checks cannot bound (inline images inside content streams, codecs only
@@ -29,6 +30,9 @@ structures that crash native parsers). Therefore:
   ``check_reference_qr`` and ``check_agreement_qr`` run in the limited worker too and end in
   PdfRefused, never a crash.
 * Reviewers see server-rendered page images (``render_pages``), never the PDF in their browser.
+* Whether it is signed (``signatures``) is read in the same worker: the ink where the signer
+  signs and ticks, and digital signatures, which pyHanko validates without network access
+  (revocation is not fetched; trust comes only from ``ACCORD_PADES_TRUST_ROOTS``).
 
 Everything a caller needs is re-exported here; ``PdfRefused`` is the only exception an upload can
 provoke.
