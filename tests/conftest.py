@@ -33,7 +33,7 @@ def _isolated_storage(tmp_path, settings):
 def _force_login_is_a_fresh_sign_in():
     """``client.force_login`` skips allauth's sign-in flow, so nothing records when the user
     authenticated; record it as a password sign-in now, as a real sign-in would, so that
-    ``sensitive`` staff actions accept it. tests/security tests the real flows."""
+    ``sensitive`` staff actions accept it. tests/core/test_hardening.py tests the real flows."""
     from allauth.account.internal.flows.login import record_authentication
     from django.contrib.auth.signals import user_logged_in
 

@@ -51,7 +51,7 @@ class UserFactory(DjangoModelFactory):
 
 
 # Two-factor is required of staff and superusers (accord.ops.mfa); factories give them this
-# authenticator so tests can sign in; tests/security signs in with real codes from it.
+# authenticator so tests can sign in; tests/core/test_hardening.py signs in with real codes from it.
 TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from tests import factories
 from tests.agreements.factories import policy_dataset
+from tests.downloads.conftest import licence, member, signing_key_file, variant  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from accord.core.errors import Conflict, DomainError, PermissionDenied
 from tests import factories
 from tests.downloads import conftest as downloads
 from tests.downloads.conftest import issue
-from tests.review_security.conftest import bearer
+from tests.roles import bearer
 
 pytestmark = pytest.mark.django_db
 # The downloads scenario: a variant with real files, a licence of ``custodian`` over it with one

@@ -95,7 +95,7 @@ def browser_as(chromium, site):
 
 def session_cookie(user, site: str) -> dict:
     """Sign ``user`` in without the form (used for staff, whose sign-in asks for a TOTP code;
-    tests/security drives that form)."""
+    tests/core/test_hardening.py drives that form)."""
     from django.conf import settings
     from django.test import Client
 

@@ -13,7 +13,7 @@ from accord.agreements.models import Application, Licence
 from accord.core.errors import PermissionDenied
 from tests import factories
 from tests.agreements.factories import submitted
-from tests.review_security.conftest import bearer
+from tests.roles import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accord.agreements.models import Application
 from tests.agreements.factories import draft
-from tests.review_security.conftest import bearer
+from tests.roles import bearer
 
 pytestmark = pytest.mark.django_db
 

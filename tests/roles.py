@@ -1,4 +1,5 @@
-"""Fixtures for the security review: the agreements and downloads role users side by side."""
+"""The agreements and downloads role users side by side, for tests that try every role on
+both (import the fixtures a test module needs from here)."""
 
 from __future__ import annotations
 

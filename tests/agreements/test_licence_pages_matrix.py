@@ -9,7 +9,7 @@ from django.urls import reverse
 from accord.agreements.models import LicenceMember
 from tests import factories
 from tests.access.factories import remove_member
-from tests.review_security.conftest import bearer
+from tests.roles import bearer
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.urls import reverse
 from accord.agreements.models import Application
 from tests import factories
 from tests.agreements.factories import submitted
-from tests.review_security.conftest import bearer
+from tests.roles import bearer
 
 pytestmark = pytest.mark.django_db
 

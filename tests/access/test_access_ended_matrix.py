@@ -14,7 +14,7 @@ from accord.accounts.models import ApiToken
 from accord.agreements.models import Licence
 from tests.access.factories import remove_member
 from tests.downloads.conftest import issue
-from tests.review_security.conftest import bearer
+from tests.roles import bearer
 
 
 def _end(how: str, licence, member) -> None:

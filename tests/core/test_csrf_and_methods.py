@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accord.accounts.models import ApiToken
 from accord.agreements.models import Application, LicenceMember
-from tests.review_security.conftest import bearer
+from tests.roles import bearer
 
 
 @pytest.fixture
