@@ -117,3 +117,17 @@ def test_a_signature_that_does_not_verify_is_refused(
     assert "The digital signature in this PDF does not verify" in page
     assert not SignedAgreement.objects.exists()
     assert stored_files(settings) == []
+
+
+def test_a_file_that_only_mentions_a_signature_is_treated_as_unsigned(student, casmemg):
+    from accord.agreements import signed_pdf
+
+    application = draft(student, casmemg)
+    # "/ByteRange" in a comment makes us ask pyHanko, which finds no signature: nothing claimed.
+    data = pdf_corpus.plain_pdf().replace(b"%PDF-1.3\n", b"%PDF-1.3\n% /ByteRange [0 0 0 0]\n", 1)
+    assert b"/ByteRange" in data
+    agreement = signed_pdf.application_upload_agreement(
+        application=application, actor=student, data=data
+    )
+    assert agreement.digital_signatures == []
+    assert agreement.signature_evidence == "unknown"
