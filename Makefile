@@ -6,12 +6,18 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-stamp
 LINT_PATHS := $(wildcard src tests bench)
+# Type-checked: the modules that decide (policy) and change or read state (services,
+# selectors), and the download client.
+TYPED_PATHS := src/accord/access/policy.py $(wildcard src/accord/*/services*.py) \
+               $(wildcard src/accord/*/selectors.py) src/accord/client
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one process.
+PYTEST_WORKERS ?= auto
 
 # The demo keeps everything (SQLite database, secret key, files) under var/demo.
 DEMO_ENV := ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/demo ACCORD_TASKS_BACKEND=immediate \
             ACCORD_EMAIL_BACKEND=console ACCORD_SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: install lock demo demo-load demo-code test lint format bench clean
+.PHONY: install lock demo demo-load demo-code test lint typecheck format bench clean
 
 # Development installs the dev lock (runtime + tests and tools); production installs only
 # requirements/runtime.txt (deploy/README.md).
@@ -46,13 +52,16 @@ lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
+typecheck: install
+	ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/test $(BIN)/mypy $(TYPED_PATHS)
+
 format: install
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 	$(BIN)/ruff format $(LINT_PATHS)
 
-test: lint
+test: lint typecheck
 	ACCORD_DEBUG=true ACCORD_DATA_DIR=$(CURDIR)/var/test $(BIN)/accord makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench.run

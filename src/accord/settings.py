@@ -390,9 +390,7 @@ DEFAULT_FROM_EMAIL = env_str("ACCORD_DEFAULT_FROM_EMAIL", "Accord <accord@localh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background tasks -----------------------------------------------------------------------
-_tasks_backend = env_choice(
-    "ACCORD_TASKS_BACKEND", ("database", "immediate"), "database"
-)
+_tasks_backend = env_choice("ACCORD_TASKS_BACKEND", ("database", "immediate"), "database")
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend"

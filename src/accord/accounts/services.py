@@ -90,7 +90,8 @@ def _audit_user(event_type: str, user: User, *, actor: User | None, **details) -
     from accord.catalog.models import CustodianStaff
 
     ids = sorted(CustodianStaff.objects.filter(user=user).values_list("custodian_id", flat=True))
-    for custodian_id in ids or [None]:
+    scopes: list[int | None] = [*ids] or [None]
+    for custodian_id in scopes:
         audit_record(
             event_type=event_type,
             actor=actor,
@@ -211,8 +212,7 @@ def session_sign_in_record(
     ever used (right after sign-up there is nobody to warn)."""
     now = timezone.now()
     KnownDevice.objects.filter(user=user, last_seen__lt=now - DEVICE_MEMORY).delete()
-    device = selectors.known_device(user, device_key_hash(device_key)) if device_key else None
-    if device is not None:
+    if device_key and (device := selectors.known_device(user, device_key_hash(device_key))):
         device.last_seen = now
         device.save(update_fields=["last_seen"])
         _audit_user("accounts:session:sign-in", user, actor=user, device="known")

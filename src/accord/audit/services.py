@@ -291,6 +291,7 @@ def personal_data_erase(*, user_id: int, actor=None) -> ErasureReport:
         event_type=ERASE_EVENT,
         actor=None if themselves else actor,
         details={"user_id": user_id, "rows": count, "legacy_events": legacy},
-        **({"ip_address": "", "user_agent": ""} if themselves else {}),
+        ip_address="" if themselves else None,
+        user_agent="" if themselves else None,
     )
     return ErasureReport(rows=count, legacy_events=legacy)

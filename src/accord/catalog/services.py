@@ -194,8 +194,10 @@ def variant_ingest(
                 )
                 # An unchanged file no scanner passed is scanned now if one is configured:
                 # only clean files are served in production (access.policy).
-                if same and (
-                    current.scan_status == DataFile.ScanStatus.CLEAN or not scanner_address()
+                if (
+                    same
+                    and current is not None
+                    and (current.scan_status == DataFile.ScanStatus.CLEAN or not scanner_address())
                 ):
                     report.unchanged.append(rel)
                     continue

@@ -159,6 +159,7 @@ def staff_set_role(
             code="last-administrator",
         )
     if role is None:
+        assert membership is not None  # "no change" returned above
         membership.delete()
         membership = None
     elif membership is None:

@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _token(args, console: Console) -> str | None:
+def _token(args: argparse.Namespace, console: Console) -> str | None:
     if args.token_file:
         try:
             mode = args.token_file.stat().st_mode
@@ -84,7 +84,7 @@ def _token(args, console: Console) -> str | None:
     return os.environ.get("ACCORD_TOKEN") or None
 
 
-def fetch_main(args, console: Console) -> int:
+def fetch_main(args: argparse.Namespace, console: Console) -> int:
     if not args.portal:
         console.print("[red]error:[/] give --portal URL or set ACCORD_PORTAL_URL")
         return EXIT_USAGE
@@ -139,7 +139,7 @@ def fetch_main(args, console: Console) -> int:
     return EXIT_OK
 
 
-def verify_main(args, console: Console) -> int:
+def verify_main(args: argparse.Namespace, console: Console) -> int:
     key_path = args.key or args.file.parent / "signing-key.pem"
     if not key_path.exists():
         console.print(

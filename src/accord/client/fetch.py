@@ -16,6 +16,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import httpx
 from rich.console import Console
@@ -23,6 +24,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -69,7 +71,7 @@ def safe_relpath(path: str) -> PurePosixPath:
     return rel
 
 
-def sha256_file(path: Path, start_hash=None) -> hashlib._Hash:
+def sha256_file(path: Path, start_hash: hashlib._Hash | None = None) -> hashlib._Hash:
     digest = start_hash or hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
@@ -77,7 +79,7 @@ def sha256_file(path: Path, start_hash=None) -> hashlib._Hash:
     return digest
 
 
-def _open_private(path: Path, *, append: bool):
+def _open_private(path: Path, *, append: bool) -> BinaryIO:
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
     return os.fdopen(os.open(path, flags, 0o600), "ab" if append else "wb")
 
@@ -233,7 +235,15 @@ class Fetcher:
         os.replace(part, target)
         self._remember(entry, target)
 
-    def _transfer(self, entry, part, offset, digest, progress, task):
+    def _transfer(
+        self,
+        entry: Entry,
+        part: Path,
+        offset: int,
+        digest: hashlib._Hash,
+        progress: Progress,
+        task: TaskID,
+    ) -> tuple[int, hashlib._Hash]:
         """Append to (or restart) the partial file, one segment per request: the portal
         checks the licence again for each, and nginx or S3 serve at most a segment on one
         check (a revoked licence stops the download at the next segment). No If-Range: the
@@ -242,7 +252,10 @@ class Fetcher:
         is fetched again from zero. Returns (bytes, digest)."""
         if offset and offset >= entry.size:
             return offset, digest  # the partial file already holds every byte
-        link = self.portal.link(entry.file_id)
+        file_id = entry.file_id
+        if file_id is None:  # download() refused such entries before calling here
+            raise FetchError(f"{entry.path}: the portal did not say how to download it")
+        link = self.portal.link(file_id)
         renewed = False
         while not self.stop.is_set():
             end = None
@@ -255,7 +268,7 @@ class Fetcher:
                 status = response.status_code
                 if status == 410 and not renewed:
                     response.read()
-                    link, renewed = self.portal.link(entry.file_id), True  # it expired
+                    link, renewed = self.portal.link(file_id), True  # it expired
                     continue
                 if status == 416:
                     part.unlink(missing_ok=True)

@@ -105,7 +105,7 @@ def download_link_issue(
         DataFile.objects.select_related("variant", "variant__dataset").filter(pk=file_id).first()
     )
     entitlement = policy.entitlement_for_file(user, data_file) if data_file is not None else None
-    if entitlement is None:
+    if data_file is None or entitlement is None:
         audit_refusal(user=user, data_file=data_file, reason="not-entitled", file_id=file_id)
         raise NotFound(NOT_ENTITLED)
     return _issue(
