@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "accord.catalog",
     "accord.audit",
     "accord.agreements",
+    "accord.licences",
     "accord.access",
     "accord.downloads",
     "accord.publications",

@@ -12,8 +12,8 @@ from pathlib import Path
 from django.utils import timezone
 
 from accord.access.services import entitlements_sync_for_licence
-from accord.agreements.models import Licence, LicenceMember
 from accord.catalog.services import variant_ingest
+from accord.licences.models import Licence, LicenceMember
 from tests import factories
 
 _refs = itertools.count(1)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.models import ApiToken
-from accord.agreements.models import Licence
+from accord.licences.models import Licence
 from tests.access.factories import remove_member
 from tests.downloads.conftest import issue
 from tests.roles import bearer

@@ -10,9 +10,9 @@ from django.utils import timezone
 from accord.access import policy
 from accord.access.models import Entitlement
 from accord.access.services import entitlements_sync_for_licence
-from accord.agreements.models import Licence
 from accord.audit.models import Event
 from accord.catalog.models import DataFile
+from accord.licences.models import Licence
 from tests import factories
 from tests.access.factories import (
     add_member,
@@ -72,7 +72,7 @@ def test_sync_revokes_removed_member_with_reason_and_keeps_history(licence, memb
 
 def test_readded_member_gets_a_new_entitlement_row(licence, member):
     remove_member(licence, member)
-    from accord.agreements.models import LicenceMember
+    from accord.licences.models import LicenceMember
 
     LicenceMember.objects.filter(licence=licence, user=member).update(status="active")
     entitlements_sync_for_licence(licence=licence, reason="re-added")

@@ -10,7 +10,7 @@ from PIL import Image
 from accord.agreements import services, signed_pdf
 from accord.agreements.content import Details
 from accord.agreements.documents import agreement_pdf
-from accord.agreements.models import AccessPolicy, ApplicationField, MemberField
+from accord.agreements.models import ApplicationField, ApplicationRules, MemberField
 from accord.agreements.pdf import render_pages
 from accord.catalog.models import Clause
 from tests import factories
@@ -32,7 +32,7 @@ def policy_dataset(custodian, *, slug="casmemg-test", short_name="CASMEMG", memb
         title="No warranty",
         enforcement=Clause.Enforcement.ENFORCED,
     )
-    policy = AccessPolicy.objects.create(
+    policy = ApplicationRules.objects.create(
         dataset=dataset,
         members_allowed=members,
         stored_filename_rule="License Agreement for CASMEMG _{signer_name}.pdf",

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from accord.agreements import services
 from accord.agreements.content import Details
-from accord.agreements.models import Application, Licence
-from accord.core.errors import PermissionDenied
+from accord.agreements.models import Application
+from accord.core.errors import NotAllowed
+from accord.licences.models import Licence
 from tests import factories
 from tests.agreements.factories import submitted
 from tests.roles import bearer
@@ -29,7 +30,7 @@ def test_reviewer_cannot_approve_an_application_they_sign(casmemg, ipcas_reviewe
     application.refresh_from_db()
     assert application.signer_user == ipcas_reviewer  # confirmed as applicant-signer
 
-    with pytest.raises(PermissionDenied, match="another reviewer"):
+    with pytest.raises(NotAllowed, match="another reviewer"):
         services.application_approve(application=application, actor=ipcas_reviewer)
 
     assert not Licence.objects.exists()
@@ -119,7 +120,7 @@ def test_reviewer_listed_as_a_member_cannot_approve_the_application(
     application = submitted(student, casmemg, members=members)
     services._mark_signer_confirmed(application, professor)
 
-    with pytest.raises(PermissionDenied, match="another reviewer"):
+    with pytest.raises(NotAllowed, match="another reviewer"):
         services.application_approve(application=application, actor=ipcas_reviewer)
 
     assert not Licence.objects.exists()

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.accounts.models import ApiToken
 from accord.accounts.services import api_token_create
-from accord.agreements.models import Licence
+from accord.licences.models import Licence
 from tests.agreements.factories import scan_of
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from accord.agreements import services
 from accord.agreements.content import Details, InvalidApplication
 from accord.agreements.models import Application
 from accord.audit.models import Event
-from accord.core.errors import Conflict, PermissionDenied
+from accord.core.errors import Conflict, NotAllowed
 from tests import factories
 from tests.agreements.factories import draft, submitted, with_scan
 
@@ -176,7 +176,7 @@ def test_someone_else_cannot_confirm_as_signer(
     with django_capture_on_commit_callbacks(execute=True):
         submitted(student, casmemg)
     intruder = factories.UserFactory(email="mallory@uni-example.edu")
-    with pytest.raises(PermissionDenied, match="for someone else") as refused:
+    with pytest.raises(NotAllowed, match="for someone else") as refused:
         services.signer_confirm(raw_token=_link_token(mail.outbox), actor=intruder)
     assert "prof.ada@uni-example.edu" not in refused.value.message
 

@@ -10,8 +10,9 @@ import pytest
 from django.db import close_old_connections
 
 from accord.agreements import services
-from accord.agreements.models import Application, ApplicationTransition, Licence
+from accord.agreements.models import Application, ApplicationTransition
 from accord.audit.models import Event
+from accord.licences.models import Licence
 from tests.agreements.factories import draft, submitted, with_scan
 from tests.tools import need_postgres
 

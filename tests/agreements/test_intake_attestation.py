@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from accord.agreements import intake, services
 from accord.agreements.demo import load_demo_agreements
-from accord.agreements.models import Application, Licence
+from accord.agreements.models import Application
 from accord.audit.models import Event
 from accord.core.errors import Conflict
+from accord.licences.models import Licence
 from tests import factories
 from tests.agreements import pdf_corpus
 

@@ -15,10 +15,11 @@ from django.utils import timezone
 from accord.agreements import services, signed_pdf
 from accord.agreements.content import Details
 from accord.agreements.documents import agreement_pdf
-from accord.agreements.models import Application, Licence, LicenceMember
+from accord.agreements.models import Application
 from accord.agreements.states import TRANSITIONS
 from accord.audit.models import Event
 from accord.core.errors import Conflict, DomainError
+from accord.licences.models import Licence, LicenceMember
 from tests.agreements.factories import scan_of, submitted
 
 pytestmark = pytest.mark.django_db

@@ -252,10 +252,10 @@ def test_declining_needs_a_note(client, professor, awaiting_signer):
 
 def test_nobody_else_can_decline_for_the_signer(awaiting_signer, outsider):
     from accord.agreements import services
-    from accord.core.errors import PermissionDenied
+    from accord.core.errors import NotAllowed
 
     application, token = awaiting_signer
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotAllowed):
         services.signer_decline(raw_token=token, actor=outsider, note="not mine")
     application.refresh_from_db()
     assert application.state == "submitted"

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accord.accounts.services import api_token_create
 from accord.agreements import services
-from accord.agreements.models import Licence
+from accord.licences.models import Licence
 
 # ruff: noqa: F811 -- the agreements fixtures are imported and then requested by name.
 from tests.agreements.conftest import casmemg, ipcas_reviewer, professor, student  # noqa: F401

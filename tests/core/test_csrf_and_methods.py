@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accord.accounts.models import ApiToken
-from accord.agreements.models import Application, LicenceMember
+from accord.agreements.models import Application
+from accord.licences.models import LicenceMember
 from tests.roles import bearer
 
 

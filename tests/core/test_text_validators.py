@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from ninja import Schema
 from pydantic import ValidationError as PydanticError
 
-from accord.agreements.forms import MemberForm
 from accord.core.validators import (
     BIDI_CONTROLS,
     BIDI_MARKS,
@@ -19,6 +18,7 @@ from accord.core.validators import (
     multi_line,
     single_line,
 )
+from accord.licences.forms import MemberForm
 
 LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 

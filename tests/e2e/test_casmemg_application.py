@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
-from accord.agreements.models import Application, Licence
+from accord.agreements.models import Application
+from accord.licences.models import Licence
 from tests import factories
 from tests.agreements.factories import policy_dataset, scan_of
 from tests.e2e.conftest import sign_in

@@ -20,13 +20,13 @@ from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
 
 from accord.accounts.models import User
-from accord.agreements.licences_staff import licence_revoke
-from accord.agreements.models import Licence
 from accord.audit.services import audit_record
 from accord.audit.verify import chain_head
 from accord.catalog.models import DataFile
 from accord.catalog.services import variant_ingest
 from accord.core.storage import protected_storage, sha256_of
+from accord.licences.models import Licence
+from accord.licences.services import licence_revoke
 from tests import factories
 from tests.access.factories import licence_for
 

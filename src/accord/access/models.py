@@ -23,7 +23,7 @@ class Entitlement(TimeStampedModel):
         "catalog.Variant", on_delete=models.PROTECT, related_name="entitlements"
     )
     licence = models.ForeignKey(
-        "agreements.Licence", on_delete=models.PROTECT, related_name="entitlements"
+        "licences.Licence", on_delete=models.PROTECT, related_name="entitlements"
     )
     license_version = models.ForeignKey(
         "catalog.LicenseVersion", on_delete=models.PROTECT, related_name="entitlements"

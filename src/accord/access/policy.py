@@ -14,9 +14,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accord.access.models import Entitlement
-from accord.agreements.models import Licence, LicenceMember
 from accord.catalog.models import Custodian, DataFile, Dataset, Variant
 from accord.core.permissions import Permission, custodian_ids_with
+from accord.licences.models import Licence, LicenceMember
 
 
 def servable_scan_statuses() -> tuple[str, ...]:

@@ -1,17 +1,12 @@
-"""Admin: custodians edit each dataset's access policy here (form fields, member fields, the
-naming rule). Applications and licences are read-only here: their changes go through the
-review pages and services so every change is audited."""
+"""Admin: custodians edit each dataset's application rules here (form fields, member fields,
+the naming rule). Applications are read-only here: their changes go through the review pages
+and services so every change is audited."""
 
 from django.contrib import admin
 
-from .models import (
-    AccessPolicy,
-    Application,
-    ApplicationField,
-    Licence,
-    LicenceMember,
-    MemberField,
-)
+from accord.core.admin import ReadOnlyAdmin
+
+from .models import Application, ApplicationField, ApplicationRules, MemberField
 
 
 class ApplicationFieldInline(admin.TabularInline):
@@ -24,8 +19,8 @@ class MemberFieldInline(admin.TabularInline):
     extra = 0
 
 
-@admin.register(AccessPolicy)
-class AccessPolicyAdmin(admin.ModelAdmin):
+@admin.register(ApplicationRules)
+class ApplicationRulesAdmin(admin.ModelAdmin):
     list_display = [
         "dataset",
         "signer_title_required",
@@ -36,31 +31,8 @@ class AccessPolicyAdmin(admin.ModelAdmin):
     inlines = [ApplicationFieldInline, MemberFieldInline]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Application)
 class ApplicationAdmin(ReadOnlyAdmin):
     list_display = ["reference", "dataset", "state", "signer_email", "submitted_at"]
     list_filter = ["state", "dataset"]
     search_fields = ["reference", "signer_email", "signer_name", "applicant_email"]
-
-
-@admin.register(Licence)
-class LicenceAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "dataset", "signer", "status", "granted_at"]
-    list_filter = ["status", "dataset"]
-
-
-@admin.register(LicenceMember)
-class LicenceMemberAdmin(ReadOnlyAdmin):
-    list_display = ["email", "licence", "status", "accepted_at", "removed_at"]
-    list_filter = ["status"]

@@ -1,6 +1,7 @@
 """API endpoints of agreements (mounted by accord.api.routers): every step of the applicant
-flow, the signer's confirmation, custodian review and intake, licences and members. Thin:
-each endpoint fetches through a selector (404 for "not yours") and calls one service."""
+flow, the signer's confirmation, custodian review and intake (licences and members are
+accord.licences.api). Thin: each endpoint fetches through a selector (404 for "not yours") and
+calls one service."""
 
 from __future__ import annotations
 
@@ -12,22 +13,18 @@ from ninja.files import UploadedFile
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission, has_custodian_permission
+from accord.licences.models import Licence
 
-from . import intake, licences, selectors, services, signed_pdf
+from . import intake, selectors, services, signed_pdf
 from .content import Details, missing_items
 from .documents import agreement_download
-from .models import Application, Licence, LicenceMember, SignedAgreement
+from .models import Application, SignedAgreement
 from .schemas import (
-    AcceptIn,
     AgreementOut,
     ApplicationCreateIn,
     ApplicationIn,
     ApplicationOut,
     CommentIn,
-    InvitationOut,
-    LicenceOut,
-    MemberIn,
-    MemberOut,
 )
 
 router = Router(tags=["agreements"], auth=token_or_session)
@@ -320,99 +317,3 @@ def review_intake(
         actor=request.user, dataset=target, details=details, extracted=extracted
     )
     return 201, _out(application)
-
-
-def _licence_out(licence: Licence) -> dict:
-    return {
-        "reference": licence.reference,
-        "dataset": licence.dataset.slug,
-        "status": licence.status,
-        "license_version": licence.license_version.version,
-        "variants": [v.slug for v in licence.variants.all()],
-        "signer": licence.signer.email,
-        "members": [
-            {
-                "id": m.pk,
-                "full_name": m.full_name,
-                "email": m.email,
-                "extra": m.extra,
-                "status": m.status,
-                "accepted_at": m.accepted_at,
-            }
-            for m in licence.members.all()
-        ],
-    }
-
-
-@router.get("/licences", response=list[LicenceOut], summary="Licences I signed")
-def list_licences(request):
-    return [_licence_out(lic) for lic in selectors.licences_signed_by(request.user)]
-
-
-@router.get("/licences/{reference}", response=LicenceOut, summary="A licence I signed")
-def get_licence(request, reference: str):
-    return _licence_out(selectors.licence_for_signer(request.user, reference))
-
-
-@router.post(
-    "/licences/{reference}/members",
-    response={201: MemberOut},
-    summary="Invite a member to my group's licence",
-)
-def add_member(request, reference: str, body: MemberIn):
-    licence = selectors.licence_for_signer(request.user, reference)
-    member = licences.licence_member_add(
-        licence=licence,
-        actor=request.user,
-        full_name=body.full_name,
-        email=body.email,
-        extra=body.extra,
-    )
-    return 201, member
-
-
-@router.delete(
-    "/licences/{reference}/members/{member_id}",
-    response=MemberOut,
-    summary="Remove a member (their access ends at once)",
-)
-def remove_member(request, reference: str, member_id: int):
-    licence = selectors.licence_for_signer(request.user, reference)
-    member = get_object_or_404(LicenceMember, pk=member_id, licence=licence)
-    return licences.licence_member_remove(licence=licence, member=member, actor=request.user)
-
-
-def _invitation_out(m: LicenceMember) -> dict:
-    return {
-        "id": m.pk,
-        "licence": m.licence.reference,
-        "dataset": m.licence.dataset.slug,
-        "signer": m.licence.signer.email,
-        "status": m.status,
-    }
-
-
-@router.get("/memberships", response=list[InvitationOut], summary="My invitations and memberships")
-def list_memberships(request):
-    return [_invitation_out(m) for m in selectors.memberships_of(request.user)]
-
-
-@router.post(
-    "/memberships/{member_id}/accept",
-    response=InvitationOut,
-    summary="Accept the licence terms and join (verified email of the invitation required)",
-)
-def accept_membership(request, member_id: int, body: AcceptIn):
-    from accord.core.errors import DomainError
-
-    if not body.accept:
-        raise DomainError("Set accept to true to accept the terms.", field="accept")
-    member = selectors.membership_for(request.user, member_id)
-    member = licences.licence_member_accept(member=member, actor=request.user, extra=body.extra)
-    return _invitation_out(member)
-
-
-# The custodian's licence register lives in its own module (this one is long enough).
-from .api_licences import router as _licence_register_router  # noqa: E402
-
-router.add_router("", _licence_register_router)

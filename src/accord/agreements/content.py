@@ -1,4 +1,4 @@
-"""What an application must contain for its dataset: the dataset's access policy, the clauses
+"""What an application must contain for its dataset: the dataset's application rules, the clauses
 to attest, and the checks on the signer, answers and members (format on every save,
 completeness before the agreement PDF is generated or the application submitted)."""
 
@@ -16,7 +16,7 @@ from accord.accounts.email_rules import affiliated_email_error
 from accord.catalog.models import Clause, Dataset, LicenseVersion
 from accord.core.errors import DomainError
 
-from .models import AccessPolicy, Application, ApplicationField
+from .models import Application, ApplicationField, ApplicationRules
 
 MAX_MEMBERS = 200
 _LIMITS = {
@@ -58,19 +58,19 @@ class Details:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def policy_for(dataset: Dataset) -> AccessPolicy:
-    """The dataset's policy, or an unsaved default one (title required, members allowed)."""
+def policy_for(dataset: Dataset) -> ApplicationRules:
+    """The dataset's application rules, or unsaved defaults (title required, members allowed)."""
     try:
-        return dataset.access_policy
-    except AccessPolicy.DoesNotExist:
-        return AccessPolicy(dataset=dataset)
+        return dataset.application_rules
+    except ApplicationRules.DoesNotExist:
+        return ApplicationRules(dataset=dataset)
 
 
-def policy_fields(policy: AccessPolicy) -> list[ApplicationField]:
+def policy_fields(policy: ApplicationRules) -> list[ApplicationField]:
     return list(policy.fields.all()) if policy.pk else []
 
 
-def policy_member_fields(policy: AccessPolicy):
+def policy_member_fields(policy: ApplicationRules):
     return list(policy.member_fields.all()) if policy.pk else []
 
 
@@ -144,7 +144,13 @@ def clean_details(application: Application, details: Details) -> dict[str, Any]:
         out["attested_clauses"] = sorted({c for c in details.attested_clauses if c in codes})
 
     if details.members is not None:
-        out["members"] = _clean_members(policy, details.members, errors, out, application)
+        out["members"] = clean_members(
+            policy,
+            details.members,
+            errors,
+            dataset=application.dataset,
+            signer_email=out.get("signer_email") or application.signer_email or "",
+        )
 
     if errors:
         raise InvalidApplication(errors)
@@ -175,18 +181,25 @@ def _clean_answers(policy, answers: dict, errors: dict[str, str]) -> dict[str, A
     return cleaned
 
 
-def _clean_members(policy, members, errors, out, application) -> list[dict[str, Any]]:
+def clean_members(
+    policy: ApplicationRules,
+    members: list[dict[str, Any]],
+    errors: dict[str, str],
+    *,
+    dataset: Dataset,
+    signer_email: str,
+) -> list[dict[str, Any]]:
+    """The group members as the dataset's rules accept them (on the application form, and
+    when a signer adds one to a licence later); each problem goes into ``errors``."""
     rows = [m for m in members if any(str(v).strip() for v in _flat(m))]
     if rows and not policy.members_allowed:
-        errors["members"] = (
-            f"{application.dataset} licences are personal to the signer; remove the members."
-        )
+        errors["members"] = f"{dataset} licences are personal to the signer; remove the members."
         return []
     if len(rows) > MAX_MEMBERS:
         errors["members"] = f"At most {MAX_MEMBERS} members per application."
         return []
     fields = {f.key: f for f in policy_member_fields(policy)}
-    signer_email = (out.get("signer_email") or application.signer_email or "").lower()
+    signer_email = signer_email.lower()
     cleaned, seen = [], set()
     for number, raw in enumerate(rows, start=1):
         name = str(raw.get("full_name", "")).strip()[:200]

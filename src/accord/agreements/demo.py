@@ -7,7 +7,7 @@ from django.db import transaction
 
 from accord.catalog.models import Dataset
 
-from .models import AccessPolicy, ApplicationField, MemberField
+from .models import ApplicationField, ApplicationRules, MemberField
 
 POLICIES = {
     "smic": {
@@ -59,7 +59,9 @@ def load_demo_agreements() -> None:
         dataset = Dataset.objects.filter(slug=slug).first()
         if dataset is None:
             continue
-        policy, _ = AccessPolicy.objects.update_or_create(dataset=dataset, defaults=spec["policy"])
+        policy, _ = ApplicationRules.objects.update_or_create(
+            dataset=dataset, defaults=spec["policy"]
+        )
         for position, (key, label, kind, choices, required, help_text) in enumerate(spec["fields"]):
             ApplicationField.objects.update_or_create(
                 policy=policy,

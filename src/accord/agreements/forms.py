@@ -231,19 +231,3 @@ class IntakeForm(forms.Form):
             signer_affiliation=d["signer_affiliation"], signer_email=d["signer_email"],
             signer_address=d["signer_address"], purpose=d["purpose"],
         )  # fmt: skip
-
-
-class MemberForm(forms.Form):
-    full_name = SingleLineField(max_length=200)
-    email = forms.EmailField()
-
-    def __init__(self, *args, member_fields=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.member_fields = list(member_fields)
-        for f in self.member_fields:
-            self.fields[f"extra_{f.key}"] = SingleLineField(
-                max_length=200, required=f.required, label=f.label
-            )
-
-    def extra(self) -> dict:
-        return {f.key: self.cleaned_data.get(f"extra_{f.key}", "") for f in self.member_fields}

@@ -1,6 +1,7 @@
-"""Access policies, applications with their signed agreements, licences and their members.
-Every write goes through a service (services.py, licences.py, intake.py); the application's
-states and transitions are the table in states.py."""
+"""Each dataset's application rules (the form's questions and member fields), applications and
+their signed agreements. Every write goes through a service (services.py, signed_pdf.py,
+intake.py); the application's states and transitions are the table in states.py. Licences live
+in accord.licences."""
 
 from __future__ import annotations
 
@@ -13,108 +14,15 @@ from accord.catalog.models import Dataset, LicenseVersion, Variant
 from accord.core.models import TimeStampedModel
 
 
-class Licence(TimeStampedModel):
-    """What an approved application becomes: a signer's right, for their group, to some
-    variants of a dataset under one LicenseVersion."""
+class ApplicationRules(TimeStampedModel):
+    """How a custodian wants applications for one dataset made: the form's settings, its extra
+    questions and member fields. Whether the signer needs an affiliated email is
+    ``Dataset.requires_affiliated_email`` (shared with sign-up). Who may access what is decided
+    by accord.access.policy, not here."""
 
-    class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        REVOKED = "revoked", "Revoked"
-        VOID = "void", "Void (terms refused)"
-        EXPIRED = "expired", "Expired"
-
-    reference = models.CharField(max_length=32, unique=True)
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="licences")
-    license_version = models.ForeignKey(
-        LicenseVersion, on_delete=models.PROTECT, related_name="licences"
+    dataset = models.OneToOneField(
+        Dataset, on_delete=models.CASCADE, related_name="application_rules"
     )
-    variants = models.ManyToManyField(Variant, related_name="licences")
-    signer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signed_licences"
-    )
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
-    application = models.OneToOneField(
-        "Application", null=True, blank=True, on_delete=models.PROTECT, related_name="licence"
-    )
-    granted_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-granted_at"]
-
-    def __str__(self) -> str:
-        return f"{self.reference} ({self.dataset})"
-
-    def is_in_force(self, now=None) -> bool:
-        now = now or timezone.now()
-        if self.status != self.Status.ACTIVE:
-            return False
-        return self.expires_at is None or self.expires_at > now
-
-    def active_members(self) -> models.QuerySet:
-        """Users who may use this licence now: the signer and every member who has accepted
-        the terms and not been removed. Empty when the licence is not in force."""
-        from accord.accounts.models import User
-
-        if not self.is_in_force():
-            return User.objects.none()
-        member_ids = self.members.filter(status=LicenceMember.Status.ACTIVE).values("user_id")
-        return User.objects.filter(
-            models.Q(pk=self.signer_id) | models.Q(pk__in=member_ids), is_active=True
-        )
-
-
-class LicenceMember(TimeStampedModel):
-    """A person in the signer's group. Invited by email; active once they have verified the
-    address and accepted the terms; a removal takes effect at once."""
-
-    class Status(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACTIVE = "active", "Active"
-        REMOVED = "removed", "Removed"
-
-    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="licence_memberships",
-    )
-    email = models.EmailField()
-    full_name = models.CharField(max_length=200)
-    extra = models.JSONField(
-        default=dict, blank=True, help_text="Dataset-specific member fields (e.g. registration ID)."
-    )
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.INVITED, db_index=True
-    )
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_license_version = models.ForeignKey(
-        LicenseVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    removed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["licence", "full_name"]
-        constraints = [
-            models.UniqueConstraint(fields=["licence", "email"], name="uniq_licence_member_email")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.full_name} <{self.email}> on {self.licence.reference}"
-
-
-class AccessPolicy(TimeStampedModel):
-    """How a custodian wants applications for one dataset made. Whether the signer needs an
-    affiliated email is ``Dataset.requires_affiliated_email`` (shared with sign-up)."""
-
-    dataset = models.OneToOneField(Dataset, on_delete=models.CASCADE, related_name="access_policy")
     signer_title_required = models.BooleanField(
         default=True,
         help_text="The signer must give a title / fixed position (group leader, professor).",
@@ -137,16 +45,18 @@ class AccessPolicy(TimeStampedModel):
     )
 
     class Meta:
-        verbose_name_plural = "access policies"
+        verbose_name_plural = "application rules"
 
     def __str__(self) -> str:
-        return f"Access policy of {self.dataset}"
+        return f"Application rules of {self.dataset}"
 
 
 class MemberField(models.Model):
     """An extra detail the dataset needs about every group member (CASMEMG: registration ID)."""
 
-    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="member_fields")
+    policy = models.ForeignKey(
+        ApplicationRules, on_delete=models.CASCADE, related_name="member_fields"
+    )
     key = models.SlugField(max_length=40)
     label = models.CharField(max_length=100)
     required = models.BooleanField(default=True)
@@ -172,7 +82,7 @@ class ApplicationField(models.Model):
         CHOICE = "choice", "Choice"
         CHECKBOX = "checkbox", "Checkbox attestation"
 
-    policy = models.ForeignKey(AccessPolicy, on_delete=models.CASCADE, related_name="fields")
+    policy = models.ForeignKey(ApplicationRules, on_delete=models.CASCADE, related_name="fields")
     key = models.SlugField(max_length=40)
     label = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)

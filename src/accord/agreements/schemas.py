@@ -98,35 +98,3 @@ class ApplicationOut(Schema):
 
 class CommentIn(Schema):
     comment: MultiLine = ""
-
-
-class MemberOut(Schema):
-    id: int
-    full_name: str
-    email: str
-    extra: dict[str, Any]
-    status: str
-    accepted_at: datetime | None
-
-
-class LicenceOut(Schema):
-    reference: str
-    dataset: str
-    status: str
-    license_version: int
-    variants: list[str]
-    signer: str
-    members: list[MemberOut]
-
-
-class InvitationOut(Schema):
-    id: int
-    licence: str
-    dataset: str
-    signer: str
-    status: str
-
-
-class AcceptIn(Schema):
-    accept: bool
-    extra: dict[str, SingleLine] = {}

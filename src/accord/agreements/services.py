@@ -16,8 +16,9 @@ from django.utils.translation import gettext, gettext_lazy
 from accord.accounts.selectors import has_verified_email
 from accord.audit.services import audit_record
 from accord.catalog.models import Dataset
-from accord.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from accord.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from accord.core.permissions import Permission, has_custodian_permission
+from accord.licences.services import licence_grant
 from accord.notifications import agreements as notify
 
 from . import states
@@ -285,7 +286,7 @@ def signer_confirm(*, raw_token: str, actor) -> Application:
     # Before anything about the application is said: whoever holds a forwarded link learns
     # neither the application nor whose address it was sent to.
     if not has_verified_email(actor, application.signer_email):
-        raise PermissionDenied(str(WRONG_SIGNER), code="wrong-signer")
+        raise NotAllowed(str(WRONG_SIGNER), code="wrong-signer")
     if states.is_editable(application) or application.state in states.FINAL:
         raise Conflict(
             f"Application {application.reference} is "
@@ -305,7 +306,7 @@ def signer_decline(*, raw_token: str, actor, note: str) -> Application:
     stops being the current one, so it cannot be submitted again as it is."""
     application = _lock(application_for_signer_token(raw_token))
     if not has_verified_email(actor, application.signer_email):
-        raise PermissionDenied(str(WRONG_SIGNER), code="wrong-signer")
+        raise NotAllowed(str(WRONG_SIGNER), code="wrong-signer")
     agreement = application.current_agreement()
     application.signer_token_hash = ""  # the link has been answered
     _transition(
@@ -333,15 +334,13 @@ def application_withdraw(*, application: Application, actor) -> Application:
 
 @transaction.atomic
 def application_approve(*, application: Application, actor) -> Application:
-    from .licences import licence_grant
-
     application = _lock(application)
     require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
     if application.state == Application.State.APPROVED:
         return application  # the other reviewer's click won; one licence only
     if _is_party(application, actor):
         # Four eyes: nobody grants a licence to themselves.
-        raise PermissionDenied(
+        raise NotAllowed(
             f"You made, sign or are a member of application {application.reference}, so you "
             "cannot approve it; ask another reviewer of the custodian to decide.",
             code="own-application",

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views, views_licences, views_review
+from . import views, views_review
 
 app_name = "agreements"
 urlpatterns = [
@@ -13,35 +13,9 @@ urlpatterns = [
         views.signer_page_image,
         name="signer_page_image",
     ),
-    path("licences/<str:reference>/", views.licence_detail, name="licence_detail"),
-    path(
-        "licences/<str:reference>/members/<int:member_id>/remove",
-        views.licence_member_remove,
-        name="licence_member_remove",
-    ),
-    path("memberships/<int:member_id>/", views.member_accept, name="member_accept"),
+    # The licence pages (accord.licences) keep their addresses and names under this namespace.
+    path("", include("accord.licences.urls")),
     path("review/", views_review.review_queue, name="review_queue"),
-    path("review/licences/", views_licences.licence_register, name="licence_register"),
-    path(
-        "review/licences/<str:licence>/",
-        views_licences.licence_staff_detail,
-        name="licence_staff_detail",
-    ),
-    path(
-        "review/licences/<str:licence>/revoke",
-        views_licences.licence_revoke,
-        name="licence_revoke",
-    ),
-    path(
-        "review/licences/<str:licence>/suspend",
-        views_licences.licence_suspend,
-        name="licence_suspend",
-    ),
-    path(
-        "review/licences/<str:licence>/reinstate",
-        views_licences.licence_reinstate,
-        name="licence_reinstate",
-    ),
     path("review/intake/", views_review.review_intake, name="review_intake"),
     path("review/<str:reference>/", views_review.review_detail, name="review_detail"),
     path(

@@ -1,5 +1,6 @@
-"""Applicant, signer and member pages: start and edit an application, download the agreement
-to sign, upload the signed scan, submit; the signer's confirmation; licences and members."""
+"""Applicant and signer pages: start and edit an application, download the agreement to sign,
+upload the signed scan, submit; the signer's confirmation. Licences and their members are
+accord.licences.views."""
 
 from __future__ import annotations
 
@@ -12,27 +13,20 @@ from django.views.decorators.http import require_POST
 from accord.catalog.models import Dataset
 from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
+from accord.core.pages import refusal
 from accord.core.storage import protected_storage
+from accord.licences import selectors as licence_selectors
 
-from . import licences, selectors, services, signed_pdf, states
+from . import selectors, services, signed_pdf, states
 from .content import (
     STALE_SCAN_MESSAGE,
-    InvalidApplication,
     missing_items,
     policy_for,
     policy_member_fields,
     scan_is_stale,
 )
 from .documents import agreement_download
-from .forms import ApplicationForm, MemberForm, UploadForm
-
-
-def refusal(request, exc: DomainError) -> None:
-    if isinstance(exc, InvalidApplication):
-        for message in exc.errors.values():
-            messages.error(request, message)
-    else:
-        messages.error(request, exc.message)
+from .forms import ApplicationForm, UploadForm
 
 
 @signed_in
@@ -42,8 +36,8 @@ def my_applications(request):
         "agreements/my_applications.html",
         {
             "applications": selectors.applications_of(request.user),
-            "licences": selectors.licences_signed_by(request.user),
-            "memberships": selectors.memberships_of(request.user),
+            "licences": licence_selectors.licences_signed_by(request.user),
+            "memberships": licence_selectors.memberships_of(request.user),
         },
     )
 
@@ -291,80 +285,5 @@ def signer_confirm(request, token: str):
             "member_fields": policy_member_fields(policy_for(application.dataset)),
             "agreement": application.current_agreement(),
             "token": token,
-        },
-    )
-
-
-@signed_in
-def licence_detail(request, reference: str):
-    licence = selectors.licence_for_signer(request.user, reference)
-    member_fields = policy_member_fields(policy_for(licence.dataset))
-    form = MemberForm(request.POST or None, member_fields=member_fields)
-    if request.method == "POST" and form.is_valid():
-        try:
-            member = licences.licence_member_add(
-                licence=licence,
-                actor=request.user,
-                full_name=form.cleaned_data["full_name"],
-                email=form.cleaned_data["email"],
-                extra=form.extra(),
-            )
-        except DomainError as exc:
-            refusal(request, exc)
-        else:
-            messages.success(request, f"{member.email} was invited.")
-            return redirect("agreements:licence_detail", reference)
-    return render(
-        request,
-        "agreements/licence_detail.html",
-        {
-            "licence": licence,
-            "members": licence.members.all(),
-            "member_fields": member_fields,
-            "form": form,
-            "policy": policy_for(licence.dataset),
-        },
-    )
-
-
-@require_POST
-@signed_in
-def licence_member_remove(request, reference: str, member_id: int):
-    licence = selectors.licence_for_signer(request.user, reference)
-    member = get_object_or_404(licence.members, pk=member_id)
-    try:
-        licences.licence_member_remove(licence=licence, member=member, actor=request.user)
-    except DomainError as exc:
-        refusal(request, exc)
-    else:
-        messages.success(request, f"{member.email} was removed; their access ended now.")
-    return redirect("agreements:licence_detail", reference)
-
-
-@signed_in
-def member_accept(request, member_id: int):
-    member = selectors.membership_for(request.user, member_id)
-    licence = member.licence
-    fields = policy_member_fields(policy_for(licence.dataset))
-    if request.method == "POST":
-        if not request.POST.get("accept"):
-            messages.error(request, "Tick the box to accept the terms, or close this page.")
-        else:
-            extra = {f.key: request.POST.get(f"extra_{f.key}", "") for f in fields}
-            try:
-                licences.licence_member_accept(member=member, actor=request.user, extra=extra)
-            except DomainError as exc:
-                refusal(request, exc)
-            else:
-                messages.success(request, f"You joined licence {licence.reference}.")
-                return redirect("agreements:my_applications")
-    return render(
-        request,
-        "agreements/member_accept.html",
-        {
-            "member": member,
-            "licence": licence,
-            "clauses": licence.license_version.clauses.all(),
-            "fields": [(f, member.extra.get(f.key, "")) for f in fields],
         },
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accord.core.decorators import sensitive, staff
 from accord.core.errors import DomainError
+from accord.core.pages import paginate, refusal
 from accord.core.permissions import Permission, has_custodian_permission
 
 from . import intake, selectors, services, states
@@ -25,8 +26,7 @@ from .content import (
 )
 from .forms import CommentForm, IntakeForm
 from .models import Application
-from .views import page_image_response, read_upload, refusal
-from .views_licences import paginate
+from .views import page_image_response, read_upload
 
 VIEW = Permission.AGREEMENTS_APPLICATION_VIEW
 REVIEW = Permission.AGREEMENTS_APPLICATION_REVIEW

@@ -43,10 +43,10 @@ def require_recent_interactive_sign_in(request) -> None:
     from django.conf import settings
 
     from accord.core.decorators import recently_authenticated
-    from accord.core.errors import PermissionDenied
+    from accord.core.errors import NotAllowed
 
     if getattr(request, "api_token", None) is not None:
-        raise PermissionDenied(
+        raise NotAllowed(
             "Staff decisions cannot be made with an API token. Sign in to the portal (with "
             "two-factor) and decide on the review page, or call this endpoint from that "
             "signed-in browser session.",
@@ -54,7 +54,7 @@ def require_recent_interactive_sign_in(request) -> None:
         )
     if not recently_authenticated(request):
         minutes = settings.ACCOUNT_REAUTHENTICATION_TIMEOUT // 60
-        raise PermissionDenied(
+        raise NotAllowed(
             f"Your sign-in is more than {minutes} minutes old. Confirm your password or code "
             "at /accounts/reauthenticate/ and try again.",
             code="reauthentication-required",

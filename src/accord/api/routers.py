@@ -6,10 +6,12 @@ from accord.agreements.api import router as agreements_router
 from accord.audit.api import router as audit_router
 from accord.catalog.api import router as catalog_router
 from accord.downloads.api import router as downloads_router
+from accord.licences.api import router as licences_router
 
 ROUTERS = [
     ("/", catalog_router),
     ("/", agreements_router),
+    ("/", licences_router),
     ("/", access_router),
     ("/", downloads_router),
     ("/", audit_router),

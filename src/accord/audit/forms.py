@@ -37,7 +37,7 @@ class EventFilterForm(forms.Form):
 
     def to_filter(self) -> EventFilter:
         """Only call after is_valid(). An unknown licence reference matches nothing."""
-        from accord.agreements.models import Licence
+        from accord.licences.models import Licence
 
         d = self.cleaned_data
         licence_id = None

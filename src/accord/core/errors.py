@@ -22,7 +22,10 @@ class NotFound(DomainError):
     code = "not-found"
 
 
-class PermissionDenied(DomainError):
+class NotAllowed(DomainError):
+    """The person may see the object but not do this to it (403). Named apart from Django's
+    ``PermissionDenied``, which Django's own handlers treat differently."""
+
     status = 403
     code = "forbidden"
 

@@ -26,7 +26,7 @@ from accord.access import policy
 from accord.accounts.services import api_token_authenticate
 from accord.audit.services import audit_record
 from accord.catalog.models import DataFile, Variant
-from accord.core.errors import DomainError, NotFound, PermissionDenied
+from accord.core.errors import DomainError, NotAllowed, NotFound
 from accord.downloads.models import DownloadLink
 
 
@@ -220,7 +220,7 @@ def download_link_check(
         audit_refusal(user=link.user, data_file=link.data_file, reason="revoked", **details)
         # The why (a revocation reason may name a breach) is on the holder's own "Your data"
         # page and API, not in a refusal anyone with the URL can read.
-        raise PermissionDenied(
+        raise NotAllowed(
             gettext(
                 "Your access to this file has ended, so this link no longer works. Your data "
                 "page (%(url)s) says why. If you think this is a mistake, contact your "

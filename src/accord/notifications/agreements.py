@@ -111,7 +111,7 @@ def licence_status_changed(licence, *, action: str, reason: str) -> None:
     """A custodian suspended, reinstated or revoked a licence: the signer and each active
     member hear of it in their own message (members need not see each other's addresses);
     replies go to the custodian's contact."""
-    from accord.agreements.models import LicenceMember
+    from accord.licences.models import LicenceMember
 
     custodian = licence.dataset.custodian
     context = {

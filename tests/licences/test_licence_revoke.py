@@ -11,10 +11,10 @@ from django.core import mail
 from django.urls import reverse
 
 from accord.accounts.models import ApiToken
-from accord.agreements.licences_staff import licence_reinstate, licence_revoke, licence_suspend
-from accord.agreements.models import Licence
 from accord.audit.models import Event
-from accord.core.errors import Conflict, DomainError, PermissionDenied
+from accord.core.errors import Conflict, DomainError, NotAllowed
+from accord.licences.models import Licence
+from accord.licences.services import licence_reinstate, licence_revoke, licence_suspend
 from tests import factories
 from tests.downloads import conftest as downloads
 from tests.downloads.conftest import issue
@@ -68,7 +68,7 @@ def test_reviewer_may_view_but_not_revoke(client, staff, licence):
 
     assert client.get(_url("staff_detail", licence)).status_code == 200
     assert client.post(_url("revoke", licence), {"reason": REASON}).status_code == 404
-    with pytest.raises(PermissionDenied, match="data manager or administrator"):
+    with pytest.raises(NotAllowed, match="data manager or administrator"):
         licence_revoke(licence=licence, actor=staff, reason=REASON)
     api = client.post(
         f"/api/v1/review/licences/{licence.reference}/revoke",

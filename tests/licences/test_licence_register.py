@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accord.agreements import selectors
-from accord.agreements.models import Licence
 from accord.audit.services import audit_record
+from accord.licences import selectors as licence_selectors
+from accord.licences.models import Licence
 from tests import factories
 from tests.access.factories import add_member, licence_for, remove_member
 
@@ -106,7 +107,7 @@ def test_register_finds_a_licence_by_a_members_email(client, staff, ours, varian
 
 
 def test_register_is_paginated(client, staff, variant, monkeypatch):
-    monkeypatch.setattr(selectors, "LICENCE_PAGE_SIZE", 2)
+    monkeypatch.setattr(licence_selectors, "LICENCE_PAGE_SIZE", 2)
     made = [licence_for(variants=[variant]) for _ in range(5)]
     client.force_login(staff)
 
@@ -153,7 +154,7 @@ def test_detail_shows_members_with_dates_entitlements_and_audit_history(
     client, staff, ours, member
 ):
     invited = factories.UserFactory(email="ivy@uni-example.edu")
-    from accord.agreements.models import LicenceMember
+    from accord.licences.models import LicenceMember
 
     LicenceMember.objects.create(licence=ours, email=invited.email, full_name="Ivy Invited")
     remove_member(ours, member)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accord.agreements.models import LicenceMember
+from accord.licences.models import LicenceMember
 from tests import factories
 from tests.access.factories import remove_member
 from tests.roles import bearer

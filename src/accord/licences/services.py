@@ -1,6 +1,8 @@
 """Writes for licences and their members: the grant on approval, invitations, a member's
-click-through acceptance, and the signer adding or removing members. Every change calls the
-entitlement sync inside its transaction, so a removal takes effect at once."""
+click-through acceptance, the signer adding or removing members, and custodian staff
+suspending, reinstating or revoking. Every change locks the licence, records its audit event
+and calls the entitlement sync inside its transaction, so access follows at once; emails go out
+after commit."""
 
 from __future__ import annotations
 
@@ -8,15 +10,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.access.services import entitlements_sync_for_licence
+from accord.accounts.selectors import has_verified_email
+from accord.agreements.content import (
+    InvalidApplication,
+    clean_members,
+    policy_for,
+    policy_member_fields,
+)
+from accord.agreements.models import Application
 from accord.audit.services import audit_record
-from accord.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from accord.core.errors import Conflict, DomainError, NotAllowed, NotFound
+from accord.core.permissions import Permission, has_custodian_permission
 from accord.notifications import agreements as notify
 
-from .content import InvalidApplication, _clean_members, policy_for, policy_member_fields
-from .models import Application, Licence, LicenceMember
+from .models import Licence, LicenceMember
+from .states import VERBS, transition_check
 
 
-def _audit(licence: Licence, action: str, actor, target=None, **details) -> None:
+def licence_audit(licence: Licence, action: str, actor, target=None, **details) -> None:
+    """Record ``action`` on the licence (or, with ``target``, on one of its members)."""
     audit_record(
         event_type=f"agreements:licence:{action}"
         if target is None
@@ -27,6 +39,15 @@ def _audit(licence: Licence, action: str, actor, target=None, **details) -> None
         dataset_id=licence.dataset_id,
         licence_id=licence.pk,
         details={"licence": licence.reference, **details},
+    )
+
+
+def licence_lock(licence: Licence) -> Licence:
+    """The licence re-read under a row lock, with what the services and emails read."""
+    return (
+        Licence.objects.select_for_update(of=("self",))
+        .select_related("dataset", "dataset__custodian", "license_version", "signer")
+        .get(pk=licence.pk)
     )
 
 
@@ -43,7 +64,7 @@ def _invite(licence: Licence, member: dict, actor) -> LicenceMember:
             "removed_at": None,
         },
     )
-    _audit(licence, "invite", actor, target=row, email=row.email)
+    licence_audit(licence, "invite", actor, target=row, email=row.email)
     notify.member_invited(row)
     return row
 
@@ -59,7 +80,7 @@ def licence_grant(*, application: Application, actor) -> Licence:
         application=application,
     )
     licence.variants.set(application.variants.all())
-    _audit(
+    licence_audit(
         licence,
         "grant",
         actor,
@@ -72,14 +93,6 @@ def licence_grant(*, application: Application, actor) -> Licence:
         _invite(licence, member, actor)
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="licence granted")
     return licence
-
-
-def _lock(licence: Licence) -> Licence:
-    return (
-        Licence.objects.select_for_update(of=("self",))
-        .select_related("dataset", "dataset__custodian", "license_version", "signer")
-        .get(pk=licence.pk)
-    )
 
 
 def _require_signer(licence: Licence, actor) -> None:
@@ -95,18 +108,17 @@ def _require_signer(licence: Licence, actor) -> None:
 
 @transaction.atomic
 def licence_member_add(*, licence: Licence, actor, full_name: str, email: str, extra=None):
-    licence = _lock(licence)
+    licence = licence_lock(licence)
     _require_signer(licence, actor)
     policy = policy_for(licence.dataset)
     errors: dict[str, str] = {}
     # The same rules as on the application form, so a member added later is no different.
-    stub = Application(dataset=licence.dataset, signer_email=licence.signer.email)
-    cleaned = _clean_members(
+    cleaned = clean_members(
         policy,
         [{"full_name": full_name, "email": email, "extra": extra or {}}],
         errors,
-        {},
-        stub,
+        dataset=licence.dataset,
+        signer_email=licence.signer.email,
     )
     if errors:
         raise InvalidApplication(errors)
@@ -130,7 +142,7 @@ def licence_member_add(*, licence: Licence, actor, full_name: str, email: str, e
 
 @transaction.atomic
 def licence_member_remove(*, licence: Licence, member: LicenceMember, actor) -> LicenceMember:
-    licence = _lock(licence)
+    licence = licence_lock(licence)
     _require_signer(licence, actor)
     member = LicenceMember.objects.select_for_update(of=("self",)).get(
         pk=member.pk, licence=licence
@@ -140,7 +152,7 @@ def licence_member_remove(*, licence: Licence, member: LicenceMember, actor) -> 
     member.status = LicenceMember.Status.REMOVED
     member.removed_at = timezone.now()
     member.save()
-    _audit(licence, "remove", actor, target=member, email=member.email)
+    licence_audit(licence, "remove", actor, target=member, email=member.email)
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="member removed")
     notify.member_removed(member)
     return member
@@ -150,8 +162,6 @@ def licence_member_remove(*, licence: Licence, member: LicenceMember, actor) -> 
 def licence_member_accept(*, member: LicenceMember, actor, extra=None) -> LicenceMember:
     """The invited person accepts the terms. They must be signed in with the invited
     address, verified; the dataset's member fields must be filled in."""
-    from .services import has_verified_email
-
     member = (
         LicenceMember.objects.select_for_update(of=("self",))
         .select_related("licence", "licence__dataset", "licence__signer")
@@ -179,7 +189,7 @@ def licence_member_accept(*, member: LicenceMember, actor, extra=None) -> Licenc
         .exclude(pk=member.pk)
         .exists()
     ):
-        raise PermissionDenied("You are already a member of this licence.")
+        raise NotAllowed("You are already a member of this licence.")
     values = dict(member.extra)
     values.update({k: str(v).strip()[:200] for k, v in (extra or {}).items()})
     fields = policy_member_fields(policy_for(licence.dataset))
@@ -192,7 +202,7 @@ def licence_member_accept(*, member: LicenceMember, actor, extra=None) -> Licenc
     member.accepted_at = timezone.now()
     member.accepted_license_version = licence.license_version
     member.save()
-    _audit(
+    licence_audit(
         licence,
         "accept",
         actor,
@@ -203,3 +213,73 @@ def licence_member_accept(*, member: LicenceMember, actor, extra=None) -> Licenc
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="member accepted")
     notify.member_joined(member)
     return member
+
+
+# --- Custodian staff: suspend, reinstate, revoke (the table is in states.py) ----------------
+
+
+def _require_staff(licence: Licence, actor) -> None:
+    if not has_custodian_permission(
+        actor, licence.dataset.custodian_id, Permission.AGREEMENTS_LICENCE_REVOKE
+    ):
+        # Reviewers may read the licence but not end it; for other custodians' staff it does
+        # not exist. Both get the same answer as the web decorator's object check: not found.
+        if has_custodian_permission(
+            actor, licence.dataset.custodian_id, Permission.AGREEMENTS_LICENCE_VIEW
+        ):
+            raise NotAllowed(
+                "Only a data manager or administrator of the custodian may suspend, reinstate "
+                "or revoke a licence; ask one of them.",
+                code="not-licence-manager",
+            )
+        raise NotFound("No such licence.")
+
+
+def _change(*, licence: Licence, actor, action: str, reason: str) -> Licence:
+    licence = licence_lock(licence)
+    _require_staff(licence, actor)
+    transition, reason = transition_check(licence, action, reason)
+    source = licence.status
+    licence.status = transition.target
+    if transition.target == Licence.Status.ACTIVE:
+        licence.ended_at = None
+        licence.end_reason = ""
+    else:
+        licence.ended_at = timezone.now()
+        licence.end_reason = reason
+    licence.save(update_fields=["status", "ended_at", "end_reason", "updated"])
+    licence_audit(licence, action, actor, source=source, status=transition.target, reason=reason)
+    entitlements_sync_for_licence(
+        licence=licence, actor=actor, reason=f"licence {VERBS[action]}: {reason}".rstrip(": ")
+    )
+    notify.licence_status_changed(licence, action=action, reason=reason)
+    return licence
+
+
+@transaction.atomic
+def licence_revoke(*, licence: Licence, actor, reason: str) -> Licence:
+    """End the licence for good: the signer and every member lose access at once (links
+    already issued are refused at their next request, by the policy's use-time check)."""
+    return _change(licence=licence, actor=actor, action="revoke", reason=reason)
+
+
+@transaction.atomic
+def licence_suspend(*, licence: Licence, actor, reason: str) -> Licence:
+    """Stop access while something is looked into; reinstating gives it back."""
+    return _change(licence=licence, actor=actor, action="suspend", reason=reason)
+
+
+@transaction.atomic
+def licence_reinstate(*, licence: Licence, actor, reason: str = "") -> Licence:
+    return _change(licence=licence, actor=actor, action="reinstate", reason=reason)
+
+
+def licence_staff_action(*, licence: Licence, actor, action: str, reason: str) -> Licence:
+    services = {
+        "revoke": licence_revoke,
+        "suspend": licence_suspend,
+        "reinstate": licence_reinstate,
+    }
+    if action not in services:
+        raise NotFound("No such action.")
+    return services[action](licence=licence, actor=actor, reason=reason)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accord.agreements import licences, services
-from accord.agreements.models import Licence
+from accord.agreements import services
+from accord.licences import services as licences
+from accord.licences.models import Licence
 from tests import factories
 
 # ruff: noqa: F811 -- the agreements fixtures are imported and then requested by name.

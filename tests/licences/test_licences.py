@@ -7,10 +7,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 
-from accord.agreements import licences, services
-from accord.agreements.models import Licence, LicenceMember
+from accord.agreements import services
 from accord.audit.models import Event
 from accord.core.errors import Conflict, DomainError, NotFound
+from accord.licences import services as licences
+from accord.licences.models import Licence, LicenceMember
 from tests import factories
 from tests.agreements.factories import submitted
 

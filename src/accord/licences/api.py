@@ -1,0 +1,281 @@
+"""API endpoints of licences (mounted by accord.api.routers): the signer's licences and their
+members, invitations and joining, and the custodian staff's licence register (list, read,
+suspend, reinstate, revoke). Thin: each endpoint fetches through a selector (404 for "not
+yours") and calls one service.
+
+The paths, tags and operation ids are the ones these endpoints had under accord.agreements.api:
+the OpenAPI schema is the contract, and moving code does not change it."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from ninja import Router
+from ninja.pagination import paginate
+
+from accord.agreements.schemas import MemberIn
+from accord.api.auth import require_recent_interactive_sign_in, token_or_session
+from accord.api.pagination import BoundedPageNumberPagination
+from accord.core.errors import DomainError
+from accord.core.permissions import Permission
+
+from . import selectors, services
+from .models import Licence, LicenceMember
+from .schemas import (
+    AcceptIn,
+    InvitationOut,
+    LicenceOut,
+    MemberOut,
+    ReasonIn,
+    StaffLicenceDetailOut,
+    StaffLicenceOut,
+)
+
+router = Router(tags=["agreements"], auth=token_or_session)
+staff_router = Router(tags=["licences (custodian staff)"], auth=token_or_session)
+router.add_router("", staff_router)
+VIEW = Permission.AGREEMENTS_LICENCE_VIEW
+REVOKE = Permission.AGREEMENTS_LICENCE_REVOKE
+
+
+def _op(name: str) -> str:
+    return f"accord_agreements_api_{name}"
+
+
+def _staff_op(name: str) -> str:
+    return f"accord_agreements_api_licences_{name}"
+
+
+# --- The signer and the members -------------------------------------------------------------
+
+
+def _licence_out(licence: Licence) -> dict:
+    return {
+        "reference": licence.reference,
+        "dataset": licence.dataset.slug,
+        "status": licence.status,
+        "license_version": licence.license_version.version,
+        "variants": [v.slug for v in licence.variants.all()],
+        "signer": licence.signer.email,
+        "members": [
+            {
+                "id": m.pk,
+                "full_name": m.full_name,
+                "email": m.email,
+                "extra": m.extra,
+                "status": m.status,
+                "accepted_at": m.accepted_at,
+            }
+            for m in licence.members.all()
+        ],
+    }
+
+
+@router.get(
+    "/licences",
+    response=list[LicenceOut],
+    summary="Licences I signed",
+    operation_id=_op("list_licences"),
+)
+def list_licences(request):
+    return [_licence_out(lic) for lic in selectors.licences_signed_by(request.user)]
+
+
+@router.get(
+    "/licences/{reference}",
+    response=LicenceOut,
+    summary="A licence I signed",
+    operation_id=_op("get_licence"),
+)
+def get_licence(request, reference: str):
+    return _licence_out(selectors.licence_for_signer(request.user, reference))
+
+
+@router.post(
+    "/licences/{reference}/members",
+    response={201: MemberOut},
+    summary="Invite a member to my group's licence",
+    operation_id=_op("add_member"),
+)
+def add_member(request, reference: str, body: MemberIn):
+    licence = selectors.licence_for_signer(request.user, reference)
+    member = services.licence_member_add(
+        licence=licence,
+        actor=request.user,
+        full_name=body.full_name,
+        email=body.email,
+        extra=body.extra,
+    )
+    return 201, member
+
+
+@router.delete(
+    "/licences/{reference}/members/{member_id}",
+    response=MemberOut,
+    summary="Remove a member (their access ends at once)",
+    operation_id=_op("remove_member"),
+)
+def remove_member(request, reference: str, member_id: int):
+    licence = selectors.licence_for_signer(request.user, reference)
+    member = get_object_or_404(LicenceMember, pk=member_id, licence=licence)
+    return services.licence_member_remove(licence=licence, member=member, actor=request.user)
+
+
+def _invitation_out(m: LicenceMember) -> dict:
+    return {
+        "id": m.pk,
+        "licence": m.licence.reference,
+        "dataset": m.licence.dataset.slug,
+        "signer": m.licence.signer.email,
+        "status": m.status,
+    }
+
+
+@router.get(
+    "/memberships",
+    response=list[InvitationOut],
+    summary="My invitations and memberships",
+    operation_id=_op("list_memberships"),
+)
+def list_memberships(request):
+    return [_invitation_out(m) for m in selectors.memberships_of(request.user)]
+
+
+@router.post(
+    "/memberships/{member_id}/accept",
+    response=InvitationOut,
+    summary="Accept the licence terms and join (verified email of the invitation required)",
+    operation_id=_op("accept_membership"),
+)
+def accept_membership(request, member_id: int, body: AcceptIn):
+    if not body.accept:
+        raise DomainError("Set accept to true to accept the terms.", field="accept")
+    member = selectors.membership_for(request.user, member_id)
+    member = services.licence_member_accept(member=member, actor=request.user, extra=body.extra)
+    return _invitation_out(member)
+
+
+# --- Custodian staff: the licence register -------------------------------------------------
+
+
+def _out(licence: Licence, active_members: int | None = None) -> dict:
+    application = licence.application
+    if active_members is None:
+        active_members = licence.members.filter(status=LicenceMember.Status.ACTIVE).count()
+    return {
+        "reference": licence.reference,
+        "dataset": licence.dataset.slug,
+        "variants": [v.slug for v in licence.variants.all()],
+        "signer_email": licence.signer.email,
+        "signer_name": application.signer_name if application else licence.signer.full_name,
+        "signer_affiliation": application.signer_affiliation if application else "",
+        "license_version": licence.license_version.version,
+        "status": licence.status,
+        "granted_at": licence.granted_at,
+        "expires_at": licence.expires_at,
+        "ended_at": licence.ended_at,
+        "end_reason": licence.end_reason,
+        "active_members": active_members,
+    }
+
+
+def _detail(licence: Licence) -> dict:
+    members = list(selectors.licence_members_for_staff(licence))
+    return {
+        **_out(licence, sum(m.status == LicenceMember.Status.ACTIVE for m in members)),
+        "members": [
+            {
+                "full_name": m.full_name,
+                "email": m.email,
+                "status": m.status,
+                "invited_at": m.created,
+                "accepted_at": m.accepted_at,
+                "removed_at": m.removed_at,
+            }
+            for m in members
+        ],
+    }
+
+
+class _Rows:
+    """A lazy view of the register queryset that the paginator slices and counts; only the
+    slice is turned into API dicts (so a page costs a constant number of queries)."""
+
+    def __init__(self, qs):
+        self.qs = qs
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        return [_out(lic, lic.active_member_count) for lic in self.qs[item]]
+
+
+@staff_router.get(
+    "/review/licences",
+    response=list[StaffLicenceOut],
+    summary="Licence register: your custodians' licences (filter by dataset, status, q)",
+    operation_id=_staff_op("register"),
+)
+@paginate(BoundedPageNumberPagination, page_size=50)
+def register(request, dataset: str = "", status: str = "", q: str = ""):
+    if status and status not in Licence.Status.values:
+        raise DomainError(
+            f"No licence status {status!r}; use one of {', '.join(Licence.Status.values)}.",
+            field="status",
+        )
+    qs = selectors.licence_register(
+        request.user, dataset=dataset[:100], status=status, search=q[:200]
+    )
+    return _Rows(qs)
+
+
+@staff_router.get(
+    "/review/licences/{reference}",
+    response=StaffLicenceDetailOut,
+    summary="A licence",
+    operation_id=_staff_op("detail"),
+)
+def detail(request, reference: str):
+    return _detail(selectors.licence_for_staff(request.user, reference, VIEW))
+
+
+def _act(request, reference: str, action: str, reason: str) -> dict:
+    licence = selectors.licence_for_staff(request.user, reference, REVOKE)
+    require_recent_interactive_sign_in(request)
+    licence = services.licence_staff_action(
+        licence=licence, actor=request.user, action=action, reason=reason
+    )
+    return _detail(licence)
+
+
+@staff_router.post(
+    "/review/licences/{reference}/revoke",
+    response=StaffLicenceDetailOut,
+    summary="Revoke (reason required): the signer and every member lose access at once",
+    operation_id=_staff_op("revoke"),
+)
+def revoke(request, reference: str, body: ReasonIn):
+    return _act(request, reference, "revoke", body.reason)
+
+
+@staff_router.post(
+    "/review/licences/{reference}/suspend",
+    response=StaffLicenceDetailOut,
+    summary="Suspend (reason required): access stops until reinstated",
+    operation_id=_staff_op("suspend"),
+)
+def suspend(request, reference: str, body: ReasonIn):
+    return _act(request, reference, "suspend", body.reason)
+
+
+@staff_router.post(
+    "/review/licences/{reference}/reinstate",
+    response=StaffLicenceDetailOut,
+    summary="Reinstate a suspended licence",
+    operation_id=_staff_op("reinstate"),
+)
+def reinstate(request, reference: str, body: ReasonIn):
+    return _act(request, reference, "reinstate", body.reason)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LicencesConfig(AppConfig):
+    name = "accord.licences"
+    label = "licences"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,117 @@
+"""Licences (what an approved application becomes) and their members. Every write goes through
+accord.licences.services; the staff transitions between a licence's states are the table in
+accord.licences.states."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accord.catalog.models import Dataset, LicenseVersion, Variant
+from accord.core.models import TimeStampedModel
+
+
+class Licence(TimeStampedModel):
+    """What an approved application becomes: a signer's right, for their group, to some
+    variants of a dataset under one LicenseVersion."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        REVOKED = "revoked", "Revoked"
+        VOID = "void", "Void (terms refused)"
+        EXPIRED = "expired", "Expired"
+
+    reference = models.CharField(max_length=32, unique=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="licences")
+    license_version = models.ForeignKey(
+        LicenseVersion, on_delete=models.PROTECT, related_name="licences"
+    )
+    variants = models.ManyToManyField(Variant, related_name="licences")
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signed_licences"
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    application = models.OneToOneField(
+        "agreements.Application",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="licence",
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        # The tables keep the names they had when licences lived in the agreements app, so an
+        # existing installation moved here without copying a row.
+        db_table = "agreements_licence"
+        ordering = ["-granted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.dataset})"
+
+    def is_in_force(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.status != self.Status.ACTIVE:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+    def active_members(self) -> models.QuerySet:
+        """Users who may use this licence now: the signer and every member who has accepted
+        the terms and not been removed. Empty when the licence is not in force."""
+        from accord.accounts.models import User
+
+        if not self.is_in_force():
+            return User.objects.none()
+        member_ids = self.members.filter(status=LicenceMember.Status.ACTIVE).values("user_id")
+        return User.objects.filter(
+            models.Q(pk=self.signer_id) | models.Q(pk__in=member_ids), is_active=True
+        )
+
+
+class LicenceMember(TimeStampedModel):
+    """A person in the signer's group. Invited by email; active once they have verified the
+    address and accepted the terms; a removal takes effect at once."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACTIVE = "active", "Active"
+        REMOVED = "removed", "Removed"
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="licence_memberships",
+    )
+    email = models.EmailField()
+    full_name = models.CharField(max_length=200)
+    extra = models.JSONField(
+        default=dict, blank=True, help_text="Dataset-specific member fields (e.g. registration ID)."
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.INVITED, db_index=True
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_license_version = models.ForeignKey(
+        LicenseVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "agreements_licencemember"
+        ordering = ["licence", "full_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["licence", "email"], name="uniq_licence_member_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}> on {self.licence.reference}"

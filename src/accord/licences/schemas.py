@@ -1,0 +1,76 @@
+"""API schemas of licences: the signer's view of a licence and its members, an invitation, and
+the custodian staff's register."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+
+from accord.core.validators import SingleLine
+
+
+class MemberOut(Schema):
+    id: int
+    full_name: str
+    email: str
+    extra: dict[str, Any]
+    status: str
+    accepted_at: datetime | None
+
+
+class LicenceOut(Schema):
+    reference: str
+    dataset: str
+    status: str
+    license_version: int
+    variants: list[str]
+    signer: str
+    members: list[MemberOut]
+
+
+class InvitationOut(Schema):
+    id: int
+    licence: str
+    dataset: str
+    signer: str
+    status: str
+
+
+class AcceptIn(Schema):
+    accept: bool
+    extra: dict[str, SingleLine] = {}
+
+
+class StaffMemberOut(Schema):
+    full_name: str
+    email: str
+    status: str
+    invited_at: datetime
+    accepted_at: datetime | None
+    removed_at: datetime | None
+
+
+class StaffLicenceOut(Schema):
+    reference: str
+    dataset: str
+    variants: list[str]
+    signer_email: str
+    signer_name: str
+    signer_affiliation: str
+    license_version: int
+    status: str
+    granted_at: datetime
+    expires_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str
+    active_members: int
+
+
+class StaffLicenceDetailOut(StaffLicenceOut):
+    members: list[StaffMemberOut]
+
+
+class ReasonIn(Schema):
+    reason: str = ""

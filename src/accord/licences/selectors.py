@@ -1,0 +1,132 @@
+"""Reads for licences and their members, and the fetch-and-authorize helpers: each returns the
+licence or raises Http404, both for "does not exist" and "not yours", so nobody can probe
+another custodian's (or another signer's) licences."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from accord.access.models import Entitlement
+from accord.accounts.selectors import verified_emails
+from accord.agreements.selectors import datasets_with, staff_scope
+from accord.audit.models import Event
+from accord.catalog.models import Dataset
+from accord.core.permissions import Permission
+
+from .models import Licence, LicenceMember
+
+
+def licences_signed_by(user) -> QuerySet[Licence]:
+    return (
+        Licence.objects.filter(signer=user)
+        .select_related("dataset", "license_version")
+        .prefetch_related("variants", "members")
+        .order_by("-granted_at")
+    )
+
+
+def licence_for_signer(user, reference: str) -> Licence:
+    licence = licences_signed_by(user).filter(reference=reference).first()
+    if licence is None:
+        raise Http404("No such licence.")
+    return licence
+
+
+def memberships_of(user) -> QuerySet[LicenceMember]:
+    """Invitations sent to any of the user's verified addresses, and their memberships."""
+    return (
+        LicenceMember.objects.filter(Q(email__in=verified_emails(user)) | Q(user=user))
+        .select_related("licence", "licence__dataset", "licence__signer")
+        .order_by("-created")
+    )
+
+
+def membership_for(user, member_id: int) -> LicenceMember:
+    member = memberships_of(user).filter(pk=member_id).first()
+    if member is None:
+        raise Http404("No such invitation.")
+    return member
+
+
+# --- Custodian staff: the licence register ------------------------------------------------
+
+LICENCE_PAGE_SIZE = 50
+
+
+def licence_register(
+    user, *, dataset: str = "", status: str = "", search: str = ""
+) -> QuerySet[Licence]:
+    """The licences of the user's custodians, newest first, with what the register shows
+    (variants, signer, terms, the signer's details from the application, active members)
+    fetched in a constant number of queries."""
+    qs = Licence.objects.filter(staff_scope(user, Permission.AGREEMENTS_LICENCE_VIEW))
+    if dataset:
+        qs = qs.filter(dataset__slug=dataset)
+    if status:
+        qs = qs.filter(status=status)
+    search = search.strip()
+    if search:
+        member_of = LicenceMember.objects.filter(email__icontains=search).values("licence_id")
+        qs = qs.filter(
+            Q(signer__email__icontains=search)
+            | Q(signer__full_name__icontains=search)
+            | Q(application__signer_name__icontains=search)
+            | Q(reference__icontains=search)
+            | Q(pk__in=member_of)
+        )
+    return (
+        qs.select_related(
+            "dataset", "dataset__custodian", "license_version", "signer", "application"
+        )
+        .prefetch_related("variants")
+        .annotate(
+            active_member_count=Count(
+                "members", filter=Q(members__status=LicenceMember.Status.ACTIVE), distinct=True
+            )
+        )
+        .order_by("-granted_at", "-pk")
+    )
+
+
+def licence_datasets(user) -> QuerySet[Dataset]:
+    return datasets_with(user, Permission.AGREEMENTS_LICENCE_VIEW)
+
+
+def licence_for_staff(user, reference: str, permission: Permission) -> Licence:
+    """A licence of one of the user's custodians where they hold ``permission``; 404 for
+    everything else, so another custodian's references cannot be probed."""
+    licence = (
+        Licence.objects.filter(staff_scope(user, permission), reference=reference)
+        .select_related("dataset", "dataset__custodian", "license_version", "signer", "application")
+        .prefetch_related("variants")
+        .first()
+    )
+    if licence is None:
+        raise Http404("No such licence.")
+    return licence
+
+
+def licence_members_for_staff(licence: Licence) -> QuerySet[LicenceMember]:
+    return licence.members.select_related("user", "accepted_license_version").order_by(
+        "status", "full_name", "pk"
+    )
+
+
+def licence_entitlements(licence: Licence):
+    return (
+        Entitlement.objects.filter(licence=licence)
+        .select_related("user", "variant", "license_version")
+        .order_by("revoked_at", "user__email", "variant__slug", "-valid_from")
+    )
+
+
+def licence_audit_history(licence: Licence, *, limit: int = 200):
+    """The licence's own events (grant, members, suspensions, entitlement syncs, downloads),
+    newest first; the audit trail page, filtered by the reference, has the rest."""
+    return (
+        Event.objects.filter(licence_id=licence.pk)
+        .select_related("actor")
+        .prefetch_related("personal")
+        .order_by("-seq")[:limit]
+    )
