@@ -47,6 +47,17 @@ def _force_login_is_a_fresh_sign_in():
 
 
 @pytest.fixture
+def clock():
+    """The portal's clock, stopped at the real present; ``clock.travel(to=...)`` and
+    ``clock.advance(days=...)`` move it (accord.core.clock). Real time again after the test."""
+    from accord.core import clock as portal_clock
+
+    portal_clock.travel(to=portal_clock.now())
+    yield portal_clock
+    portal_clock.reset()
+
+
+@pytest.fixture
 def custodian(db):
     return factories.CustodianFactory(slug="cmvs", short_name="CMVS")
 

@@ -74,6 +74,45 @@ class Dataset(TimeStampedModel):
         help_text="Refuse free-mail and disposable addresses for signers of this dataset.",
     )
 
+    class TermsNoAction(models.TextChoices):
+        SUSPEND = "suspend", _("Suspend the licence until the signer accepts")
+        VOID = "void", _("Void the licence")
+
+    class TermsAcceptance(models.TextChoices):
+        CLICK = "click", _("Click-through in the portal")
+        SIGNED = "signed", _("A newly signed agreement")
+
+    # The licence lifecycle (terms changes, expiry, close-out): per-dataset policy.
+    notice_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text=_("Minimum days between publishing new terms and their effective date."),
+    )
+    terms_no_action = models.CharField(
+        max_length=10,
+        choices=TermsNoAction.choices,
+        default=TermsNoAction.SUSPEND,
+        help_text=_("What happens to a licence that has not accepted new terms by then."),
+    )
+    terms_acceptance = models.CharField(
+        max_length=10,
+        choices=TermsAcceptance.choices,
+        default=TermsAcceptance.CLICK,
+        help_text=_("How a signer accepts new terms."),
+    )
+    licence_term_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_("Days a licence lasts before it must be renewed. Empty: no expiry."),
+    )
+    renewal_requires_signed_agreement = models.BooleanField(
+        default=False,
+        help_text=_("Renewal needs a newly signed agreement, not only a confirmation."),
+    )
+    members_attest_deletion = models.BooleanField(
+        default=False,
+        help_text=_("When a licence ends, members who downloaded also confirm deletion."),
+    )
+
     class Meta:
         ordering = ["name"]
 
