@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accord.catalog.models import Dataset, LicenseVersion, Variant
 from accord.core.models import TimeStampedModel
@@ -115,3 +116,90 @@ class LicenceMember(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}> on {self.licence.reference}"
+
+
+class TermsChange(TimeStampedModel):
+    """A licence's answer to a new version of its dataset's terms: pending from the moment
+    the version is published until the signer accepts or opts out (or the effective date
+    passes without either, when the dataset's ``terms_no_action`` applies)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the signer")
+        ACCEPTED = "accepted", _("Accepted")
+        OPTED_OUT = "opted_out", _("Opted out")
+        LAPSED = "lapsed", _("Not accepted by the effective date")
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="terms_changes")
+    license_version = models.ForeignKey(
+        LicenseVersion, on_delete=models.PROTECT, related_name="terms_changes"
+    )
+    previous_version = models.ForeignKey(LicenseVersion, on_delete=models.PROTECT, related_name="+")
+    notified_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence", "license_version"], name="uniq_terms_change_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence.reference} → v{self.license_version.version} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        """The signer may still accept: pending, or lapsed into a suspension."""
+        return self.status in (self.Status.PENDING, self.Status.LAPSED)
+
+
+class DeletionAttestation(TimeStampedModel):
+    """Who must confirm deleting what, by when: one per person (the signer, and members who
+    downloaded when the dataset asks them too) each time a licence ends or data must go."""
+
+    class Reason(models.TextChoices):
+        OPT_OUT = "opt_out", _("Opted out of new terms")
+        EXPIRED = "expired", _("Licence expired")
+        VOID = "void", _("Licence void")
+        REVOKED = "revoked", _("Licence revoked")
+        WITHDRAWAL = "withdrawal", _("Consent withdrawn")
+
+    licence = models.ForeignKey(
+        Licence, on_delete=models.PROTECT, related_name="deletion_attestations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="deletion_attestations"
+    )
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    files = models.ManyToManyField("catalog.DataFile", blank=True, related_name="+")
+    due_at = models.DateTimeField()
+    attested_at = models.DateTimeField(null=True, blank=True)
+    statement = models.TextField(blank=True)
+    reminded_count = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            # Asking twice for the same close-out (a double click, a rerun) asks once.
+            # A withdrawal of consent may come more than once (one per subject).
+            models.UniqueConstraint(
+                fields=["licence", "user", "reason"],
+                condition=~models.Q(reason="withdrawal"),
+                name="uniq_deletion_attestation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.licence.reference} ({self.reason})"
