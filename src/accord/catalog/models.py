@@ -320,6 +320,13 @@ class Clause(models.Model):
         max_length=12, choices=Enforcement.choices, default=Enforcement.ATTESTATION
     )
     how_enforced = models.TextField(blank=True, help_text="What Accord does about it.")
+    # Keys of accord.catalog.enforcement.MECHANISMS: what the page may claim Accord enforces is
+    # derived from these and the code, never from the words above.
+    mechanisms = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Enforcement mechanisms this clause relies on (keys, e.g. malware-scan)."),
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

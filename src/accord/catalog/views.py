@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accord.catalog import selectors
+from accord.catalog.enforcement import clauses_handling
 from accord.core.decorators import public
 
 
@@ -32,7 +33,7 @@ def dataset_detail(request, slug: str):
             "dataset": dataset,
             "variants": selectors.variants_with_totals(dataset),
             "license": license_version,
-            "clauses": license_version.clauses.all() if license_version else [],
+            "clauses": clauses_handling(license_version.clauses.all()) if license_version else [],
             "citations": selectors.dataset_citations(dataset),
             "rules": rules,
             "apply_url": reverse("agreements:application_start", args=[dataset.slug]),

@@ -127,7 +127,9 @@ def _load_catalogue() -> None:
                 "status": LicenseVersion.Status.PUBLISHED,
             },
         )
-        for position, (code, title, text, enforcement, how) in enumerate(lic["clauses"]):
+        for position, (code, title, text, enforcement, how, mechanisms) in enumerate(
+            lic["clauses"]
+        ):
             Clause.objects.update_or_create(
                 license_version=version,
                 code=code,
@@ -136,6 +138,7 @@ def _load_catalogue() -> None:
                     "text": text,
                     "enforcement": enforcement,
                     "how_enforced": how,
+                    "mechanisms": mechanisms,
                     "position": position,
                 },
             )

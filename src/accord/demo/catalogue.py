@@ -164,6 +164,7 @@ DATASETS = [
                     "attestation",
                     "Signed attestation; the purpose statement and organisation type are recorded "
                     "and shown to the reviewer.",
+                    [],
                 ),
                 (
                     "S2",
@@ -174,6 +175,7 @@ DATASETS = [
                     "both",
                     "Signed attestation; per-subject publication consent registry; image "
                     "clearance check on registered publications.",
+                    ["consent-registry", "image-clearance"],
                 ),
                 (
                     "S3",
@@ -186,6 +188,7 @@ DATASETS = [
                     "enforced",
                     "Signer role with title and affiliation; signed-PDF upload; the signer is "
                     "copied on every message and manages the group's members.",
+                    ["signer-role", "signed-agreement", "signer-manages-members"],
                 ),
                 (
                     "S4",
@@ -196,6 +199,7 @@ DATASETS = [
                     "both",
                     "Citation generator per variant; publication register with PDF; "
                     "automatic citation check.",
+                    ["citation-generator", "publication-register", "publication-citation-check"],
                 ),
                 (
                     "S5",
@@ -204,6 +208,7 @@ DATASETS = [
                     "products.",
                     "attestation",
                     "Signed attestation.",
+                    [],
                 ),
                 (
                     "S6",
@@ -212,6 +217,7 @@ DATASETS = [
                     "enforced",
                     "Licence versions with a notice period; accept or opt out; opting out revokes "
                     "access.",
+                    ["terms-change-opt-out"],
                 ),
                 (
                     "S7",
@@ -219,6 +225,7 @@ DATASETS = [
                     _WARRANTY,
                     "enforced",
                     "Files are scanned for malware at ingest and carry SHA-256 checksums.",
+                    ["malware-scan", "checksums"],
                 ),
             ],
         },
@@ -274,7 +281,14 @@ DATASETS = [
             "title": "CASMEMG Licence Agreement (structured summary)",
             "effective_date": dt.date(2025, 6, 1),
             "clauses": [
-                ("C1", "No commercial use", _NO_COMMERCIAL, "attestation", "Signed attestation."),
+                (
+                    "C1",
+                    "No commercial use",
+                    _NO_COMMERCIAL,
+                    "attestation",
+                    "Signed attestation.",
+                    [],
+                ),
                 (
                     "C2",
                     "Signed from an institutional address; supervisor answers for members",
@@ -285,6 +299,7 @@ DATASETS = [
                     "enforced",
                     "Free-mail domains refused and the address verified; supervisor flow; member "
                     "list with the registration ID field.",
+                    ["affiliated-email", "signer-role", "signer-manages-members"],
                 ),
                 (
                     "C3",
@@ -295,6 +310,7 @@ DATASETS = [
                     "both",
                     "Signed attestation; the download client makes private folders and warns "
                     "about shared ones; consent registry.",
+                    ["private-folders", "consent-registry"],
                 ),
                 (
                     "C4",
@@ -303,6 +319,7 @@ DATASETS = [
                     "(doi:10.1109/TAFFC.2025.3575127).",
                     "both",
                     "Citation generator and check, including the dataset name.",
+                    ["citation-generator", "publication-citation-check"],
                 ),
                 (
                     "C5",
@@ -310,6 +327,7 @@ DATASETS = [
                     _NOTICE,
                     "enforced",
                     "Licence versions with a notice period; accept or opt out.",
+                    ["terms-change-opt-out"],
                 ),
                 (
                     "C6",
@@ -317,6 +335,7 @@ DATASETS = [
                     _WARRANTY,
                     "enforced",
                     "Files are scanned for malware at ingest and carry SHA-256 checksums.",
+                    ["malware-scan", "checksums"],
                 ),
             ],
         },
