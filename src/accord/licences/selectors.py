@@ -14,7 +14,7 @@ from accord.audit.models import Event
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission
 
-from .models import Licence, LicenceMember
+from .models import DeletionAttestation, Licence, LicenceMember, TermsChange
 
 
 def licences_signed_by(user) -> QuerySet[Licence]:
@@ -129,4 +129,47 @@ def licence_audit_history(licence: Licence, *, limit: int = 200):
         .select_related("actor")
         .prefetch_related("personal")
         .order_by("-seq")[:limit]
+    )
+
+
+# --- Close-out and terms changes -------------------------------------------------------------
+
+
+def attestations_of(user) -> QuerySet[DeletionAttestation]:
+    """Deletion attestations ``user`` is asked for, outstanding first."""
+    if not getattr(user, "is_authenticated", False):
+        return DeletionAttestation.objects.none()
+    return (
+        DeletionAttestation.objects.filter(user=user)
+        .select_related("licence", "licence__dataset", "licence__dataset__custodian")
+        .prefetch_related("files")
+        .order_by("-attested_at", "due_at", "pk")
+    )
+
+
+def attestation_for(user, pk: int) -> DeletionAttestation:
+    """``user``'s own attestation; 404 for anyone else's."""
+    attestation = attestations_of(user).filter(pk=pk).first()
+    if attestation is None:
+        raise Http404("No such deletion attestation.")
+    return attestation
+
+
+def licence_attestations(licence: Licence) -> QuerySet[DeletionAttestation]:
+    return (
+        licence.deletion_attestations.select_related("user")
+        .prefetch_related("files")
+        .order_by("attested_at", "due_at", "pk")
+    )
+
+
+def open_terms_change(licence: Licence) -> TermsChange | None:
+    """The change of terms the licence still has to answer (the newest, if several)."""
+    return (
+        licence.terms_changes.filter(
+            status__in=(TermsChange.Status.PENDING, TermsChange.Status.LAPSED)
+        )
+        .select_related("license_version", "previous_version")
+        .order_by("-license_version__version")
+        .first()
     )

@@ -23,7 +23,8 @@ from accord.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from accord.core.permissions import Permission, has_custodian_permission
 from accord.notifications import agreements as notify
 
-from .models import Licence, LicenceMember
+from .models import DeletionAttestation, Licence, LicenceMember
+from .services_closeout import deletion_attestation_request
 from .states import VERBS, transition_check
 
 
@@ -253,6 +254,10 @@ def _change(*, licence: Licence, actor, action: str, reason: str) -> Licence:
         licence=licence, actor=actor, reason=f"licence {VERBS[action]}: {reason}".rstrip(": ")
     )
     notify.licence_status_changed(licence, action=action, reason=reason)
+    if transition.target == Licence.Status.REVOKED:
+        deletion_attestation_request(
+            licence=licence, reason=DeletionAttestation.Reason.REVOKED, actor=actor
+        )
     return licence
 
 

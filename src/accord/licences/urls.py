@@ -4,7 +4,7 @@ bookmarked and the emails already sent keep working."""
 
 from django.urls import path
 
-from . import views
+from . import views, views_closeout
 
 urlpatterns = [
     path("licences/<str:reference>/", views.licence_detail, name="licence_detail"),
@@ -14,6 +14,11 @@ urlpatterns = [
         name="licence_member_remove",
     ),
     path("memberships/<int:member_id>/", views.member_accept, name="member_accept"),
+    path(
+        "attestations/<int:pk>/",
+        views_closeout.deletion_attestation,
+        name="deletion_attestation",
+    ),
     path("review/licences/", views.licence_register, name="licence_register"),
     path(
         "review/licences/<str:licence>/",

@@ -1,0 +1,208 @@
+"""Close-out: asking the people who hold copies of a dataset to confirm they deleted them, and
+recording the confirmation. Opting out of new terms, expiry without renewal, voiding and
+revocation (and, later, a subject's withdrawal of consent) all ask through
+``deletion_attestation_request``.
+
+Which files a person holds comes from the download links (``DownloadLink.uses`` > 0 under an
+entitlement of the licence), not from the ``downloads:file:serve`` audit events: every way a
+file leaves the portal counts a use on its link (a Django stream whether it completed or was
+cut off, and a hand-off to nginx or S3, which serve the bytes without an audit "serve" event),
+so the links name every file of which some bytes may sit on someone's disk."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext
+
+from accord.accounts.models import User
+from accord.audit.services import audit_record
+from accord.catalog.models import DataFile
+from accord.core import clock
+from accord.core.errors import DomainError, NotFound
+from accord.downloads.models import DownloadLink
+from accord.notifications import closeout as notify
+
+from .models import DeletionAttestation, Licence, LicenceMember
+
+# How long a person has to confirm, and when they are reminded before that.
+ATTESTATION_DAYS = 30
+REMINDER_DAYS_BEFORE_DUE = (7, 1)
+MAX_STATEMENT = 2000
+
+
+def downloaded_files(licence: Licence, user: User | None = None) -> QuerySet[DataFile]:
+    """Files downloaded (wholly or in part) under ``licence``, by ``user`` or by anyone."""
+    links = DownloadLink.objects.filter(entitlement__licence=licence, uses__gt=0)
+    if user is not None:
+        links = links.filter(user=user)
+    return DataFile.objects.filter(pk__in=links.values("data_file_id")).order_by("path")
+
+
+def _audit(attestation: DeletionAttestation, action: str, actor, **details) -> None:
+    licence = attestation.licence
+    audit_record(
+        event_type=f"licences:attestation:{action}",
+        actor=actor,
+        target=attestation,
+        custodian_id=licence.dataset.custodian_id,
+        dataset_id=licence.dataset_id,
+        licence_id=licence.pk,
+        details={
+            "licence": licence.reference,
+            "reason": attestation.reason,
+            "person": attestation.user.email,
+            **details,
+        },
+    )
+
+
+@transaction.atomic
+def deletion_attestation_request(
+    *, licence: Licence, reason: str, actor, now: datetime | None = None
+) -> list[DeletionAttestation]:
+    """Ask the signer (who answers for the whole group: every file anyone downloaded under the
+    licence) and, when the dataset wants it, each member who downloaded (their own files) to
+    confirm deleting their copies. Asking again for the same reason asks nobody twice."""
+    if reason not in DeletionAttestation.Reason.values:
+        raise ValueError(f"no deletion attestation reason {reason!r}")
+    now = now or clock.now()
+    licence = Licence.objects.select_related("dataset", "dataset__custodian", "signer").get(
+        pk=licence.pk
+    )
+    people: list[tuple[User, QuerySet[DataFile]]] = [(licence.signer, downloaded_files(licence))]
+    if licence.dataset.members_attest_deletion:
+        member_ids = LicenceMember.objects.filter(licence=licence, user__isnull=False).values(
+            "user_id"
+        )
+        downloaders = (
+            User.objects.filter(
+                pk__in=DownloadLink.objects.filter(
+                    entitlement__licence=licence, uses__gt=0, user_id__in=member_ids
+                ).values("user_id")
+            )
+            .exclude(pk=licence.signer_id)
+            .order_by("email")
+        )
+        people += [(user, downloaded_files(licence, user)) for user in downloaders]
+
+    created = []
+    for user, files in people:
+        if reason != DeletionAttestation.Reason.WITHDRAWAL:
+            existing = DeletionAttestation.objects.filter(
+                licence=licence, user=user, reason=reason
+            ).first()
+            if existing is not None:
+                continue
+        attestation = DeletionAttestation.objects.create(
+            licence=licence,
+            user=user,
+            reason=reason,
+            due_at=now + timedelta(days=ATTESTATION_DAYS),
+        )
+        attestation.files.set(files)
+        _audit(
+            attestation,
+            "request",
+            actor,
+            due_at=attestation.due_at.isoformat(),
+            files=sorted(f.path for f in files),
+            is_signer=user.pk == licence.signer_id,
+        )
+        notify.attestation_requested(attestation)
+        created.append(attestation)
+    return created
+
+
+@transaction.atomic
+def deletion_attestation_confirm(
+    *, attestation: DeletionAttestation, actor, statement: str
+) -> DeletionAttestation:
+    """The person asked confirms, in their own words, that they deleted every copy. Only they
+    may; confirming twice keeps the first confirmation."""
+    attestation = (
+        DeletionAttestation.objects.select_for_update(of=("self",))
+        .select_related("licence", "licence__dataset", "user")
+        .get(pk=attestation.pk)
+    )
+    if actor is None or attestation.user_id != actor.pk:
+        raise NotFound(gettext("No such deletion attestation."))
+    if attestation.attested_at is not None:
+        return attestation
+    statement = (statement or "").strip()
+    if not statement:
+        raise DomainError(
+            gettext(
+                "Say how you deleted the copies (for example: deleted from my laptop and the "
+                "lab server, backups expire on 1 March); it is kept as your attestation."
+            ),
+            field="statement",
+        )
+    if len(statement) > MAX_STATEMENT:
+        raise DomainError(
+            gettext("Keep the statement under %(n)s characters.") % {"n": MAX_STATEMENT},
+            field="statement",
+        )
+    attestation.statement = statement
+    attestation.attested_at = clock.now()
+    attestation.save(update_fields=["statement", "attested_at", "updated"])
+    _audit(
+        attestation,
+        "confirm",
+        actor,
+        statement=statement,
+        files=sorted(attestation.files.values_list("path", flat=True)),
+    )
+    notify.attestation_confirmed(attestation)
+    return attestation
+
+
+def attestation_remind(*, attestation: DeletionAttestation, now: datetime) -> bool:
+    """Send the next reminder or the escalation this attestation is due, once: the row's
+    counter (or escalation time) is moved with a conditional update in the same transaction
+    as the email is queued, so two scheduler runs at once send it once. True if sent."""
+    with transaction.atomic():
+        row = (
+            DeletionAttestation.objects.select_related(
+                "licence", "licence__dataset", "licence__dataset__custodian", "user"
+            )
+            .filter(pk=attestation.pk, attested_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return False
+        if now >= row.due_at:
+            if row.escalated_at is not None:
+                return False
+            if not DeletionAttestation.objects.filter(pk=row.pk, escalated_at__isnull=True).update(
+                escalated_at=now
+            ):
+                return False
+            row.escalated_at = now
+            _audit(row, "escalate", None, due_at=row.due_at.isoformat())
+            notify.attestation_escalated(row)
+            return True
+        due = [d for d in REMINDER_DAYS_BEFORE_DUE if now >= row.due_at - timedelta(days=d)]
+        if len(due) <= row.reminded_count:
+            return False
+        # Several milestones passed while the scheduler was down: one reminder, not a burst.
+        if not DeletionAttestation.objects.filter(
+            pk=row.pk, reminded_count=row.reminded_count
+        ).update(reminded_count=len(due)):
+            return False
+        row.reminded_count = len(due)
+        _audit(row, "remind", None, reminder=row.reminded_count)
+        notify.attestation_reminder(row)
+        return True
+
+
+def step_attestation_reminders(*, now: datetime) -> int:
+    """The scheduler's step: remind everyone whose confirmation is due soon, and tell the
+    custodian of each one overdue. Returns how many emails it queued."""
+    horizon = now + timedelta(days=max(REMINDER_DAYS_BEFORE_DUE))
+    pending = DeletionAttestation.objects.filter(
+        attested_at__isnull=True, escalated_at__isnull=True, due_at__lte=horizon
+    ).order_by("due_at", "pk")
+    return sum(attestation_remind(attestation=a, now=now) for a in pending)
