@@ -1,13 +1,14 @@
-"""Hostile input, measured: schemathesis generates requests for every operation in
-/api/v1/openapi.json and checks that none gives a 5xx and every response conforms to the
-schema. Bounded (20 examples per operation, per identity) so it runs in `make test`."""
+"""The OpenAPI schema is the contract: schemathesis generates valid and invalid requests for
+every operation in /api/v1/openapi.json and runs all its checks — no 5xx, every status code
+and body as declared, invalid input refused and valid input accepted. Bounded (a fixed number
+of examples per operation and identity, derandomized) so it runs in `make test`."""
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import CHECKS, is_check_class, load_all_checks, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -20,12 +21,29 @@ from tests import factories
 
 MAX_EXAMPLES = 20
 
+load_all_checks()
+# Every built-in check that judges a single response, as `schemathesis run --checks all`.
+ALL_CHECKS = [check for check in CHECKS.get_all() if not is_check_class(check)]
+# The agreements and licences routers do not declare their problem responses yet (issue 8):
+# until they do, they are held to no 5xx and bodies as declared, not to the whole contract.
+NOT_YET_DECLARED = (
+    "/api/v1/applications",
+    "/api/v1/review/",
+    "/api/v1/licences",
+    "/api/v1/memberships",
+    "/api/v1/signer-confirmations",
+)
+
 
 def _load_schema():
     # Loaded at collection, through the WSGI app (the schema view needs no database).
     from accord.wsgi import application
 
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+    schema.config.generation.update(
+        modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+    )
+    return schema
 
 
 schema = _load_schema()
@@ -69,11 +87,12 @@ def identities(_keep_test_connection, db, custodian, dataset):
     suppress_health_check=list(HealthCheck),
     derandomize=True,  # the same inputs every run: a failure here reproduces
 )
-def test_api_never_errors_and_conforms_to_its_schema(case, identities):
+def test_api_does_what_its_schema_says(case, identities):
     _variant, tokens = identities
     for secret in tokens.values():
         headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-        case.call_and_validate(
-            headers=headers,
-            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
-        )
+        if case.operation.path.startswith(NOT_YET_DECLARED):
+            checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
+        else:
+            checks = ALL_CHECKS
+        case.call_and_validate(headers=headers, checks=checks)

@@ -6,10 +6,18 @@ from django.http import Http404
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from accord.api.problems import document_problems
 from accord.core.errors import DomainError
 from accord.core.problem import problem_response
 
-api = NinjaAPI(
+
+class AccordAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return document_problems(schema)
+
+
+api = AccordAPI(
     title="Accord API",
     version="1",
     description=(

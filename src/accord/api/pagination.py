@@ -7,7 +7,11 @@ from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
 
 
+class PageQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int | None = Field(None, ge=1, le=1000)
+
+
 class BoundedPageNumberPagination(PageNumberPagination):
-    class Input(Schema):
-        page: int = Field(1, ge=1, le=1_000_000)
-        page_size: int | None = Field(None, ge=1, le=1000)
+    # Named, so the schema's components do not hold two different "Input"s.
+    Input = PageQuery

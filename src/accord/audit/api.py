@@ -1,6 +1,6 @@
 """Audit trail over the API: staff read their custodians' events (mounted by accord.api.routers)."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.http import Http404
@@ -9,6 +9,8 @@ from ninja.pagination import paginate
 
 from accord.api.auth import token_or_session
 from accord.api.pagination import BoundedPageNumberPagination
+from accord.api.params import IsoDate, RowId
+from accord.api.problems import ProblemOut
 from accord.audit.selectors import EventFilter, events_visible_to, filter_events
 from accord.core.permissions import Permission, custodian_ids_with
 
@@ -32,17 +34,17 @@ class EventOut(Schema):
 
 
 class EventQuery(Schema):
-    dataset_id: int | None = None
-    licence_id: int | None = None
+    dataset_id: RowId | None = None
+    licence_id: RowId | None = None
     user: str = ""
     event_type: str = ""
-    since: date | None = None
-    until: date | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
 
 
 @router.get(
     "/audit/events",
-    response=list[EventOut],
+    response={200: list[EventOut], frozenset({404}): ProblemOut},
     auth=token_or_session,
     summary="Audit events of your custodians, newest first (staff with audit:event:view)",
 )

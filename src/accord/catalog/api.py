@@ -9,6 +9,7 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from accord.api.pagination import BoundedPageNumberPagination
+from accord.api.problems import ProblemOut
 from accord.catalog import selectors
 from accord.catalog.models import Variant
 
@@ -39,6 +40,10 @@ class VariantOut(Schema):
     file_count: int
     total_size: int
 
+    @staticmethod
+    def resolve_total_size(obj) -> int:
+        return obj.total_size or 0
+
 
 class ClauseOut(Schema):
     code: str
@@ -53,6 +58,10 @@ class LicenseOut(Schema):
     effective_date: date
     clauses: list[ClauseOut]
 
+    @staticmethod
+    def resolve_clauses(obj):
+        return obj.clauses.all()
+
 
 class CitationOut(Schema):
     key: str
@@ -61,6 +70,10 @@ class CitationOut(Schema):
     doi: str
     variants: list[str]
 
+    @staticmethod
+    def resolve_variants(obj) -> list[str]:
+        return [v.slug for v in obj.variants.all()]
+
 
 class SubjectRuleOut(Schema):
     variant: str | None
@@ -68,6 +81,18 @@ class SubjectRuleOut(Schema):
     listed_subjects: list[str]
     publishable_subjects: list[str]
     notice: str
+
+    @staticmethod
+    def resolve_variant(obj) -> str | None:
+        return obj.variant.slug if obj.variant else None
+
+    @staticmethod
+    def resolve_listed_subjects(obj) -> list[str]:
+        return [s.code for s in obj.subjects.all()]
+
+    @staticmethod
+    def resolve_publishable_subjects(obj) -> list[str]:
+        return [s.code for s in selectors.publishable_subjects(obj)]
 
 
 class DatasetDetailOut(DatasetOut):
@@ -78,33 +103,30 @@ class DatasetDetailOut(DatasetOut):
     citations: list[CitationOut]
     publication_rules: list[SubjectRuleOut]
 
+    @staticmethod
+    def resolve_variants(obj):
+        return selectors.variants_with_totals(obj)
 
-class FileOut(Schema):
+    @staticmethod
+    def resolve_license(obj):
+        return obj.current_license()
+
+    @staticmethod
+    def resolve_citations(obj):
+        return selectors.dataset_citations(obj)
+
+    @staticmethod
+    def resolve_publication_rules(obj):
+        return selectors.publication_rules(obj)
+
+
+class ListedFileOut(Schema):
+    """A file as the catalogue lists it; downloading goes through /downloads (by file id)."""
+
     path: str
     size: int
     sha256: str
     media_type: str
-
-
-def _variant_out(v) -> dict:
-    return {
-        "slug": v.slug,
-        "name": v.name,
-        "release": v.release,
-        "description": v.description,
-        "file_count": v.file_count,
-        "total_size": v.total_size or 0,
-    }
-
-
-def _citation_out(c) -> dict:
-    return {
-        "key": c.key,
-        "text": c.text,
-        "bibtex": c.bibtex,
-        "doi": c.doi,
-        "variants": [v.slug for v in c.variants.all()],
-    }
 
 
 @router.get("/datasets", response=list[DatasetOut], auth=None, summary="List datasets")
@@ -115,48 +137,17 @@ def list_datasets(request):
 
 @router.get(
     "/datasets/{slug}",
-    response=DatasetDetailOut,
+    response={200: DatasetDetailOut, frozenset({404}): ProblemOut},
     auth=None,
     summary="One dataset with variants, terms, citations and publication rules",
 )
 def get_dataset(request, slug: str):
-    dataset = selectors.published_dataset_or_404(slug)
-    lv = dataset.current_license()
-    return {
-        "slug": dataset.slug,
-        "name": dataset.name,
-        "short_name": dataset.short_name,
-        "summary": dataset.summary,
-        "modalities": dataset.modalities,
-        "custodian": dataset.custodian,
-        "description": dataset.description,
-        "requires_affiliated_email": dataset.requires_affiliated_email,
-        "variants": [_variant_out(v) for v in selectors.variants_with_totals(dataset)],
-        "license": None
-        if lv is None
-        else {
-            "version": lv.version,
-            "title": lv.title,
-            "effective_date": lv.effective_date,
-            "clauses": list(lv.clauses.all()),
-        },
-        "citations": [_citation_out(c) for c in selectors.dataset_citations(dataset)],
-        "publication_rules": [
-            {
-                "variant": r.variant.slug if r.variant else None,
-                "mode": r.mode,
-                "listed_subjects": [s.code for s in r.subjects.all()],
-                "publishable_subjects": [s.code for s in selectors.publishable_subjects(r)],
-                "notice": r.notice,
-            }
-            for r in selectors.publication_rules(dataset)
-        ],
-    }
+    return selectors.published_dataset_or_404(slug)
 
 
 @router.get(
     "/datasets/{slug}/citations",
-    response=list[CitationOut],
+    response={200: list[CitationOut], frozenset({404}): ProblemOut},
     auth=None,
     summary="Required citations (optionally for some variants only)",
 )
@@ -167,12 +158,12 @@ def get_citations(request, slug: str, variant: str | None = None):
         citations = selectors.citations_for_variants(dataset, variants)
     else:
         citations = selectors.dataset_citations(dataset)
-    return [_citation_out(c) for c in citations]
+    return citations
 
 
 @router.get(
     "/variants/{slug}/files",
-    response=list[FileOut],
+    response={200: list[ListedFileOut], frozenset({404}): ProblemOut},
     auth=None,
     summary="File metadata of a variant (names, sizes, checksums; not the data)",
 )

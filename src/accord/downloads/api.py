@@ -17,19 +17,21 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Path, Router, Schema
 from ninja.security import HttpBearer
 
 from accord.access import policy
 from accord.accounts.services import api_token_authenticate
 from accord.api.auth import ActiveSessionAuth, TokenAuth, token_or_session
+from accord.api.params import ROW_ID_MAX
+from accord.api.problems import ProblemOut
 from accord.downloads import manifests, services, signing
 from accord.downloads.models import DownloadLink
 
 router = Router(tags=["downloads"])
 
 
-class VariantOut(Schema):
+class DownloadableVariantOut(Schema):
     slug: str
     name: str
     release: str
@@ -39,7 +41,7 @@ class VariantOut(Schema):
     total_size: int
 
 
-class FileOut(Schema):
+class DownloadableFileOut(Schema):
     id: int
     path: str
     size: int
@@ -87,7 +89,7 @@ def _link_out(request, issued: services.IssuedLink) -> LinkOut:
     )
 
 
-@router.get("/downloads/variants", response=list[VariantOut], auth=token_or_session)
+@router.get("/downloads/variants", response=list[DownloadableVariantOut], auth=token_or_session)
 def list_variants(request):
     """The variants you may download now (three queries, however many)."""
     totals = {
@@ -105,7 +107,7 @@ def list_variants(request):
     ):
         licences[entitlement.variant_id] = entitlement.licence.reference
     return [
-        VariantOut(
+        DownloadableVariantOut(
             slug=variant.slug,
             name=variant.name,
             release=variant.release,
@@ -118,14 +120,30 @@ def list_variants(request):
     ]
 
 
-@router.get("/downloads/variants/{slug}/files", response=list[FileOut], auth=token_or_session)
+@router.get(
+    "/downloads/variants/{slug}/files",
+    response={200: list[DownloadableFileOut], frozenset({404}): ProblemOut},
+    auth=token_or_session,
+)
 def list_files(request, slug: str):
     """A variant's files with size and SHA-256 (404 unless you are entitled to it)."""
     variant, _ = services.entitled_variant_or_404(request.user, slug)
     return list(policy.downloadable_files(request.user).filter(variant=variant).order_by("path"))
 
 
-@router.get("/downloads/variants/{slug}/manifest", auth=token_or_session)
+@router.get(
+    "/downloads/variants/{slug}/manifest",
+    response={frozenset({404}): ProblemOut},
+    auth=token_or_session,
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The manifest: every file with size and SHA-256, Ed25519-signed.",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        }
+    },
+)
 def get_manifest(request, slug: str, licence: str | None = None):
     """The signed manifest of a variant under your licence (JSON, Ed25519-signed)."""
     _, entitlement = services.entitled_variant_or_404(request.user, slug, licence_reference=licence)
@@ -137,11 +155,11 @@ def get_manifest(request, slug: str, licence: str | None = None):
 
 @router.post(
     "/downloads/files/{file_id}/link",
-    response=LinkOut,
+    response={200: LinkOut, frozenset({404}): ProblemOut},
     auth=[LinkIssueTokenAuth(), ActiveSessionAuth()],
     summary="Issue a short-lived link to one file",
 )
-def issue_file_link(request, file_id: int):
+def issue_file_link(request, file_id: int = Path(..., ge=1, le=ROW_ID_MAX)):
     """A link to one file, valid a few minutes and bound to the credential that asked for
     it: request it with the same `Authorization: Bearer` header (or, when issued to a
     browser session, in that session); to anyone else it is an unknown link (404). It
@@ -161,12 +179,12 @@ def issue_file_link(request, file_id: int):
 
 @router.get(
     "/downloads/files/{file_id}/link",
-    response=LinkOut,
+    response={200: LinkOut, frozenset({404}): ProblemOut},
     auth=TokenAuth(),
     deprecated=True,
     summary="Deprecated: POST to the same path instead",
 )
-def file_link(request, file_id: int, response: HttpResponse):
+def file_link(request, response: HttpResponse, file_id: int = Path(..., ge=1, le=ROW_ID_MAX)):
     """Deprecated (removed in the next release): POST to this path. Bearer tokens only;
     the link is not bound to the token (older clients fetch without it) and so lives at most
     60 seconds: start the transfer at once."""
@@ -185,7 +203,18 @@ def file_link(request, file_id: int, response: HttpResponse):
     return _link_out(request, issued)
 
 
-@router.get("/downloads/signing-key", auth=None)
+@router.get(
+    "/downloads/signing-key",
+    auth=None,
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The public key, PEM.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
 def signing_key(request):
     """The portal's public Ed25519 manifest key (PEM)."""
     return HttpResponse(signing.public_key_pem(), content_type="text/plain; charset=us-ascii")
