@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from accord.access.models import Entitlement
 from accord.catalog.models import Custodian, DataFile, Dataset, Variant
+from accord.core import clock
 from accord.core.permissions import Permission, custodian_ids_with
 from accord.licences.models import Licence, LicenceMember
 
@@ -43,7 +43,7 @@ def usable_entitlements(user, *, now=None) -> QuerySet[Entitlement]:
     force and still covering the variant, and the user still its signer or an active member."""
     if not _is_active_user(user):
         return Entitlement.objects.none()
-    now = now or timezone.now()
+    now = now or clock.now()
     active_member = LicenceMember.objects.filter(
         licence_id=OuterRef("licence_id"), user_id=user.pk, status=LicenceMember.Status.ACTIVE
     )

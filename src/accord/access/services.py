@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accord.access.models import Entitlement
 from accord.audit.services import audit_record
+from accord.core import clock
 
 
 @dataclass
@@ -41,7 +42,7 @@ def entitlements_sync_for_licence(*, licence, actor=None, reason: str = "") -> S
     licence moved to a new LicenseVersion) closes the old rows and opens new ones so each row
     names the terms it was granted under. Idempotent: a second call changes nothing.
     """
-    now = timezone.now()
+    now = clock.now()
     wanted: set[tuple[int, int]] = set()
     if licence.is_in_force(now):
         user_ids = list(licence.active_members().values_list("pk", flat=True))

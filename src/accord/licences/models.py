@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accord.catalog.models import Dataset, LicenseVersion, Variant
+from accord.core import clock
 from accord.core.models import TimeStampedModel
 
 
@@ -58,7 +59,7 @@ class Licence(TimeStampedModel):
         return f"{self.reference} ({self.dataset})"
 
     def is_in_force(self, now=None) -> bool:
-        now = now or timezone.now()
+        now = now or clock.now()
         if self.status != self.Status.ACTIVE:
             return False
         return self.expires_at is None or self.expires_at > now

@@ -19,6 +19,7 @@ from accord.agreements.content import (
 )
 from accord.agreements.models import Application
 from accord.audit.services import audit_record
+from accord.core import clock
 from accord.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from accord.core.permissions import Permission, has_custodian_permission
 from accord.notifications import agreements as notify
@@ -79,7 +80,13 @@ def licence_grant(*, application: Application, actor) -> Licence:
         license_version=application.license_version,
         signer=application.signer_user,
         application=application,
+        granted_at=clock.now(),
     )
+    from .expiry import licence_term_end  # expiry builds on this module's helpers
+
+    licence.expires_at = licence_term_end(licence.dataset, licence.granted_at)
+    if licence.expires_at:
+        licence.save(update_fields=["expires_at"])
     licence.variants.set(application.variants.all())
     licence_audit(
         licence,

@@ -32,3 +32,39 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: {self.subject}"
+
+
+class SentReminder(models.Model):
+    """A reminder or notice that has gone out, by key (``<kind>:<object>:<milestone>``).
+
+    The scheduler inserts the key in the transaction that queues the email, so however often
+    it runs, and on however many machines, each reminder is sent once: a second insert of the
+    same key fails on the unique index (waiting, on PostgreSQL, for the first to commit)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ScheduledRun(models.Model):
+    """One run of ``accord schedule``: when, where, what each step did, and any failure, so
+    an operator can see that the periodic work happens (and what it did) without reading
+    logs."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    host = models.CharField(max_length=200, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=dict)  # step name -> items handled
+    errors = models.JSONField(default=dict)  # step name -> error text
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"schedule run at {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,62 @@
+"""The signer's renewal page: their details and the current terms to re-confirm, and the
+button that starts a new term."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.core.decorators import signed_in
+from accord.core.errors import DomainError
+from accord.core.pages import refusal
+
+from . import selectors
+from .expiry import licence_renew, renewal_deadline, renewal_state
+
+
+class RenewForm(forms.Form):
+    details_confirmed = forms.BooleanField(
+        required=False, label=gettext_lazy("My name, address and organisation above are correct.")
+    )
+    terms_accepted = forms.BooleanField(
+        required=False, label=gettext_lazy("I accept the terms shown above for a new term.")
+    )
+
+
+@signed_in
+def licence_renew_page(request, reference: str):
+    licence = selectors.licence_for_signer(request.user, reference)
+    form = RenewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            licence = licence_renew(
+                licence=licence,
+                actor=request.user,
+                details_confirmed=form.cleaned_data["details_confirmed"],
+                terms_accepted=form.cleaned_data["terms_accepted"],
+            )
+        except DomainError as exc:
+            refusal(request, exc)
+        else:
+            messages.success(
+                request,
+                _("Licence %(ref)s is renewed until %(date)s; downloads work again.")
+                % {"ref": licence.reference, "date": f"{licence.expires_at:%Y-%m-%d}"},
+            )
+            return redirect("agreements:licence_detail", reference)
+    terms = licence.dataset.current_license()
+    return render(
+        request,
+        "licences/licence_renew.html",
+        {
+            "licence": licence,
+            "form": form,
+            "terms": terms,
+            "clauses": terms.clauses.all() if terms else [],
+            "state": renewal_state(licence),
+            "deadline": renewal_deadline(licence),
+        },
+    )
