@@ -1,8 +1,10 @@
-"""THE place that decides who may see or get which data.
+"""THE place that decides who may see, get or do what: files and downloads, applications,
+licences, variants' file lists, audit trails, and the catalogue.
 
 Every rule is written once, as a queryset filter; each yes/no check is that same queryset
-narrowed to one object, so a list page and a download can never disagree. Everything is
-re-checked at use time against the licence and the membership, not only the stored
+narrowed to one object, so a list page and a download can never disagree. Selectors and
+services ask here; views and API endpoints never decide by themselves (a test enforces it).
+Everything is re-checked at use time against the licence and the membership, not only the stored
 entitlement: a member removed by the signer, or a licence revoked, loses access at once,
 even before entitlements_sync_for_licence has run.
 """
@@ -13,10 +15,17 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accord.access.models import Entitlement
+from accord.accounts.models import User
+from accord.accounts.selectors import has_verified_email
+from accord.agreements.models import Application
+from accord.audit.models import Event
 from accord.catalog.models import Custodian, DataFile, Dataset, Variant
 from accord.core import clock
 from accord.core.permissions import Permission, custodian_ids_with
 from accord.licences.models import Licence, LicenceMember
+
+# When several usable entitlements cover a variant, downloads go under the newest.
+NEWEST_FIRST = ("-valid_from", "-pk")
 
 
 def servable_scan_statuses() -> tuple[str, ...]:
@@ -38,28 +47,44 @@ def _is_active_user(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.pk)
 
 
+def _in_force(prefix: str, now) -> Q:
+    return Q(**{f"{prefix}status": Licence.Status.ACTIVE}) & (
+        Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now})
+    )
+
+
+def _holders_of(licence_ref, now) -> QuerySet[User]:
+    """THE rule of who holds a licence now: it is in force, and the user is active and its
+    signer or a member who accepted and was not removed. ``licence_ref`` is a licence id or an
+    ``OuterRef`` to one (so the download check can ask it inside its own query)."""
+    as_signer = Q(signed_licences__pk=licence_ref) & _in_force("signed_licences__", now)
+    as_member = Q(
+        licence_memberships__licence_id=licence_ref,
+        licence_memberships__status=LicenceMember.Status.ACTIVE,
+    ) & _in_force("licence_memberships__licence__", now)
+    return User.objects.filter(Q(is_active=True) & (as_signer | as_member))
+
+
+def licence_holders(licence: Licence, *, now=None) -> QuerySet[User]:
+    """Users who may use ``licence`` now (empty when it is not in force): what the
+    entitlement sync grants to, and what every download re-checks."""
+    return _holders_of(licence.pk, now or clock.now()).distinct()
+
+
 def usable_entitlements(user, *, now=None) -> QuerySet[Entitlement]:
-    """Entitlements ``user`` may use right now: open, inside their window, the licence in
-    force and still covering the variant, and the user still its signer or an active member."""
+    """Entitlements ``user`` may use right now: open, inside their window, the licence still
+    covering the variant, and the user one of the licence's holders (``licence_holders``)."""
     if not _is_active_user(user):
         return Entitlement.objects.none()
     now = now or clock.now()
-    active_member = LicenceMember.objects.filter(
-        licence_id=OuterRef("licence_id"), user_id=user.pk, status=LicenceMember.Status.ACTIVE
-    )
+    holds = _holders_of(OuterRef("licence_id"), now).filter(pk=user.pk)
     still_licensed = Licence.variants.through.objects.filter(
         licence_id=OuterRef("licence_id"), variant_id=OuterRef("variant_id")
     )
     return (
-        Entitlement.objects.filter(
-            user_id=user.pk,
-            revoked_at__isnull=True,
-            valid_from__lte=now,
-            licence__status=Licence.Status.ACTIVE,
-        )
+        Entitlement.objects.filter(user_id=user.pk, revoked_at__isnull=True, valid_from__lte=now)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-        .filter(Q(licence__expires_at__isnull=True) | Q(licence__expires_at__gt=now))
-        .filter(Q(licence__signer_id=user.pk) | Q(Exists(active_member)))
+        .filter(Exists(holds))
         .filter(Exists(still_licensed))
     )
 
@@ -108,9 +133,194 @@ def entitlement_for_variant(
         qs.select_related(
             "licence", "licence__signer", "license_version", "variant", "variant__dataset"
         )
-        .order_by("-valid_from", "-pk")
+        .order_by(*NEWEST_FIRST)
         .first()
     )
+
+
+def entitlements_in_use(user) -> dict[int, Entitlement]:
+    """Per variant id, the usable entitlement its downloads go under (the newest, as in
+    ``entitlement_for_variant``), in one query."""
+    chosen: dict[int, Entitlement] = {}
+    for entitlement in usable_entitlements(user).select_related("licence").order_by(*NEWEST_FIRST):
+        chosen.setdefault(entitlement.variant_id, entitlement)
+    return chosen
+
+
+# --- Variants' file lists ------------------------------------------------------------------
+# The catalogue API and the downloads API list a variant's files by the same rule: names,
+# sizes and checksums (never the data) of the files the scan rule lets anyone see.
+
+
+def file_listable_variants(user) -> QuerySet[Variant]:
+    """Variants whose file list ``user`` may read: every variant of a published dataset, and
+    those ``user`` may download now (a licence outlives the dataset's catalogue entry)."""
+    return Variant.objects.filter(
+        Q(dataset__is_published=True) | Q(pk__in=entitled_variants(user).values("pk"))
+    ).select_related("dataset")
+
+
+def can_list_files(user, variant: Variant) -> bool:
+    return file_listable_variants(user).filter(pk=variant.pk).exists()
+
+
+def variant_file_list(variant: Variant) -> QuerySet[DataFile]:
+    """The files listed for a variant whose list may be read (``can_list_files``)."""
+    return servable_files(variant.files.all()).order_by("path")
+
+
+# --- Applications ----------------------------------------------------------------------------
+
+
+def staff_may(user, custodian_id: int, permission: Permission) -> bool:
+    """Does ``user`` hold ``permission`` at this custodian (a superuser everywhere)?"""
+    ids = custodian_ids_with(user, permission)
+    return ids is None or custodian_id in ids
+
+
+def is_staff_anywhere(user, permission: Permission) -> bool:
+    """Does ``user`` hold ``permission`` at some custodian (for pages that list across them)?"""
+    return custodian_ids_with(user, permission) != set()
+
+
+def staff_scope(user, permission: Permission, field: str = "dataset__custodian_id") -> Q:
+    """Rows of the custodians where ``user`` holds ``permission``, ``field`` naming the row's
+    custodian."""
+    ids = custodian_ids_with(user, permission)
+    return Q() if ids is None else Q(**{f"{field}__in": ids})
+
+
+def applications_visible_to(
+    user, permission: Permission = Permission.AGREEMENTS_APPLICATION_VIEW
+) -> QuerySet[Application]:
+    """Applications custodian staff may read (or, with another permission, act on): those
+    of their custodians, once sent; a draft is its applicant's alone."""
+    return Application.objects.filter(staff_scope(user, permission)).exclude(
+        state=Application.State.DRAFT
+    )
+
+
+def can_review(user, application: Application) -> bool:
+    return (
+        applications_visible_to(user, Permission.AGREEMENTS_APPLICATION_REVIEW)
+        .filter(pk=application.pk)
+        .exists()
+    )
+
+
+def applications_of(user, *, applicant_only: bool = False) -> QuerySet[Application]:
+    """Applications ``user`` made or, as confirmed signer, signs (``applicant_only``: made)."""
+    if not _is_active_user(user):
+        return Application.objects.none()
+    rule = Q(applicant=user) if applicant_only else Q(applicant=user) | Q(signer_user=user)
+    return Application.objects.filter(rule)
+
+
+def can_view_application(user, application: Application) -> bool:
+    """The applicant, the confirmed signer, and the custodian's staff (once it is sent)."""
+    return (
+        applications_of(user).filter(pk=application.pk).exists()
+        or applications_visible_to(user).filter(pk=application.pk).exists()
+    )
+
+
+def is_applicant(user, application: Application) -> bool:
+    """May ``user`` change, print, upload to and submit ``application``?"""
+    return bool(user.pk) and application.applicant_id == user.pk
+
+
+def is_party(user, application: Application) -> bool:
+    """Does ``user`` stand to gain from the application: its applicant, its signer, or a
+    member listed on it (by any of their verified addresses)? Such a person never decides it."""
+    if user.pk in (application.applicant_id, application.signer_user_id):
+        return True
+    emails = [str(m.get("email", "")) for m in application.members or [] if m.get("email")]
+    return bool(emails) and any(has_verified_email(user, e) for e in emails)
+
+
+def can_intake(user, dataset: Dataset) -> bool:
+    """May ``user`` create an application from an emailed agreement for ``dataset``?"""
+    return staff_may(user, dataset.custodian_id, Permission.AGREEMENTS_APPLICATION_INTAKE)
+
+
+# --- Licences --------------------------------------------------------------------------------
+
+
+def licences_visible_to(
+    user, permission: Permission = Permission.AGREEMENTS_LICENCE_VIEW
+) -> QuerySet[Licence]:
+    """Licences custodian staff may read (or, with another permission, act on)."""
+    return Licence.objects.filter(staff_scope(user, permission))
+
+
+def licences_managed_by(user) -> QuerySet[Licence]:
+    """Licences ``user`` may suspend, reinstate or revoke."""
+    return licences_visible_to(user, Permission.AGREEMENTS_LICENCE_REVOKE)
+
+
+def can_manage(user, licence: Licence) -> bool:
+    return licences_managed_by(user).filter(pk=licence.pk).exists()
+
+
+def can_view_licence_as_staff(user, licence: Licence) -> bool:
+    return licences_visible_to(user).filter(pk=licence.pk).exists()
+
+
+def licences_signed_by(user) -> QuerySet[Licence]:
+    """Licences whose members ``user`` manages: the ones they signed."""
+    if not _is_active_user(user):
+        return Licence.objects.none()
+    return Licence.objects.filter(signer=user)
+
+
+def can_manage_members(user, licence: Licence) -> bool:
+    return _is_active_user(user) and licence.signer_id == user.pk
+
+
+def licences_held_by(user, *, now=None) -> QuerySet[Licence]:
+    """Licences ``user`` holds now (``licence_holders`` read from the user's side)."""
+    if not _is_active_user(user):
+        return Licence.objects.none()
+    holds = _holders_of(OuterRef("pk"), now or clock.now()).filter(pk=user.pk)
+    return Licence.objects.filter(Exists(holds))
+
+
+def can_register_publication(user, dataset: Dataset) -> bool:
+    """May ``user`` register a paper that used ``dataset``: a signer or active member of a
+    licence for it that is in force."""
+    return licences_held_by(user).filter(dataset_id=dataset.pk).exists()
+
+
+def can_manage_terms(user, dataset: Dataset) -> bool:
+    """May ``user`` draft and publish new licence terms for ``dataset``?"""
+    return can_edit_dataset(user, dataset, Permission.CATALOG_LICENSE_PUBLISH)
+
+
+# --- Audit trails ----------------------------------------------------------------------------
+# Staff read (AUDIT_EVENT_VIEW) or export (AUDIT_EVENT_EXPORT) their custodians' trail; events
+# with no custodian (sign-ins, system events) are a superuser's only.
+
+
+def audit_scope(user, permission: Permission = Permission.AUDIT_EVENT_VIEW) -> set[int] | None:
+    """Custodian ids whose trail ``user`` may read or export under ``permission`` (None: all)."""
+    return custodian_ids_with(user, permission)
+
+
+def audit_events_visible_to(
+    user, permission: Permission = Permission.AUDIT_EVENT_VIEW
+) -> QuerySet[Event]:
+    ids = audit_scope(user, permission)
+    qs = Event.objects.all()
+    return qs if ids is None else qs.filter(custodian_id__in=ids)
+
+
+def can_read_audit_trail(user, custodian_id: int) -> bool:
+    return staff_may(user, custodian_id, Permission.AUDIT_EVENT_VIEW)
+
+
+def can_export_audit_trail(user) -> bool:
+    """May ``user`` export some custodian's trail?"""
+    return is_staff_anywhere(user, Permission.AUDIT_EVENT_EXPORT)
 
 
 # --- The catalogue: datasets, subjects, publication rules, terms, staff roles ---------------

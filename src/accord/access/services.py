@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from accord.access import policy
 from accord.access.models import Entitlement
 from accord.audit.services import audit_record
 from accord.core import clock
@@ -45,7 +46,7 @@ def entitlements_sync_for_licence(*, licence, actor=None, reason: str = "") -> S
     now = clock.now()
     wanted: set[tuple[int, int]] = set()
     if licence.is_in_force(now):
-        user_ids = list(licence.active_members().values_list("pk", flat=True))
+        user_ids = list(policy.licence_holders(licence, now=now).values_list("pk", flat=True))
         variant_ids = list(licence.variants.values_list("pk", flat=True))
         wanted = {(u, v) for u in user_ids for v in variant_ids}
 

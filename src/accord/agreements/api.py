@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
+from accord.access import policy
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
 from accord.catalog.models import Dataset
-from accord.core.permissions import Permission, has_custodian_permission
+from accord.core.permissions import Permission
 from accord.licences.models import Licence
 
 from . import intake, selectors, services, signed_pdf
@@ -300,9 +301,7 @@ def review_intake(
     target = get_object_or_404(Dataset, slug=dataset)
     # Refuse before parsing: only intake staff of the dataset's custodian may make the
     # server read an uploaded PDF or mailbox (application_intake checks again).
-    if not has_custodian_permission(
-        request.user, target.custodian_id, Permission.AGREEMENTS_APPLICATION_INTAKE
-    ):
+    if not policy.can_intake(request.user, target):
         raise Http404
     extracted = intake.extract(read_upload(file))
     details = Details(

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accord.access import policy
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission, custodian_ids_with
 
@@ -40,14 +41,12 @@ def _with_relations(qs: QuerySet[Application]) -> QuerySet[Application]:
 
 def applications_of(user) -> QuerySet[Application]:
     """Applications the user made or was named signer of (and confirmed)."""
-    return _with_relations(
-        Application.objects.filter(Q(applicant=user) | Q(signer_user=user))
-    ).order_by("-created")
+    return _with_relations(policy.applications_of(user)).order_by("-created")
 
 
 def application_for_user(user, reference: str, *, applicant_only: bool = False) -> Application:
-    rule = Q(applicant=user) if applicant_only else Q(applicant=user) | Q(signer_user=user)
-    application = _with_relations(Application.objects.filter(rule, reference=reference)).first()
+    mine = policy.applications_of(user, applicant_only=applicant_only)
+    application = _with_relations(mine.filter(reference=reference)).first()
     if application is None:
         raise Http404("No such application.")
     return application
@@ -69,12 +68,6 @@ def application_for_named_signer(user, reference: str) -> Application:
     return application
 
 
-def staff_scope(user, permission: Permission) -> Q:
-    """Rows (with a ``dataset``) of the custodians where ``user`` holds ``permission``."""
-    ids = custodian_ids_with(user, permission)
-    return Q() if ids is None else Q(dataset__custodian_id__in=ids)
-
-
 def review_queue(
     user,
     *,
@@ -82,11 +75,11 @@ def review_queue(
     state: str = Application.State.SUBMITTED,
     older_than_days: int | None = None,
 ) -> QuerySet[Application]:
-    qs = Application.objects.filter(staff_scope(user, Permission.AGREEMENTS_APPLICATION_VIEW))
+    qs = policy.applications_visible_to(user)
     if dataset:
         qs = qs.filter(dataset__slug=dataset)
-    # Staff never see drafts: an application is theirs to read once it is sent.
-    qs = qs.filter(state=state) if state else qs.exclude(state=Application.State.DRAFT)
+    if state:
+        qs = qs.filter(state=state)
     if older_than_days:
         cutoff = timezone.now() - timedelta(days=older_than_days)
         qs = qs.filter(submitted_at__lte=cutoff)
@@ -107,8 +100,7 @@ def reviewable_datasets(user) -> QuerySet[Dataset]:
 
 def application_for_staff(user, reference: str, permission: Permission) -> Application:
     application = (
-        _with_relations(Application.objects.filter(staff_scope(user, permission)))
-        .exclude(state=Application.State.DRAFT)
+        _with_relations(policy.applications_visible_to(user, permission))
         .filter(reference=reference)
         .first()
     )

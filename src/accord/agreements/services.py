@@ -13,11 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from accord.access import policy
 from accord.accounts.selectors import has_verified_email
 from accord.audit.services import audit_record
 from accord.catalog.models import Dataset
 from accord.core.errors import Conflict, DomainError, NotAllowed, NotFound
-from accord.core.permissions import Permission, has_custodian_permission
+from accord.core.permissions import Permission
 from accord.licences.services import licence_grant
 from accord.notifications import agreements as notify
 
@@ -75,7 +76,7 @@ def _require_applicant(application: Application, actor) -> None:
 
 
 def require_reviewer(application: Application, actor, permission: Permission) -> None:
-    if not has_custodian_permission(actor, application.dataset.custodian_id, permission):
+    if not policy.staff_may(actor, application.dataset.custodian_id, permission):
         raise NotFound("No such application.")
 
 
@@ -338,7 +339,7 @@ def application_approve(*, application: Application, actor) -> Application:
     require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
     if application.state == Application.State.APPROVED:
         return application  # the other reviewer's click won; one licence only
-    if _is_party(application, actor):
+    if policy.is_party(actor, application):
         # Four eyes: nobody grants a licence to themselves.
         raise NotAllowed(
             f"You made, sign or are a member of application {application.reference}, so you "
@@ -399,15 +400,6 @@ def _require_eligible(application: Application) -> None:
             },
             code="not-eligible",
         )
-
-
-def _is_party(application: Application, actor) -> bool:
-    """Does ``actor`` stand to gain from the application: its applicant, its signer, or a
-    member listed on it (by any of their verified addresses)?"""
-    if actor.pk in (application.applicant_id, application.signer_user_id):
-        return True
-    emails = [str(m.get("email", "")) for m in application.members or [] if m.get("email")]
-    return bool(emails) and any(has_verified_email(actor, e) for e in emails)
 
 
 def _decide(application: Application, actor, action: str, comment: str) -> Application:

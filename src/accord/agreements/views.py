@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.access import policy
 from accord.catalog.models import Dataset
 from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
@@ -68,7 +69,7 @@ def application_start(request, slug: str):
 @signed_in
 def application_detail(request, reference: str):
     application = selectors.application_for_user(request.user, reference)
-    is_applicant = application.applicant_id == request.user.pk
+    is_applicant = policy.is_applicant(request.user, application)
     editable = is_applicant and states.is_editable(application)
     form = None
     if editable:

@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accord.access.policy import can_review
 from accord.core.decorators import sensitive, staff
 from accord.core.errors import DomainError
 from accord.core.pages import paginate, refusal
-from accord.core.permissions import Permission, has_custodian_permission
+from accord.core.permissions import Permission
 
 from . import intake, selectors, services, states
 from .content import (
@@ -89,9 +90,7 @@ def review_detail(request, reference: str):
             ],
             "member_fields": policy_member_fields(policy),
             "history": selectors.history(application),
-            "can_review": has_custodian_permission(
-                request.user, application.dataset.custodian_id, REVIEW
-            ),
+            "can_review": can_review(request.user, application),
             "actions": states.allowed_actions(application.state, by="reviewer"),
             "comment_form": CommentForm(),
             "policy": policy,

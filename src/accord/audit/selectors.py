@@ -8,8 +8,9 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accord.audit.models import Checkpoint, Event, EventPersonal
-from accord.core.permissions import Permission, custodian_ids_with
+from accord.access import policy
+from accord.audit.models import Checkpoint, EventPersonal
+from accord.core.permissions import Permission
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,7 @@ class EventFilter:
 def events_visible_to(user, permission: Permission = Permission.AUDIT_EVENT_VIEW) -> QuerySet:
     """Events of the custodians where ``user`` holds ``permission`` (every event for a
     superuser). Events with no custodian (sign-ins, system events) are superuser-only."""
-    ids = custodian_ids_with(user, permission)
-    qs = Event.objects.prefetch_related("personal")
-    if ids is None:
-        return qs
-    return qs.filter(custodian_id__in=ids)
+    return policy.audit_events_visible_to(user, permission).prefetch_related("personal")
 
 
 def _day_start(day: date) -> datetime:

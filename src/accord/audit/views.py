@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accord.access import policy
 from accord.audit.checkpoints import export_chunks
 from accord.audit.exports import csv_lines, json_chunks
 from accord.audit.forms import EventFilterForm
@@ -20,13 +21,13 @@ from accord.audit.selectors import (
 )
 from accord.audit.services import audit_record
 from accord.core.decorators import staff
-from accord.core.permissions import Permission, custodian_ids_with
+from accord.core.permissions import Permission
 
 PAGE_SIZE = 100
 
 
 def _filtered(request, permission: Permission):
-    ids = custodian_ids_with(request.user, permission)
+    ids = policy.audit_scope(request.user, permission)
     form = EventFilterForm(request.GET or None, custodian_ids=ids)
     qs = events_visible_to(request.user, permission)
     if form.is_bound and form.is_valid():
@@ -50,7 +51,7 @@ def event_list(request):
             "page": page,
             "query": query.urlencode(),
             "types": event_types(events_visible_to(request.user)),
-            "can_export": custodian_ids_with(request.user, Permission.AUDIT_EVENT_EXPORT) != set(),
+            "can_export": policy.can_export_audit_trail(request.user),
             "latest_checkpoint": latest_checkpoint(),
         },
     )
@@ -95,7 +96,7 @@ def checkpoint_export(request):
 def _record_export(request, event_type: str, details: dict) -> None:
     """Who pulled what from the trail is itself part of the trail, of each custodian's: one
     record per custodian, all or none."""
-    ids = custodian_ids_with(request.user, Permission.AUDIT_EVENT_EXPORT)
+    ids = policy.audit_scope(request.user, Permission.AUDIT_EVENT_EXPORT)
     with transaction.atomic():
         for custodian_id in sorted(ids) if ids is not None else [None]:
             audit_record(

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
+from accord.access import policy
 from accord.api.pagination import BoundedPageNumberPagination
 from accord.api.problems import ProblemOut
 from accord.catalog import selectors
-from accord.catalog.models import Variant
 
 router = Router(tags=["catalogue"])
 
@@ -169,5 +169,5 @@ def get_citations(request, slug: str, variant: str | None = None):
 )
 @paginate(BoundedPageNumberPagination, page_size=500)
 def list_variant_files(request, slug: str):
-    variant = get_object_or_404(Variant, slug=slug, dataset__is_published=True)
-    return selectors.listed_files(variant)
+    variant = get_object_or_404(policy.file_listable_variants(request.user), slug=slug)
+    return policy.variant_file_list(variant)

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404
 
 from accord.access import policy
 from accord.catalog.models import (
-    DataFile,
     Dataset,
     PublicationRule,
     RequiredCitation,
@@ -32,7 +31,8 @@ def published_dataset_or_404(slug: str) -> Dataset:
 
 
 def variants_with_totals(dataset: Dataset) -> QuerySet[Variant]:
-    """The variants with the count and size of the files they offer (``listed_files``)."""
+    """The variants with the count and size of the files they offer (the files
+    ``policy.variant_file_list`` lists)."""
     listed = Q(files__scan_status__in=policy.servable_scan_statuses())
     return (
         dataset.variants.annotate(
@@ -41,12 +41,6 @@ def variants_with_totals(dataset: Dataset) -> QuerySet[Variant]:
         .prefetch_related("citations")
         .order_by("position", "name")
     )
-
-
-def listed_files(variant: Variant) -> QuerySet[DataFile]:
-    """A variant's files as the public catalogue lists them: never a quarantined (infected)
-    one, and no unscanned one where those are not served (access.policy decides both)."""
-    return policy.servable_files(variant.files.all()).order_by("path")
 
 
 def dataset_citations(dataset: Dataset) -> QuerySet[RequiredCitation]:

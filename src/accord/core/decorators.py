@@ -13,7 +13,8 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
-from accord.core.permissions import Permission, custodian_ids_with
+from accord.access import policy
+from accord.core.permissions import Permission
 
 
 def _mark(view, rule: str):
@@ -33,8 +34,7 @@ def staff(permission: Permission):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            ids = custodian_ids_with(request.user, permission)
-            if ids is not None and not ids:
+            if not policy.is_staff_anywhere(request.user, permission):
                 raise Http404  # not staff anywhere: the page does not exist for them
             return view(request, *args, **kwargs)
 

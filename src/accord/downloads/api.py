@@ -99,13 +99,10 @@ def list_variants(request):
         .values("variant_id")
         .annotate(n=Count("pk"), total=Sum("size"))
     }
-    licences: dict[int, str] = {}
-    for entitlement in (
-        policy.usable_entitlements(request.user)
-        .select_related("licence")
-        .order_by("valid_from", "pk")  # the newest wins, as in entitlement_for_variant
-    ):
-        licences[entitlement.variant_id] = entitlement.licence.reference
+    licences = {
+        variant_id: entitlement.licence.reference
+        for variant_id, entitlement in policy.entitlements_in_use(request.user).items()
+    }
     return [
         DownloadableVariantOut(
             slug=variant.slug,
@@ -126,9 +123,10 @@ def list_variants(request):
     auth=token_or_session,
 )
 def list_files(request, slug: str):
-    """A variant's files with size and SHA-256 (404 unless you are entitled to it)."""
+    """A variant's files with size and SHA-256 (404 unless you are entitled to it): the same
+    list as the catalogue's /variants/{slug}/files."""
     variant, _ = services.entitled_variant_or_404(request.user, slug)
-    return list(policy.downloadable_files(request.user).filter(variant=variant).order_by("path"))
+    return list(policy.variant_file_list(variant))
 
 
 @router.get(

@@ -7,9 +7,10 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from accord.access import policy
 from accord.access.models import Entitlement
 from accord.accounts.selectors import verified_emails
-from accord.agreements.selectors import datasets_with, staff_scope
+from accord.agreements.selectors import datasets_with
 from accord.audit.models import Event
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission
@@ -19,7 +20,7 @@ from .models import DeletionAttestation, Licence, LicenceMember, TermsChange
 
 def licences_signed_by(user) -> QuerySet[Licence]:
     return (
-        Licence.objects.filter(signer=user)
+        policy.licences_signed_by(user)
         .select_related("dataset", "license_version")
         .prefetch_related("variants", "members")
         .order_by("-granted_at")
@@ -60,7 +61,7 @@ def licence_register(
     """The licences of the user's custodians, newest first, with what the register shows
     (variants, signer, terms, the signer's details from the application, active members)
     fetched in a constant number of queries."""
-    qs = Licence.objects.filter(staff_scope(user, Permission.AGREEMENTS_LICENCE_VIEW))
+    qs = policy.licences_visible_to(user)
     if dataset:
         qs = qs.filter(dataset__slug=dataset)
     if status:
@@ -97,7 +98,8 @@ def licence_for_staff(user, reference: str, permission: Permission) -> Licence:
     """A licence of one of the user's custodians where they hold ``permission``; 404 for
     everything else, so another custodian's references cannot be probed."""
     licence = (
-        Licence.objects.filter(staff_scope(user, permission), reference=reference)
+        policy.licences_visible_to(user, permission)
+        .filter(reference=reference)
         .select_related("dataset", "dataset__custodian", "license_version", "signer", "application")
         .prefetch_related("variants")
         .first()

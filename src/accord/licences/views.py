@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accord.access import policy
 from accord.agreements.content import policy_for, policy_member_fields
 from accord.core.decorators import sensitive, signed_in, staff
 from accord.core.errors import DomainError
 from accord.core.pages import paginate, refusal
-from accord.core.permissions import Permission, has_custodian_permission
+from accord.core.permissions import Permission
 
 from . import selectors, services, states
 from .forms import MemberForm
@@ -137,8 +138,7 @@ def licence_register(request):
 @staff(VIEW)
 def licence_staff_detail(request, licence: str):
     obj = selectors.licence_for_staff(request.user, licence, VIEW)
-    custodian_id = obj.dataset.custodian_id
-    can_audit = has_custodian_permission(request.user, custodian_id, Permission.AUDIT_EVENT_VIEW)
+    can_audit = policy.can_read_audit_trail(request.user, obj.dataset.custodian_id)
     return render(
         request,
         "licences/licence_staff_detail.html",
@@ -148,7 +148,7 @@ def licence_staff_detail(request, licence: str):
             "member_fields": policy_member_fields(policy_for(obj.dataset)),
             "entitlements": selectors.licence_entitlements(obj),
             "history": selectors.licence_audit_history(obj) if can_audit else None,
-            "can_manage": has_custodian_permission(request.user, custodian_id, REVOKE),
+            "can_manage": policy.can_manage(request.user, obj),
             "actions": states.staff_actions(obj),
         },
     )
