@@ -18,7 +18,7 @@ from accord.api.pagination import BoundedPageNumberPagination
 from accord.core.errors import DomainError
 from accord.core.permissions import Permission
 
-from . import selectors, services
+from . import selectors, services, services_terms
 from .models import Licence, LicenceMember
 from .schemas import (
     AcceptIn,
@@ -48,12 +48,24 @@ def _staff_op(name: str) -> str:
 # --- The signer and the members -------------------------------------------------------------
 
 
+def _pending_terms(licence: Licence) -> dict | None:
+    change = selectors.open_terms_change(licence)
+    if change is None:
+        return None
+    return {
+        "license_version": change.license_version.version,
+        "effective_date": change.license_version.effective_date,
+        "status": change.status,
+    }
+
+
 def _licence_out(licence: Licence) -> dict:
     return {
         "reference": licence.reference,
         "dataset": licence.dataset.slug,
         "status": licence.status,
         "license_version": licence.license_version.version,
+        "pending_terms": _pending_terms(licence),
         "variants": [v.slug for v in licence.variants.all()],
         "signer": licence.signer.email,
         "members": [
@@ -118,6 +130,30 @@ def remove_member(request, reference: str, member_id: int):
     licence = selectors.licence_for_signer(request.user, reference)
     member = get_object_or_404(LicenceMember, pk=member_id, licence=licence)
     return services.licence_member_remove(licence=licence, member=member, actor=request.user)
+
+
+@router.post(
+    "/licences/{reference}/terms/accept",
+    response=LicenceOut,
+    summary="Accept the new terms of a licence I signed (access continues under them)",
+    operation_id=_op("accept_terms"),
+)
+def accept_terms(request, reference: str):
+    licence = selectors.licence_for_signer(request.user, reference)
+    services_terms.terms_change_accept(licence=licence, actor=request.user)
+    return _licence_out(selectors.licence_for_signer(request.user, reference))
+
+
+@router.post(
+    "/licences/{reference}/terms/opt-out",
+    response=LicenceOut,
+    summary="Opt out of the new terms: the licence is void at once and deletion is requested",
+    operation_id=_op("opt_out_of_terms"),
+)
+def opt_out_of_terms(request, reference: str):
+    licence = selectors.licence_for_signer(request.user, reference)
+    services_terms.terms_change_opt_out(licence=licence, actor=request.user)
+    return _licence_out(selectors.licence_for_signer(request.user, reference))
 
 
 def _invitation_out(m: LicenceMember) -> dict:

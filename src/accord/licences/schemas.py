@@ -3,7 +3,7 @@ the custodian staff's register."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Schema
@@ -20,11 +20,18 @@ class MemberOut(Schema):
     accepted_at: datetime | None
 
 
+class PendingTermsOut(Schema):
+    license_version: int
+    effective_date: date
+    status: str  # pending, or lapsed (the licence is suspended until accepted)
+
+
 class LicenceOut(Schema):
     reference: str
     dataset: str
     status: str
     license_version: int
+    pending_terms: PendingTermsOut | None = None
     variants: list[str]
     signer: str
     members: list[MemberOut]

@@ -1,0 +1,258 @@
+"""Changes of terms (SMIC S6, CASMEMG C5): custodian staff publish a new version of a dataset's
+terms with at least the dataset's notice; every active licence gets a pending TermsChange and
+its holders a notice; the signer accepts (the licence moves to the new version, access goes
+on) or opts out (the licence is void at once, access ends, deletion is requested). On the
+effective date a change nobody answered lapses: the licence is suspended until the signer
+accepts, or voided, as the dataset says."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accord.access import policy
+from accord.access.services import entitlements_sync_for_licence
+from accord.catalog.models import LicenseVersion
+from accord.catalog.services_staff import licence_version_publish
+from accord.core import clock
+from accord.core.errors import Conflict, DomainError, NotFound
+from accord.notifications import terms as notify
+from accord.notifications.reminders import reminder_claim
+
+from .models import DeletionAttestation, Licence, TermsChange
+from .services import licence_audit, licence_lock
+from .services_closeout import deletion_attestation_request
+
+# Days before the effective date at which a signer who has not answered is reminded.
+TERMS_REMINDER_DAYS = (14, 7, 1)
+
+
+def earliest_effective_date(dataset) -> dt.date:
+    return clock.localdate() + dt.timedelta(days=dataset.notice_days)
+
+
+@transaction.atomic
+def terms_publish(*, version: LicenseVersion, actor) -> LicenseVersion:
+    """Publish a draft of new terms with the dataset's notice, and open a TermsChange (with
+    its notice to the signer and members) for every licence of the dataset in force or
+    suspended. Publishing twice changes nothing."""
+    dataset = version.dataset
+    if version.is_frozen:
+        return version
+    earliest = earliest_effective_date(dataset)
+    if version.effective_date < earliest:
+        raise DomainError(
+            gettext(
+                "New terms need %(days)s days' notice: set the effective date to %(date)s or later."
+            )
+            % {"days": dataset.notice_days, "date": earliest.isoformat()},
+            field="effective_date",
+        )
+    version = licence_version_publish(version=version, actor=actor)
+    now = clock.now()
+    licences = Licence.objects.filter(
+        dataset=dataset, status__in=(Licence.Status.ACTIVE, Licence.Status.SUSPENDED)
+    ).exclude(license_version__version__gte=version.version)
+    for licence in licences.order_by("pk"):
+        licence = licence_lock(licence)
+        change, created = TermsChange.objects.get_or_create(
+            licence=licence,
+            license_version=version,
+            defaults={"previous_version": licence.license_version, "notified_at": now},
+        )
+        if not created:
+            continue
+        licence_audit(
+            licence,
+            "terms_notice",
+            actor,
+            license_version=version.version,
+            previous_version=licence.license_version.version,
+            effective_date=version.effective_date.isoformat(),
+        )
+        notify.terms_notice(change)
+    return version
+
+
+def _change_for_signer(licence: Licence, actor) -> TermsChange:
+    if not policy.can_manage_members(actor, licence):
+        raise NotFound(gettext("No such licence."))
+    change = (
+        TermsChange.objects.select_for_update(of=("self",))
+        .select_related("license_version", "previous_version")
+        .filter(licence=licence, status__in=(TermsChange.Status.PENDING, TermsChange.Status.LAPSED))
+        .order_by("-license_version__version")
+        .first()
+    )
+    if change is None:
+        raise Conflict(
+            gettext(
+                "Licence %(ref)s has no change of terms waiting for an answer; it is on "
+                "version %(version)s."
+            )
+            % {"ref": licence.reference, "version": licence.license_version.version},
+            code="no-terms-change",
+        )
+    return change
+
+
+@transaction.atomic
+def terms_change_accept(*, licence: Licence, actor) -> Licence:
+    """The signer accepts the new terms (click-through): the licence moves to them and access
+    goes on; a licence suspended because the change lapsed is active again."""
+    licence = licence_lock(licence)
+    change = _change_for_signer(licence, actor)
+    if licence.status not in (Licence.Status.ACTIVE, Licence.Status.SUSPENDED):
+        raise Conflict(
+            gettext("Licence %(ref)s is %(status)s; its terms can no longer change.")
+            % {"ref": licence.reference, "status": licence.get_status_display().lower()},
+            code="licence-not-in-force",
+        )
+    restored = change.status == TermsChange.Status.LAPSED
+    if restored and licence.status != Licence.Status.SUSPENDED:
+        restored = False
+    now = clock.now()
+    previous = licence.license_version
+    licence.license_version = change.license_version
+    fields = ["license_version", "updated"]
+    if restored:
+        licence.status = Licence.Status.ACTIVE
+        licence.ended_at = None
+        licence.end_reason = ""
+        fields += ["status", "ended_at", "end_reason"]
+    licence.save(update_fields=fields)
+    change.status, change.decided_at, change.decided_by = TermsChange.Status.ACCEPTED, now, actor
+    change.save(update_fields=["status", "decided_at", "decided_by", "updated"])
+    licence_audit(
+        licence,
+        "terms_accept",
+        actor,
+        license_version=change.license_version.version,
+        previous_version=previous.version,
+        restored=restored,
+    )
+    entitlements_sync_for_licence(
+        licence=licence, actor=actor, reason=f"new terms v{change.license_version.version}"
+    )
+    notify.terms_accepted(change)
+    return licence
+
+
+def _void(licence: Licence, change: TermsChange, *, actor, reason: str, now) -> None:
+    licence.status = Licence.Status.VOID
+    licence.ended_at = now
+    licence.end_reason = reason
+    licence.save(update_fields=["status", "ended_at", "end_reason", "updated"])
+    entitlements_sync_for_licence(licence=licence, actor=actor, reason=reason)
+    notify.licence_voided(change, reason=reason)
+
+
+@transaction.atomic
+def terms_change_opt_out(*, licence: Licence, actor) -> Licence:
+    """The signer refuses the new terms: the licence is void at once (access ends for
+    everyone), the members are told, and deletion of every copy is requested."""
+    licence = licence_lock(licence)
+    change = _change_for_signer(licence, actor)
+    now = clock.now()
+    change.status, change.decided_at, change.decided_by = TermsChange.Status.OPTED_OUT, now, actor
+    change.save(update_fields=["status", "decided_at", "decided_by", "updated"])
+    reason = gettext("The signer opted out of the new terms (version %(version)s).") % {
+        "version": change.license_version.version
+    }
+    licence_audit(
+        licence,
+        "terms_opt_out",
+        actor,
+        license_version=change.license_version.version,
+        source=licence.status,
+        status=Licence.Status.VOID,
+    )
+    _void(licence, change, actor=actor, reason=reason, now=now)
+    deletion_attestation_request(
+        licence=licence, reason=DeletionAttestation.Reason.OPT_OUT, actor=actor
+    )
+    return licence
+
+
+def step_terms_reminders(*, now: dt.datetime) -> int:
+    """Remind the signer of each unanswered change 14, 7 and 1 days before its effective date,
+    each once."""
+    today = timezone.localdate(now)
+    horizon = today + dt.timedelta(days=max(TERMS_REMINDER_DAYS))
+    pending = TermsChange.objects.filter(
+        status=TermsChange.Status.PENDING,
+        license_version__effective_date__gt=today,
+        license_version__effective_date__lte=horizon,
+    ).select_related("license_version")
+    sent = 0
+    for change in pending:
+        left = (change.license_version.effective_date - today).days
+        days = min(d for d in TERMS_REMINDER_DAYS if left <= d)
+        with transaction.atomic():
+            if not reminder_claim(key=f"terms-change:{change.pk}:{days}d", now=now):
+                continue
+            change = TermsChange.objects.select_related(
+                "licence", "licence__dataset", "licence__signer", "license_version"
+            ).get(pk=change.pk)
+            if change.status != TermsChange.Status.PENDING:
+                continue
+            licence_audit(
+                change.licence,
+                "terms_reminder",
+                None,
+                license_version=change.license_version.version,
+                days=days,
+            )
+            notify.terms_reminder(change, days=days)
+            sent += 1
+    return sent
+
+
+def step_terms_effective(*, now: dt.datetime) -> int:
+    """On the effective date, each change still pending lapses: the licence is suspended until
+    the signer accepts, or voided (and deletion requested), as the dataset says."""
+    today = timezone.localdate(now)
+    due = TermsChange.objects.filter(
+        status=TermsChange.Status.PENDING, license_version__effective_date__lte=today
+    ).values_list("pk", flat=True)
+    done = 0
+    for pk in due:
+        with transaction.atomic():
+            change = (
+                TermsChange.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("license_version")
+                .filter(pk=pk, status=TermsChange.Status.PENDING)
+                .first()
+            )
+            if change is None:
+                continue
+            licence = licence_lock(change.licence)
+            change.status = TermsChange.Status.LAPSED
+            change.save(update_fields=["status", "updated"])
+            version = change.license_version.version
+            if licence.dataset.terms_no_action == "void":
+                reason = gettext(
+                    "The new terms (version %(version)s) were not accepted by their effective date."
+                ) % {"version": version}
+                licence_audit(licence, "terms_lapse", None, license_version=version, status="void")
+                _void(licence, change, actor=None, reason=reason, now=now)
+                deletion_attestation_request(
+                    licence=licence, reason=DeletionAttestation.Reason.VOID, actor=None, now=now
+                )
+            elif licence.status == Licence.Status.ACTIVE:
+                licence.status = Licence.Status.SUSPENDED
+                licence.ended_at = now
+                licence.end_reason = gettext(
+                    "Suspended until the signer accepts the new terms (version %(version)s)."
+                ) % {"version": version}
+                licence.save(update_fields=["status", "ended_at", "end_reason", "updated"])
+                licence_audit(
+                    licence, "terms_lapse", None, license_version=version, status="suspended"
+                )
+                entitlements_sync_for_licence(licence=licence, reason=licence.end_reason)
+                notify.terms_lapsed(change)
+            done += 1
+    return done
