@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accord.notifications.models import OutgoingEmail
+from accord.notifications.models import OutgoingEmail, ScheduledRun
 
 
 @admin.register(OutgoingEmail)
@@ -16,4 +16,21 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(admin.ModelAdmin):
+    """Read-only: each `accord schedule` run, what each step did and what failed."""
+
+    list_display = ("started_at", "finished_at", "host", "results", "errors")
+    readonly_fields = [f.name for f in ScheduledRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
