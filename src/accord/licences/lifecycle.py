@@ -18,6 +18,8 @@ from accord.notifications.reminders import reminder_claim
 from .expiry import licence_expire
 from .models import Licence
 from .services import licence_audit
+from .services_closeout import step_attestation_reminders
+from .services_terms import step_terms_effective, step_terms_reminders
 
 # Days before expiry at which the signer and the members are reminded.
 EXPIRY_REMINDER_DAYS = (30, 7, 1)
@@ -71,4 +73,7 @@ def step_expire(*, now: dt.datetime) -> int:
 STEPS: dict[str, Callable[..., int]] = {
     "expiry_reminders": step_expiry_reminders,
     "expire": step_expire,
+    "terms_reminders": step_terms_reminders,
+    "terms_effective": step_terms_effective,
+    "attestation_reminders": step_attestation_reminders,
 }
