@@ -9,9 +9,9 @@ from allauth.account.models import EmailAddress
 from django.test import Client
 
 from accord.accounts import selectors
-from accord.agreements.selectors import memberships_of
 from accord.agreements.services import has_verified_email
 from accord.audit.models import Event
+from accord.licences.selectors import memberships_of
 from tests import factories
 from tests.access.factories import licence_for, variant_with_files
 
