@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.catalog import views, views_staff
+from accord.catalog import views, views_staff, views_terms
 
 app_name = "catalog"
 urlpatterns = [
@@ -15,6 +15,12 @@ urlpatterns = [
         "<slug:slug>/manage/subjects/withdraw",
         views_staff.subject_withdraw,
         name="staff_subject_withdraw",
+    ),
+    path("<slug:slug>/manage/terms/", views_terms.terms, name="staff_terms"),
+    path(
+        "<slug:slug>/manage/terms/publish",
+        views_terms.terms_publish_view,
+        name="staff_terms_publish",
     ),
     path(
         "<slug:slug>/manage/publication/",
