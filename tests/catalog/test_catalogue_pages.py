@@ -132,6 +132,9 @@ def _dataset_form(dataset, **changes) -> dict:
         "modalities": ", ".join(dataset.modalities),
         "homepage": dataset.homepage,
         "requires_affiliated_email": "on",
+        "notice_days": dataset.notice_days,
+        "terms_no_action": dataset.terms_no_action,
+        "terms_acceptance": dataset.terms_acceptance,
     }
     if dataset.is_published:
         data["is_published"] = "on"

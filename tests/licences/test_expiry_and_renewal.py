@@ -156,3 +156,21 @@ def issue_or_none(user, data_file):
         return issue(user, data_file)
     except DomainError:
         return None
+
+
+def test_custodian_staff_set_the_licence_term_on_the_dataset_page_audited(client, custodian):
+    from tests import factories
+
+    dataset = factories.DatasetFactory(custodian=custodian)
+    manager = factories.StaffFactory(custodian=custodian, role="admin").user
+    client.force_login(manager)
+    url = reverse("catalog:staff_dataset_edit", args=[dataset.slug])
+    form = client.get(url).context["form"]
+    data = {k: v for k, v in form.initial.items() if v not in (None, False)}
+    data.update({"licence_term_days": "730", "renewal_requires_signed_agreement": "on"})
+    assert client.post(url, data).status_code == 302
+    dataset.refresh_from_db()
+    assert dataset.licence_term_days == 730
+    assert dataset.renewal_requires_signed_agreement
+    event = Event.objects.get(event_type="catalog:dataset:update")
+    assert "licence_term_days" in str(event.details)

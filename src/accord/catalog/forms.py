@@ -40,6 +40,33 @@ class DatasetForm(forms.Form):
         required=False,
         help_text=_("Refuses free-mail and disposable addresses for signers of this dataset."),
     )
+    notice_days = forms.IntegerField(
+        label=_("Notice for new terms (days)"),
+        min_value=0,
+        max_value=3650,
+        help_text=_("New terms take effect no sooner than this many days after publication."),
+    )
+    terms_no_action = forms.ChoiceField(
+        label=_("A licence that has not accepted new terms when they take effect is"),
+        choices=Dataset.TermsNoAction.choices,
+    )
+    terms_acceptance = forms.ChoiceField(
+        label=_("Signers accept new terms by"), choices=Dataset.TermsAcceptance.choices
+    )
+    licence_term_days = forms.IntegerField(
+        label=_("Licence term (days)"),
+        min_value=1,
+        max_value=36500,
+        required=False,
+        help_text=_("Licences expire this many days after they are granted; empty: never."),
+    )
+    renewal_requires_signed_agreement = forms.BooleanField(
+        label=_("Renewal needs a newly signed agreement"), required=False
+    )
+    members_attest_deletion = forms.BooleanField(
+        label=_("Members who downloaded also confirm deletion when a licence ends"),
+        required=False,
+    )
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, data=None) -> DatasetForm:

@@ -51,6 +51,13 @@ DATASET_FIELDS = (
     "homepage",
     "is_published",
     "requires_affiliated_email",
+    # The licence lifecycle: notice for new terms, expiry and renewal, close-out.
+    "notice_days",
+    "terms_no_action",
+    "terms_acceptance",
+    "licence_term_days",
+    "renewal_requires_signed_agreement",
+    "members_attest_deletion",
 )
 RULE_FIELDS = ("mode", "subjects", "notice", "conditions")
 # Paths under /datasets/ that a dataset slug must not take (the staff pages live there).
