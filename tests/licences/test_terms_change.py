@@ -208,3 +208,17 @@ def test_signer_page_shows_pending_terms_only_to_the_signer(client, clock, varia
     client.force_login(licence.signer)
     api = client.get(f"/api/v1/licences/{licence.reference}").json()
     assert api["pending_terms"]["license_version"] == version.version
+
+
+def test_licence_pages_show_the_pending_terms_and_attestations(client, clock, variant, terms_admin):
+    factories.LicenseVersionFactory(dataset=variant.dataset)
+    licence, _ = _group(variant, "Eve")
+    version = _draft(variant.dataset, terms_admin, clock.localdate() + dt.timedelta(days=30))
+    terms_publish(version=version, actor=terms_admin)
+
+    client.force_login(licence.signer)
+    mine = client.get(reverse("agreements:licence_detail", args=[licence.reference]))
+    assert 'id="pending-terms"' in mine.content.decode()
+    client.force_login(terms_admin)
+    staff_page = reverse("agreements:licence_staff_detail", args=[licence.reference])
+    assert f"new terms version {version.version}" in client.get(staff_page).content.decode()
