@@ -95,6 +95,8 @@ def test_renewal_after_expiry_restores_downloads_on_the_current_terms(
     assert client.get(issue_or_none(member, data_file) or "/nope").status_code != 200
 
     client.force_login(licence.signer)
+    own_page = client.get(reverse("agreements:licence_detail", args=[licence.reference]))
+    assert "This licence expired on" in own_page.content.decode()
     page = client.get(reverse("agreements:licence_renew", args=[licence.reference]))
     assert "Renew the licence" in page.content.decode()
     refused = client.post(

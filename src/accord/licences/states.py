@@ -1,6 +1,6 @@
-"""The licence's states and what custodian staff may do between them: ONE table. Revoked, void
-and expired licences are final: nothing brings them back (a new application makes a new
-licence)."""
+"""The licence's states and what custodian staff may do between them: ONE table. Revoked and
+void licences are final: nothing brings them back (a new application makes a new licence); an
+expired one only its signer's renewal can (accord.licences.expiry)."""
 
 from __future__ import annotations
 
