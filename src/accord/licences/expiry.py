@@ -52,7 +52,7 @@ def licence_expire(*, licence: Licence, now: dt.datetime) -> Licence | None:
     """End a licence whose term is over (the scheduler's step; idempotent: a licence already
     handled is left alone). Access stops at once; the signer (and the members) are told how to
     renew, and deletion of local copies is requested."""
-    licence = (
+    locked = (
         Licence.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("dataset", "dataset__custodian", "license_version", "signer")
         .filter(
@@ -62,14 +62,15 @@ def licence_expire(*, licence: Licence, now: dt.datetime) -> Licence | None:
         )
         .first()
     )
-    if licence is None:  # another run has it, or it was renewed or ended meanwhile
-        return None
+    if locked is None or locked.expires_at is None:
+        return None  # another run has it, or it was renewed or ended meanwhile
+    licence, expires_at = locked, locked.expires_at
     source = licence.status
     licence.status = Licence.Status.EXPIRED
-    licence.ended_at = licence.expires_at
+    licence.ended_at = expires_at
     licence.end_reason = "The licence term ended without renewal."
     licence.save(update_fields=["status", "ended_at", "end_reason", "updated"])
-    licence_audit(licence, "expire", None, source=source, expires_at=licence.expires_at.isoformat())
+    licence_audit(licence, "expire", None, source=source, expires_at=expires_at.isoformat())
     entitlements_sync_for_licence(licence=licence, actor=None, reason="licence expired")
     notify.licence_expired(licence, renew_by=renewal_deadline(licence))
     _request_deletion_attestation(licence, now=now)
@@ -98,7 +99,8 @@ def licence_renew(
         raise NotFound("No such licence.")
     now = clock.now()
     state = renewal_state(licence, now=now)
-    if state == "none":
+    old_expiry = licence.expires_at
+    if old_expiry is None:
         raise Conflict(
             f"Licence {licence.reference} does not expire, so it needs no renewal.",
             code="licence-does-not-expire",
@@ -106,7 +108,7 @@ def licence_renew(
     if state == "not_yet":
         raise Conflict(
             f"Licence {licence.reference} can be renewed from "
-            f"{(licence.expires_at - RENEW_BEFORE):%Y-%m-%d}, 30 days before it expires.",
+            f"{(old_expiry - RENEW_BEFORE):%Y-%m-%d}, 30 days before it expires.",
             code="renewal-not-open",
         )
     if state == "closed":
@@ -135,9 +137,10 @@ def licence_renew(
             f"{licence.dataset} has no published terms in force; ask the custodian.",
             code="no-current-terms",
         )
-    old_expiry, source = licence.expires_at, licence.status
+    source = licence.status
     start = max(now, old_expiry) if source == Licence.Status.ACTIVE else now
-    licence.expires_at = licence_term_end(licence.dataset, start) or start
+    new_expiry = licence_term_end(licence.dataset, start) or start
+    licence.expires_at = new_expiry
     licence.status = Licence.Status.ACTIVE
     licence.license_version = terms
     licence.ended_at = None
@@ -158,7 +161,7 @@ def licence_renew(
         actor,
         source=source,
         previous_expires_at=old_expiry.isoformat(),
-        expires_at=licence.expires_at.isoformat(),
+        expires_at=new_expiry.isoformat(),
         license_version=terms.version,
         details_confirmed=True,
         terms_accepted=True,

@@ -25,9 +25,11 @@ from .services_terms import step_terms_effective, step_terms_reminders
 EXPIRY_REMINDER_DAYS = (30, 7, 1)
 
 
-def _expiry_milestone(expires_at: dt.datetime, now: dt.datetime) -> int | None:
+def _expiry_milestone(expires_at: dt.datetime | None, now: dt.datetime) -> int | None:
     """The reminder due now: the nearest milestone the licence has passed (a licence granted
     with 20 days left gets the 30-day reminder once, then the 7- and 1-day ones)."""
+    if expires_at is None:
+        return None
     left = expires_at - now
     due = [d for d in EXPIRY_REMINDER_DAYS if left <= dt.timedelta(days=d)]
     return min(due) if due else None
@@ -43,7 +45,7 @@ def step_expiry_reminders(*, now: dt.datetime) -> int:
     sent = 0
     for pk, expires_at in candidates:
         days = _expiry_milestone(expires_at, now)
-        if days is None:
+        if days is None or expires_at is None:
             continue
         key = f"licence-expiry:{pk}:{expires_at:%Y%m%dT%H%M%S}:{days}d"
         with transaction.atomic():
