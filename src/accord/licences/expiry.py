@@ -17,6 +17,7 @@ from accord.notifications import expiry as notify
 
 from .models import Licence
 from .services import licence_audit, licence_lock
+from .services_closeout import deletion_attestation_request
 
 RENEW_BEFORE = dt.timedelta(days=30)
 # After expiry the signer may still renew for this long; afterwards a new application is needed.
@@ -79,11 +80,7 @@ def licence_expire(*, licence: Licence, now: dt.datetime) -> Licence | None:
 
 def _request_deletion_attestation(licence: Licence, *, now: dt.datetime) -> None:
     """Close-out of an expired licence: the signer (and members who downloaded, if the dataset
-    wants) confirm deleting their copies (accord.licences.attestations, helper K's service)."""
-    try:
-        from accord.licences.services_closeout import deletion_attestation_request
-    except ImportError:  # close-out not installed in this tree yet
-        return
+    wants) confirm deleting their copies (accord.licences.services_closeout)."""
     deletion_attestation_request(licence=licence, reason="expired", actor=None, now=now)
 
 
