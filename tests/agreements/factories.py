@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 
+from django.core import mail
+from django.test import TestCase
 from PIL import Image
 
 from accord.agreements import services, signed_pdf
@@ -96,3 +98,19 @@ def submitted(applicant, dataset, **kwargs):
 
 def signer_user(email="prof.ada@uni-example.edu"):
     return factories.UserFactory(email=email, full_name="Ada Lovelace")
+
+
+def signer_confirms(application, signer, *, asked_by=None):
+    """The named signer confirms as on the site: a new confirmation link is sent (by the
+    applicant, or ``asked_by`` for an emailed application), the signer reads it in their email
+    and follows it. Returns the application as it is now."""
+    sent = len(mail.outbox)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.signer_link_resend(
+            application=application, actor=asked_by or application.applicant
+        )
+    body = next(m.body for m in mail.outbox[sent:] if "/apply/confirm/" in m.body)
+    token = body.split("/apply/confirm/")[1].split("/")[0]
+    confirmed = services.signer_confirm(raw_token=token, actor=signer)
+    application.refresh_from_db()
+    return confirmed

@@ -13,7 +13,7 @@ from accord.agreements.models import Application
 from accord.core.errors import NotAllowed
 from accord.licences.models import Licence
 from tests import factories
-from tests.agreements.factories import submitted
+from tests.agreements.factories import signer_confirms, submitted
 from tests.roles import bearer
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,9 @@ def test_reviewer_cannot_approve_an_application_they_sign(casmemg, ipcas_reviewe
     assert application.signer_user == ipcas_reviewer  # confirmed as applicant-signer
 
     with pytest.raises(NotAllowed, match="another reviewer"):
-        services.application_approve(application=application, actor=ipcas_reviewer)
+        services.application_decide(
+            decision="approve", application=application, actor=ipcas_reviewer
+        )
 
     assert not Licence.objects.exists()
     application.refresh_from_db()
@@ -42,7 +44,7 @@ def test_reviewer_cannot_approve_an_application_they_made_for_a_signer(
     client, casmemg, ipcas_reviewer, professor
 ):
     application = submitted(ipcas_reviewer, casmemg)
-    services._mark_signer_confirmed(application, professor)
+    signer_confirms(application, professor)
     client.force_login(ipcas_reviewer)
 
     response = client.post(
@@ -57,7 +59,7 @@ def test_another_reviewer_of_the_custodian_may_approve_it(casmemg, ipcas_reviewe
     application = submitted(ipcas_reviewer, casmemg, signer_email=ipcas_reviewer.email)
     colleague = factories.StaffFactory(custodian=other_custodian).user
 
-    services.application_approve(application=application, actor=colleague)
+    services.application_decide(decision="approve", application=application, actor=colleague)
 
     assert Licence.objects.get().signer == ipcas_reviewer
 
@@ -66,8 +68,10 @@ def test_replaced_signer_no_longer_sees_the_application(
     client, student, professor, casmemg, ipcas_reviewer
 ):
     application = submitted(student, casmemg)
-    services._mark_signer_confirmed(application, professor)
-    services.application_return(application=application, actor=ipcas_reviewer, comment="Other PI")
+    signer_confirms(application, professor)
+    services.application_decide(
+        decision="return", application=application, actor=ipcas_reviewer, comment="Other PI"
+    )
     services.application_update(
         application=application,
         actor=student,
@@ -118,9 +122,11 @@ def test_reviewer_listed_as_a_member_cannot_approve_the_application(
         {"full_name": "Rev", "email": ipcas_reviewer.email, "extra": {"registration_id": "R1"}}
     ]
     application = submitted(student, casmemg, members=members)
-    services._mark_signer_confirmed(application, professor)
+    signer_confirms(application, professor)
 
     with pytest.raises(NotAllowed, match="another reviewer"):
-        services.application_approve(application=application, actor=ipcas_reviewer)
+        services.application_decide(
+            decision="approve", application=application, actor=ipcas_reviewer
+        )
 
     assert not Licence.objects.exists()

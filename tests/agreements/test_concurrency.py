@@ -13,7 +13,7 @@ from accord.agreements import services
 from accord.agreements.models import Application, ApplicationTransition
 from accord.audit.models import Event
 from accord.licences.models import Licence
-from tests.agreements.factories import draft, submitted, with_scan
+from tests.agreements.factories import draft, signer_confirms, submitted, with_scan
 from tests.tools import need_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,10 +57,12 @@ def test_double_submit_is_idempotent(student, casmemg):
 def test_double_approve_grants_one_licence(student, professor, casmemg, ipcas_reviewer):
     need_postgres("concurrent row locks")
     application = submitted(student, casmemg)
-    services._mark_signer_confirmed(application, professor)
+    signer_confirms(application, professor)
     results = run_twice(
-        lambda: services.application_approve(
-            application=Application.objects.get(pk=application.pk), actor=ipcas_reviewer
+        lambda: services.application_decide(
+            decision="approve",
+            application=Application.objects.get(pk=application.pk),
+            actor=ipcas_reviewer,
         )
     )
     assert [type(r) for r in results] == [Application, Application], results

@@ -19,6 +19,7 @@ from accord.core.errors import Conflict
 from accord.licences.models import Licence
 from tests import factories
 from tests.agreements import pdf_corpus
+from tests.agreements.factories import signer_confirms
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def received(client, smic, ipcas_reviewer, professor):
     )
     assert response.status_code == 302, response.content[:2000]
     application = Application.objects.get(origin=Application.Origin.EMAIL)
-    services._mark_signer_confirmed(application, professor)
+    signer_confirms(application, professor, asked_by=ipcas_reviewer)
     return application
 
 
@@ -120,7 +121,7 @@ def test_the_intake_attests_nothing_and_answers_nothing_for_the_signer(client, r
 
 def test_approval_waits_until_every_item_is_recorded(received, ipcas_reviewer):
     with pytest.raises(Conflict, match="5 item\\(s\\) of the emailed agreement are not recorded"):
-        services.application_approve(application=received, actor=ipcas_reviewer)
+        services.application_decide(decision="approve", application=received, actor=ipcas_reviewer)
     assert not Licence.objects.exists()
 
 
@@ -130,7 +131,7 @@ def test_smic_signer_without_a_fixed_position_is_never_approvable(client, receiv
     assert received.answers["position_fixed"] is False
     assert intake.unconfirmed_items(received) == []
     with pytest.raises(Conflict) as refused:
-        services.application_approve(application=received, actor=ipcas_reviewer)
+        services.application_decide(decision="approve", application=received, actor=ipcas_reviewer)
     assert refused.value.code == "not-eligible"
     assert "The signer holds a fixed (permanent) position" in refused.value.message
     assert "Return it for changes or reject it" in refused.value.message
@@ -149,7 +150,7 @@ def test_smic_signer_without_a_fixed_position_is_never_approvable(client, receiv
 
 def test_with_the_document_recorded_as_eligible_it_is_approved(client, received, ipcas_reviewer):
     record_the_document(client, received, fixed_position="yes")
-    services.application_approve(application=received, actor=ipcas_reviewer)
+    services.application_decide(decision="approve", application=received, actor=ipcas_reviewer)
     received.refresh_from_db()
     assert received.state == "approved" and Licence.objects.filter(application=received).exists()
     assert set(received.attested_clauses) == {"S1", "S5"}

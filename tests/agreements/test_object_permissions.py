@@ -10,7 +10,7 @@ from accord.agreements import services
 from accord.agreements.models import Application
 from accord.core.errors import NotFound
 from tests import factories
-from tests.agreements.factories import policy_dataset, submitted
+from tests.agreements.factories import policy_dataset, signer_confirms, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +59,14 @@ def test_cmvs_reviewer_gets_404_on_every_ipcas_route(
 
 def test_cmvs_reviewer_cannot_act_through_the_services(staff, ipcas_application):
     for call in (
-        lambda: services.application_approve(application=ipcas_application, actor=staff),
-        lambda: services.application_reject(application=ipcas_application, actor=staff, reason="x"),
-        lambda: services.application_return(
-            application=ipcas_application, actor=staff, comment="x"
+        lambda: services.application_decide(
+            decision="approve", application=ipcas_application, actor=staff
+        ),
+        lambda: services.application_decide(
+            decision="reject", application=ipcas_application, actor=staff, comment="x"
+        ),
+        lambda: services.application_decide(
+            decision="return", application=ipcas_application, actor=staff, comment="x"
         ),
     ):
         with pytest.raises(NotFound):
@@ -122,7 +126,7 @@ def test_decisions_are_sensitive_staff_actions():
 def test_confirmed_signer_may_read_but_not_change_the_application(
     client, student, professor, ipcas_application
 ):
-    services._mark_signer_confirmed(ipcas_application, professor)
+    signer_confirms(ipcas_application, professor)
     client.force_login(professor)
     ref = ipcas_application.reference
     page = client.get(reverse("agreements:application_detail", args=[ref]))

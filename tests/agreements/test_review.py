@@ -20,7 +20,7 @@ from accord.agreements.states import TRANSITIONS
 from accord.audit.models import Event
 from accord.core.errors import Conflict, DomainError
 from accord.licences.models import Licence, LicenceMember
-from tests.agreements.factories import scan_of, submitted
+from tests.agreements.factories import scan_of, signer_confirms, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -30,25 +30,24 @@ def _locmem(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
-def confirm(application, professor):
-    services._mark_signer_confirmed(application, professor)
-    return application
-
-
 def test_approval_waits_for_the_signer(student, casmemg, ipcas_reviewer):
     application = submitted(student, casmemg)
     with pytest.raises(Conflict, match="has not confirmed this application yet"):
-        services.application_approve(application=application, actor=ipcas_reviewer)
+        services.application_decide(
+            decision="approve", application=application, actor=ipcas_reviewer
+        )
     assert not Licence.objects.exists()
 
 
 def test_approval_grants_a_licence_with_the_application_terms_and_members(
     student, professor, casmemg, ipcas_reviewer, django_capture_on_commit_callbacks
 ):
-    application = confirm(submitted(student, casmemg), professor)
+    application = signer_confirms(submitted(student, casmemg), professor)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_approve(application=application, actor=ipcas_reviewer)
+        services.application_decide(
+            decision="approve", application=application, actor=ipcas_reviewer
+        )
     licence = Licence.objects.get()
     assert licence.application == application
     assert licence.signer == professor
@@ -74,10 +73,15 @@ def test_reject_needs_a_reason_and_sends_it(
 ):
     application = submitted(student, casmemg)
     with pytest.raises(DomainError, match="Give a reason"):
-        services.application_reject(application=application, actor=ipcas_reviewer, reason=" ")
+        services.application_decide(
+            decision="reject", application=application, actor=ipcas_reviewer, comment=" "
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_reject(
-            application=application, actor=ipcas_reviewer, reason="Not a research use."
+        services.application_decide(
+            decision="reject",
+            application=application,
+            actor=ipcas_reviewer,
+            comment="Not a research use.",
         )
     application.refresh_from_db()
     assert application.state == "rejected"
@@ -87,8 +91,11 @@ def test_reject_needs_a_reason_and_sends_it(
 
 def test_returned_application_is_fixed_and_resubmitted(student, casmemg, ipcas_reviewer):
     application = submitted(student, casmemg)
-    services.application_return(
-        application=application, actor=ipcas_reviewer, comment="Add the postal code."
+    services.application_decide(
+        decision="return",
+        application=application,
+        actor=ipcas_reviewer,
+        comment="Add the postal code.",
     )
     services.application_update(
         application=application,
@@ -113,9 +120,13 @@ def test_returned_application_is_fixed_and_resubmitted(student, casmemg, ipcas_r
 
 def test_illegal_transition_is_a_clear_conflict(student, casmemg, ipcas_reviewer):
     application = submitted(student, casmemg)
-    services.application_reject(application=application, actor=ipcas_reviewer, reason="No.")
+    services.application_decide(
+        decision="reject", application=application, actor=ipcas_reviewer, comment="No."
+    )
     with pytest.raises(Conflict) as caught:
-        services.application_return(application=application, actor=ipcas_reviewer, comment="x")
+        services.application_decide(
+            decision="return", application=application, actor=ipcas_reviewer, comment="x"
+        )
     assert caught.value.message.startswith(
         f"Application {application.reference} is rejected, so it cannot be returned for changes."
     )
@@ -219,8 +230,10 @@ def test_drafts_are_invisible_to_reviewers(client, student, casmemg, ipcas_revie
 def test_changes_after_return_need_the_signer_again(
     student, professor, casmemg, ipcas_reviewer, django_capture_on_commit_callbacks
 ):
-    application = confirm(submitted(student, casmemg), professor)
-    services.application_return(application=application, actor=ipcas_reviewer, comment="Fix it.")
+    application = signer_confirms(submitted(student, casmemg), professor)
+    services.application_decide(
+        decision="return", application=application, actor=ipcas_reviewer, comment="Fix it."
+    )
     services.application_update(
         application=application, actor=student, details=Details(purpose="A clearer purpose.")
     )
@@ -235,7 +248,9 @@ def test_changes_after_return_need_the_signer_again(
     assert not application.signer_confirmed
     assert any("/apply/confirm/" in m.body for m in mail.outbox)
     with pytest.raises(Conflict, match="has not confirmed"):
-        services.application_approve(application=application, actor=ipcas_reviewer)
+        services.application_decide(
+            decision="approve", application=application, actor=ipcas_reviewer
+        )
 
 
 @pytest.mark.parametrize(
@@ -245,17 +260,23 @@ def test_changes_after_return_need_the_signer_again(
 def test_every_transition_is_audited_and_mailed_to_applicant_and_signer(
     student, professor, casmemg, ipcas_reviewer, django_capture_on_commit_callbacks, action
 ):
-    application = confirm(submitted(student, casmemg), professor)
+    application = signer_confirms(submitted(student, casmemg), professor)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         if action == "withdraw":
             services.application_withdraw(application=application, actor=student)
         elif action == "approve":
-            services.application_approve(application=application, actor=ipcas_reviewer)
+            services.application_decide(
+                decision="approve", application=application, actor=ipcas_reviewer
+            )
         elif action == "reject":
-            services.application_reject(application=application, actor=ipcas_reviewer, reason="r")
+            services.application_decide(
+                decision="reject", application=application, actor=ipcas_reviewer, comment="r"
+            )
         else:
-            services.application_return(application=application, actor=ipcas_reviewer, comment="c")
+            services.application_decide(
+                decision="return", application=application, actor=ipcas_reviewer, comment="c"
+            )
     event = Event.objects.get(event_type=f"agreements:application:{action}")
     assert event.details["reference"] == application.reference
     assert event.custodian_id == casmemg.custodian_id

@@ -94,8 +94,11 @@ def test_a_content_change_after_return_asks_the_signer_to_confirm_again(
     student, professor, casmemg, ipcas_reviewer, django_capture_on_commit_callbacks
 ):
     application = _confirmed(student, professor, casmemg, django_capture_on_commit_callbacks)
-    application = services.application_return(
-        application=application, actor=ipcas_reviewer, comment="Say where the data is kept."
+    application = services.application_decide(
+        decision="return",
+        application=application,
+        actor=ipcas_reviewer,
+        comment="Say where the data is kept.",
     )
     assert application.signer_confirmed
 
@@ -114,8 +117,8 @@ def test_a_save_without_changes_keeps_the_signers_confirmation(
     student, professor, casmemg, ipcas_reviewer, django_capture_on_commit_callbacks
 ):
     application = _confirmed(student, professor, casmemg, django_capture_on_commit_callbacks)
-    application = services.application_return(
-        application=application, actor=ipcas_reviewer, comment="Please check."
+    application = services.application_decide(
+        decision="return", application=application, actor=ipcas_reviewer, comment="Please check."
     )
 
     application = _update(application, student, Details(purpose=application.purpose))

@@ -11,7 +11,7 @@ from accord.licences.models import Licence
 
 # ruff: noqa: F811 -- the agreements fixtures are imported and then requested by name.
 from tests.agreements.conftest import casmemg, ipcas_reviewer, professor, student  # noqa: F401
-from tests.agreements.factories import submitted
+from tests.agreements.factories import signer_confirms, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +20,8 @@ def test_signer_is_asked_before_removing_a_member(
     client, student, professor, casmemg, ipcas_reviewer
 ):
     application = submitted(student, casmemg)
-    services._mark_signer_confirmed(application, professor)
-    services.application_approve(application=application, actor=ipcas_reviewer)
+    signer_confirms(application, professor)
+    services.application_decide(decision="approve", application=application, actor=ipcas_reviewer)
     licence = Licence.objects.get()
     client.force_login(professor)
     html = client.get(reverse("agreements:licence_detail", args=[licence.reference])).content

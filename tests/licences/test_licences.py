@@ -13,7 +13,7 @@ from accord.core.errors import Conflict, DomainError, NotFound
 from accord.licences import services as licences
 from accord.licences.models import Licence, LicenceMember
 from tests import factories
-from tests.agreements.factories import submitted
+from tests.agreements.factories import signer_confirms, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def licence(student, professor, casmemg, ipcas_reviewer):
     application = submitted(student, casmemg)
-    services._mark_signer_confirmed(application, professor)
-    services.application_approve(application=application, actor=ipcas_reviewer)
+    signer_confirms(application, professor)
+    services.application_decide(decision="approve", application=application, actor=ipcas_reviewer)
     return Licence.objects.get()
 
 

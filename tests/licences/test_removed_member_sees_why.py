@@ -12,15 +12,15 @@ from tests import factories
 
 # ruff: noqa: F811 -- the agreements fixtures are imported and then requested by name.
 from tests.agreements.conftest import casmemg, ipcas_reviewer, professor, student  # noqa: F401
-from tests.agreements.factories import submitted
+from tests.agreements.factories import signer_confirms, submitted
 
 pytestmark = pytest.mark.django_db
 
 
 def test_removed_member_sees_access_ended(client, student, professor, casmemg, ipcas_reviewer):
     application = submitted(student, casmemg)
-    services._mark_signer_confirmed(application, professor)
-    services.application_approve(application=application, actor=ipcas_reviewer)
+    signer_confirms(application, professor)
+    services.application_decide(decision="approve", application=application, actor=ipcas_reviewer)
     licence = Licence.objects.get()
     member = licence.members.get()
     sam = factories.UserFactory(email=member.email, full_name="Sam Student")

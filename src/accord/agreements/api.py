@@ -158,10 +158,8 @@ def get_agreement_pdf(request, reference: str):
     summary="Upload the signed scan (PDF; checked, never trusted)",
 )
 def upload_signed_agreement(request, reference: str, file: File[UploadedFile]):
-    from .views import read_upload
-
     agreement = signed_pdf.application_upload_agreement(
-        application=_mine(request, reference), actor=request.user, data=read_upload(file)
+        application=_mine(request, reference), actor=request.user, data=signed_pdf.read_upload(file)
     )
     return 201, _agreement_out(agreement)
 
@@ -233,20 +231,14 @@ def review_get(request, reference: str):
     )
 
 
-def _review_action(request, reference: str, action: str, comment: str = "") -> dict:
+def _review_action(request, reference: str, decision: services.Decision, comment: str = "") -> dict:
     application = selectors.application_for_staff(request.user, reference, review)
     require_recent_interactive_sign_in(request)
-    if action == "approve":
-        application = services.application_approve(application=application, actor=request.user)
-    elif action == "reject":
-        application = services.application_reject(
-            application=application, actor=request.user, reason=comment
+    return _out(
+        services.application_decide(
+            application=application, actor=request.user, decision=decision, comment=comment
         )
-    else:
-        application = services.application_return(
-            application=application, actor=request.user, comment=comment
-        )
-    return _out(application)
+    )
 
 
 @router.post(
@@ -296,14 +288,12 @@ def review_intake(
     signer_address: Form[str] = "",
     purpose: Form[str] = "",
 ):
-    from .views import read_upload
-
     target = get_object_or_404(Dataset, slug=dataset)
     # Refuse before parsing: only intake staff of the dataset's custodian may make the
     # server read an uploaded PDF or mailbox (application_intake checks again).
     if not policy.can_intake(request.user, target):
         raise Http404
-    extracted = intake.extract(read_upload(file))
+    extracted = intake.extract(signed_pdf.read_upload(file))
     details = Details(
         signer_name=signer_name,
         signer_title=signer_title,

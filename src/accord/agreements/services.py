@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Literal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from accord.access import policy
+from accord.accounts.models import User
 from accord.accounts.selectors import has_verified_email
 from accord.audit.services import audit_record
 from accord.catalog.models import Dataset
@@ -333,20 +335,46 @@ def application_withdraw(*, application: Application, actor) -> Application:
     return application
 
 
+Decision = Literal["approve", "reject", "return"]
+
+
 @transaction.atomic
-def application_approve(*, application: Application, actor) -> Application:
+def application_decide(
+    *, application: Application, actor: User, decision: Decision, comment: str = ""
+) -> Application:
+    """A reviewer approves, rejects or returns an application (the review page and the API
+    both come here). The state table says which decisions the application's state allows;
+    approval also grants the licence, in the same transaction."""
     application = _lock(application)
     require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
-    if application.state == Application.State.APPROVED:
+    if decision == "approve" and application.state == Application.State.APPROVED:
         return application  # the other reviewer's click won; one licence only
-    if policy.is_party(actor, application):
+    approving = decision == "approve"
+    if approving and policy.is_party(actor, application):
         # Four eyes: nobody grants a licence to themselves.
         raise NotAllowed(
             f"You made, sign or are a member of application {application.reference}, so you "
             "cannot approve it; ask another reviewer of the custodian to decide.",
             code="own-application",
         )
-    states.transition_for(application, "approve")
+    transition = states.transition_for(application, decision)
+    if transition.by != "reviewer":
+        raise Conflict(
+            gettext("%(action)s is not a reviewer's decision; approve, reject or return.")
+            % {"action": decision},
+            code="illegal-transition",
+        )
+    if approving:
+        _require_approvable(application)
+    application.decided_at = timezone.now()
+    application.decided_by = actor
+    _transition(application, decision, actor, comment)
+    if approving:
+        licence_grant(application=application, actor=actor)
+    return application
+
+
+def _require_approvable(application: Application) -> None:
     if not application.signer_confirmed or application.signer_user_id is None:
         raise Conflict(
             f"The signer ({application.signer_email}) has not confirmed this application yet, "
@@ -356,11 +384,6 @@ def application_approve(*, application: Application, actor) -> Application:
     if application.current_agreement() is None:
         raise Conflict("No signed agreement is attached; return the application for changes.")
     _require_eligible(application)
-    application.decided_at = timezone.now()
-    application.decided_by = actor
-    _transition(application, "approve", actor)
-    licence_grant(application=application, actor=actor)
-    return application
 
 
 def _require_eligible(application: Application) -> None:
@@ -400,22 +423,3 @@ def _require_eligible(application: Application) -> None:
             },
             code="not-eligible",
         )
-
-
-def _decide(application: Application, actor, action: str, comment: str) -> Application:
-    application = _lock(application)
-    require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
-    application.decided_at = timezone.now()
-    application.decided_by = actor
-    _transition(application, action, actor, comment)
-    return application
-
-
-@transaction.atomic
-def application_reject(*, application: Application, actor, reason: str) -> Application:
-    return _decide(application, actor, "reject", reason)
-
-
-@transaction.atomic
-def application_return(*, application: Application, actor, comment: str) -> Application:
-    return _decide(application, actor, "return", comment)

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,7 @@ from .pdf import (
     signatures,
     stored_filename,
 )
+from .pdf.errors import human_size
 from .pdf.generate import split_agreement_code
 
 RENDER_DPI = 110
@@ -64,6 +66,22 @@ class ScanFailed(AgreementRefused):
 
     status = 503
     code = "malware-scan-failed"
+
+
+def read_upload(upload: UploadedFile) -> bytes:
+    """The bytes of an uploaded agreement or mailbox (web form, API, intake), refusing an
+    oversized file before reading it at all. The name and content type the browser sent are
+    ignored."""
+    if (upload.size or 0) > settings.AGREEMENT_MAX_BYTES:
+        raise AgreementRefused(
+            _(
+                "The file is larger than the %(size)s allowed. Scan at 150 to 300 dpi in black "
+                "and white or greyscale and upload it again."
+            )
+            % {"size": human_size(settings.AGREEMENT_MAX_BYTES)},
+            code="pdf-too-large",
+        )
+    return upload.read()
 
 
 class CheckedUpload(NamedTuple):

@@ -127,7 +127,7 @@ def application_upload(request, reference: str):
         messages.error(request, "Choose the PDF of the signed agreement to upload.")
         return redirect("agreements:application_detail", reference)
     try:
-        data = read_upload(upload)
+        data = signed_pdf.read_upload(upload)
         agreement = signed_pdf.application_upload_agreement(
             application=application, actor=request.user, data=data
         )
@@ -151,22 +151,6 @@ def application_upload(request, reference: str):
                 ),
             )
     return redirect("agreements:application_detail", reference)
-
-
-def read_upload(upload) -> bytes:
-    """The uploaded bytes, refusing an oversized file before reading it at all. The name and
-    content type the browser sent are ignored."""
-    from django.conf import settings
-
-    from .pdf.errors import human_size
-
-    if upload.size > settings.AGREEMENT_MAX_BYTES:
-        raise signed_pdf.AgreementRefused(
-            f"The file is larger than the {human_size(settings.AGREEMENT_MAX_BYTES)} allowed. "
-            "Scan at 150 to 300 dpi in black and white or greyscale and upload it again.",
-            code="pdf-too-large",
-        )
-    return upload.read()
 
 
 def _applicant_action(request, reference: str, service, success: str):

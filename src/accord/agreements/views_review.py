@@ -17,7 +17,7 @@ from accord.core.errors import DomainError
 from accord.core.pages import paginate, refusal
 from accord.core.permissions import Permission
 
-from . import intake, selectors, services, states
+from . import intake, selectors, services, signed_pdf, states
 from .content import (
     attestation_clauses,
     missing_items,
@@ -27,7 +27,7 @@ from .content import (
 )
 from .forms import CommentForm, IntakeForm
 from .models import Application
-from .views import page_image_response, read_upload
+from .views import page_image_response
 
 VIEW = Permission.AGREEMENTS_APPLICATION_VIEW
 REVIEW = Permission.AGREEMENTS_APPLICATION_REVIEW
@@ -116,25 +116,16 @@ def review_page_image(request, reference: str, agreement_id: int, page: int):
     return page_image_response(_agreement(application, agreement_id), page)
 
 
-def _decision(request, reference: str, action: str):
+def _decision(request, reference: str, decision: services.Decision):
     application = selectors.application_for_staff(request.user, reference, REVIEW)
-    form = CommentForm(request.POST)
-    comment = form.data.get("comment", "")[:5000]
+    comment = CommentForm(request.POST).data.get("comment", "")[:5000]
     try:
-        if action == "approve":
-            services.application_approve(application=application, actor=request.user)
-        elif action == "reject":
-            services.application_reject(application=application, actor=request.user, reason=comment)
-        elif action == "return":
-            services.application_return(
-                application=application, actor=request.user, comment=comment
-            )
-        else:  # pragma: no cover - urls only route the three actions
-            raise Http404
+        application = services.application_decide(
+            application=application, actor=request.user, decision=decision, comment=comment
+        )
     except DomainError as exc:
         refusal(request, exc)
     else:
-        application.refresh_from_db()
         messages.success(
             request, f"{application.reference} is now {application.get_state_display().lower()}."
         )
@@ -207,7 +198,7 @@ def review_intake(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            data = read_upload(form.cleaned_data["file"])
+            data = signed_pdf.read_upload(form.cleaned_data["file"])
             extracted = intake.extract(data)
             application = intake.application_intake(
                 actor=request.user,
