@@ -11,6 +11,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -267,7 +268,12 @@ class TestPki:
         metadata = signers.PdfSignatureMetadata(
             field_name="Signature", subfilter=fields.SigSeedSubFilter.PADES
         )
-        return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+        # pyHanko signs through asyncio.run(), which refuses to start inside a running event
+        # loop; Playwright's sync API keeps one running in the main thread of any test worker
+        # that has driven Chromium. A thread of its own has no loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            signed = pool.submit(signers.sign_pdf, writer, metadata, signer=signer).result()
+        return signed.getvalue()
 
 
 def modified_after_signing(signed_bytes: bytes) -> bytes:

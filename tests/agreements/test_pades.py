@@ -131,3 +131,15 @@ def test_a_file_that_only_mentions_a_signature_is_treated_as_unsigned(student, c
     )
     assert agreement.digital_signatures == []
     assert agreement.signature_evidence == "unknown"
+
+
+def test_test_files_can_be_signed_where_an_event_loop_is_running():
+    # A test worker that has driven Chromium through Playwright's sync API has an event loop
+    # running in its main thread; the PAdES fixtures must still sign there.
+    import asyncio
+
+    async def inside_a_running_loop():
+        return pdf_corpus.TestPki().sign(pdf_corpus.plain_pdf())
+
+    signed = asyncio.run(inside_a_running_loop())
+    assert b"/ByteRange" in signed
