@@ -197,5 +197,10 @@ class DeletionAttestation(TimeStampedModel):
             )
         ]
 
+    @property
+    def answers_for_the_group(self) -> bool:
+        """The signer's attestation covers every file anyone in the group downloaded."""
+        return self.user_id == self.licence.signer_id
+
     def __str__(self) -> str:
         return f"{self.user} for {self.licence.reference} ({self.reason})"

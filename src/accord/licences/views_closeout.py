@@ -46,7 +46,6 @@ def deletion_attestation(request, pk: int):
         {
             "attestation": attestation,
             "licence": attestation.licence,
-            "is_signer": attestation.user_id == attestation.licence.signer_id,
             "files": attestation.files.all(),
             "statement": request.POST.get("statement", ""),
         },
