@@ -7,11 +7,13 @@ from accord.audit.api import router as audit_router
 from accord.catalog.api import router as catalog_router
 from accord.downloads.api import router as downloads_router
 from accord.licences.api import router as licences_router
+from accord.licences.api_terms import router as terms_router
 
 ROUTERS = [
     ("/", catalog_router),
     ("/", agreements_router),
     ("/", licences_router),
+    ("/", terms_router),
     ("/", access_router),
     ("/", downloads_router),
     ("/", audit_router),

@@ -15,8 +15,14 @@ from django.utils.translation import gettext
 
 from accord.access import policy
 from accord.access.services import entitlements_sync_for_licence
+from accord.agreements import licence_agreement
+from accord.agreements.licence_agreement import LicenceAgreement
 from accord.catalog.models import LicenseVersion
-from accord.catalog.services_staff import licence_version_publish
+from accord.catalog.services_staff import (
+    ClauseText,
+    licence_version_draft,
+    licence_version_publish,
+)
 from accord.core import clock
 from accord.core.errors import Conflict, DomainError, NotFound
 from accord.notifications import terms as notify
@@ -77,6 +83,38 @@ def terms_publish(*, version: LicenseVersion, actor) -> LicenseVersion:
     return version
 
 
+@transaction.atomic
+def terms_draft_and_publish(
+    *,
+    dataset,
+    actor,
+    title: str,
+    effective_date: dt.date,
+    clauses: list[ClauseText],
+    change_summary: str = "",
+) -> LicenseVersion:
+    """Draft the next terms (reusing a draft already started) and publish them in one step, as
+    a script does through the API: an effective date inside the notice period leaves no draft
+    behind."""
+    if not policy.can_manage_terms(actor, dataset):
+        raise NotFound(gettext("No such dataset."))
+    draft = (
+        dataset.license_versions.filter(status=LicenseVersion.Status.DRAFT)
+        .order_by("-version")
+        .first()
+    )
+    version = licence_version_draft(
+        dataset=dataset,
+        actor=actor,
+        title=title,
+        effective_date=effective_date,
+        change_summary=change_summary,
+        clauses=clauses,
+        version=draft,
+    )
+    return terms_publish(version=version, actor=actor)
+
+
 def _change_for_signer(licence: Licence, actor) -> TermsChange:
     if not policy.can_manage_members(actor, licence):
         raise NotFound(gettext("No such licence."))
@@ -102,9 +140,65 @@ def _change_for_signer(licence: Licence, actor) -> TermsChange:
 @transaction.atomic
 def terms_change_accept(*, licence: Licence, actor) -> Licence:
     """The signer accepts the new terms (click-through): the licence moves to them and access
-    goes on; a licence suspended because the change lapsed is active again."""
+    goes on; a licence suspended because the change lapsed is active again. A dataset that
+    wants new terms signed refuses the click-through (``terms_change_accept_signed``)."""
     licence = licence_lock(licence)
     change = _change_for_signer(licence, actor)
+    if licence.dataset.terms_acceptance == "signed":
+        raise Conflict(
+            gettext(
+                "%(dataset)s accepts new terms only with a signed agreement: on the terms page "
+                "of licence %(ref)s, download the agreement for the new terms (version "
+                "%(version)s), have it signed, and upload the signed scan."
+            )
+            % {
+                "dataset": licence.dataset,
+                "ref": licence.reference,
+                "version": change.license_version.version,
+            },
+            code="terms-need-signed-agreement",
+        )
+    return _accept(licence, change, actor=actor, agreement=None)
+
+
+def terms_change_document(*, licence: Licence, actor) -> LicenceAgreement:
+    """The agreement the signer signs to accept the pending new terms (404 for anyone but the
+    signer; a conflict when nothing is pending)."""
+    with transaction.atomic():
+        change = _change_for_signer(licence, actor)
+    return licence_agreement.terms_agreement(licence, change.license_version)
+
+
+def terms_change_accept_signed(*, licence: Licence, actor, data: bytes) -> Licence:
+    """The signer accepts the new terms by uploading the agreement for them, signed: the file
+    goes through the intake applications use (malware scan, sandboxed checks, the QR code names
+    this licence and version) and is stored; the acceptance is audited with its hash. A
+    refused file leaves nothing behind."""
+    document = terms_change_document(licence=licence, actor=actor)
+    checked = licence_agreement.check_upload(document, data, actor=actor)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            licence = licence_lock(licence)
+            change = _change_for_signer(licence, actor)
+            if change.license_version_id != document.license_version.pk:
+                raise Conflict(
+                    gettext(
+                        "Newer terms (version %(version)s) were published since you downloaded "
+                        "the agreement: download the agreement for them, sign it and upload it."
+                    )
+                    % {"version": change.license_version.version},
+                    code="terms-changed-again",
+                )
+            stored = licence_agreement.store_checked(checked, data, written)
+            licence = _accept(licence, change, actor=actor, agreement=stored)
+    except Exception:
+        licence_agreement.discard(written)
+        raise
+    return licence
+
+
+def _accept(licence: Licence, change: TermsChange, *, actor, agreement) -> Licence:
     if licence.status not in (Licence.Status.ACTIVE, Licence.Status.SUSPENDED):
         raise Conflict(
             gettext("Licence %(ref)s is %(status)s; its terms can no longer change.")
@@ -133,6 +227,7 @@ def terms_change_accept(*, licence: Licence, actor) -> Licence:
         license_version=change.license_version.version,
         previous_version=previous.version,
         restored=restored,
+        **(agreement.as_details() if agreement else {}),
     )
     entitlements_sync_for_licence(
         licence=licence, actor=actor, reason=f"new terms v{change.license_version.version}"
