@@ -17,6 +17,7 @@ from accord.access import policy
 from accord.access.services import entitlements_sync_for_licence
 from accord.agreements import licence_agreement
 from accord.agreements.licence_agreement import LicenceAgreement
+from accord.audit.models import Event
 from accord.catalog.models import LicenseVersion
 from accord.catalog.services_staff import (
     ClauseText,
@@ -137,6 +138,29 @@ def _change_for_signer(licence: Licence, actor) -> TermsChange:
     return change
 
 
+def _suspended_for_lapsed_terms(licence: Licence) -> bool:
+    """Did the licence's latest suspension come from unanswered new terms? Accepting them lifts
+    only that one: a suspension staff ordered for another reason stays until they reinstate."""
+    last = (
+        Event.objects.filter(
+            licence_id=licence.pk,
+            event_type__in=(
+                "agreements:licence:suspend",
+                "agreements:licence:reinstate",
+                "agreements:licence:terms_lapse",
+            ),
+        )
+        .order_by("-seq")
+        .values_list("event_type", "details")
+        .first()
+    )
+    return (
+        last is not None
+        and last[0] == "agreements:licence:terms_lapse"
+        and last[1].get("status") == Licence.Status.SUSPENDED
+    )
+
+
 @transaction.atomic
 def terms_change_accept(*, licence: Licence, actor) -> Licence:
     """The signer accepts the new terms (click-through): the licence moves to them and access
@@ -205,9 +229,11 @@ def _accept(licence: Licence, change: TermsChange, *, actor, agreement) -> Licen
             % {"ref": licence.reference, "status": licence.get_status_display().lower()},
             code="licence-not-in-force",
         )
-    restored = change.status == TermsChange.Status.LAPSED
-    if restored and licence.status != Licence.Status.SUSPENDED:
-        restored = False
+    restored = (
+        change.status == TermsChange.Status.LAPSED
+        and licence.status == Licence.Status.SUSPENDED
+        and _suspended_for_lapsed_terms(licence)
+    )
     now = clock.now()
     previous = licence.license_version
     licence.license_version = change.license_version
