@@ -17,7 +17,7 @@ from accord.notifications import expiry as notify
 
 from .models import Licence
 from .services import licence_audit, licence_lock
-from .services_closeout import deletion_attestation_request
+from .services_closeout import deletion_attestation_request, deletion_attestations_withdraw
 
 RENEW_BEFORE = dt.timedelta(days=30)
 # After expiry the signer may still renew for this long; afterwards a new application is needed.
@@ -164,5 +164,11 @@ def licence_renew(
         terms_accepted=True,
     )
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="licence renewed")
+    deletion_attestations_withdraw(
+        licence=licence,
+        reasons=("expired",),
+        actor=actor,
+        why="licence renewed",
+    )
     notify.licence_renewed(licence)
     return licence

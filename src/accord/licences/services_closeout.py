@@ -159,6 +159,38 @@ def deletion_attestation_confirm(
     return attestation
 
 
+@transaction.atomic
+def deletion_attestations_withdraw(
+    *, licence: Licence, reasons: tuple[str, ...], actor, why: str
+) -> int:
+    """Withdraw the licence's open requests for ``reasons`` (a renewal within the grace period
+    withdraws the one its expiry made: the holders may keep the data again). The request and
+    its withdrawal, with ``why`` and the files it listed, stay in the audit trail; the row goes,
+    so reminders, escalation and the staff overview stop and a later close-out asks afresh.
+    Confirmed attestations are kept. Returns how many were withdrawn."""
+    if not why.strip():
+        raise ValueError("a withdrawal needs a reason")
+    open_requests = (
+        DeletionAttestation.objects.select_for_update(of=("self",))
+        .select_related("licence", "licence__dataset", "user")
+        .filter(licence=licence, reason__in=reasons, attested_at__isnull=True)
+        .order_by("pk")
+    )
+    withdrawn = 0
+    for attestation in open_requests:
+        _audit(
+            attestation,
+            "withdraw",
+            actor,
+            why=why,
+            due_at=attestation.due_at.isoformat(),
+            files=sorted(attestation.files.values_list("path", flat=True)),
+        )
+        attestation.delete()
+        withdrawn += 1
+    return withdrawn
+
+
 def attestation_remind(*, attestation: DeletionAttestation, now: datetime) -> bool:
     """Send the next reminder or the escalation this attestation is due, once: the row's
     counter (or escalation time) is moved with a conditional update in the same transaction
