@@ -31,3 +31,10 @@ def catalogue_nav_link(context) -> str:
         mark_safe(' aria-current="page"') if here else "",
         gettext("Catalogue"),
     )
+
+
+@register.simple_tag(takes_context=True)
+def may_manage_terms(context, dataset) -> bool:
+    """Whether to show the dataset's "Terms" tab: only to staff the terms page would let in."""
+    user = getattr(context.get("request"), "user", None)
+    return bool(getattr(user, "is_authenticated", False) and policy.can_manage_terms(user, dataset))
