@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import io
 import logging
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.conf import settings
@@ -45,7 +46,7 @@ from .pdf import (
     stored_filename,
 )
 from .pdf.errors import human_size
-from .pdf.generate import split_agreement_code
+from .pdf.generate import GeneratedAgreement, split_agreement_code
 
 RENDER_DPI = 110
 
@@ -98,10 +99,22 @@ def scan_upload(application: Application, data: bytes, *, actor=None) -> scannin
     """Scan the bytes that will be stored, with the scanner dataset files go through. With a
     scanner configured (ACCORD_CLAMD_ADDRESS) a file it finds infected, or cannot scan, is
     refused; without one the verdict is "skipped" and the reviewer is shown "not scanned"."""
+    return scan_agreement_bytes(
+        data,
+        label=application.reference,
+        on_malware=lambda verdict: _audit_malware(application, actor, verdict, data),
+    )
+
+
+def scan_agreement_bytes(
+    data: bytes, *, label: str, on_malware: Callable[[scanning.Verdict], None]
+) -> scanning.Verdict:
+    """``scan_upload`` for any signed agreement (an application's, or a licence's for new terms
+    or a renewal): ``on_malware`` records the attempt before the file is refused."""
     try:
         verdict = scanning.scan_stream(io.BytesIO(data))
     except scanning.ScannerUnavailable as exc:
-        logger.error("agreement upload for %s not scanned: %s", application.reference, exc)
+        logger.error("agreement upload for %s not scanned: %s", label, exc)
         raise ScanFailed(
             _(
                 "The virus scanner did not answer, so this file could not be checked and "
@@ -110,7 +123,7 @@ def scan_upload(application: Application, data: bytes, *, actor=None) -> scannin
             )
         ) from exc
     if verdict.infected:
-        _audit_malware(application, actor, verdict, data)
+        on_malware(verdict)
         raise MalwareFound(
             _(
                 "The virus scanner found malware in this file (%(signature)s), so it was not "
@@ -120,7 +133,7 @@ def scan_upload(application: Application, data: bytes, *, actor=None) -> scannin
             % {"signature": verdict.detail}
         )
     if verdict.failed:
-        logger.error("agreement upload for %s: %s", application.reference, verdict.detail)
+        logger.error("agreement upload for %s: %s", label, verdict.detail)
         raise ScanFailed(
             _(
                 "The virus scanner could not check this file, so nothing was stored (the "
@@ -211,12 +224,18 @@ def check_signing(application: Application, data: bytes, qr) -> dict:
     what the reviewer is shown about the signing (``SignedAgreement.signing_findings``)."""
     from .documents import agreement_template
 
-    if qr.status == "match":
-        template = agreement_template(application)
-        examined = signatures.examine(data, template, application.reference)
+    # Without this application's code on the pages nothing can be lined up (and a file the
+    # intake receives by email is for an application that does not exist yet).
+    template = agreement_template(application) if qr.status == "match" else None
+    return check_signing_of(data, template, application.reference)
+
+
+def check_signing_of(data: bytes, template: GeneratedAgreement | None, reference: str) -> dict:
+    """``check_signing`` against the agreement as generated (``template``; None when the
+    file's code did not match, so nothing can be lined up)."""
+    if template is not None:
+        examined = signatures.examine(data, template, reference)
     else:
-        # Without this application's code on the pages nothing can be lined up (and a file
-        # the intake receives by email is for an application that does not exist yet).
         examined = signatures.Examination(regions=[], generated_text=False)
     digital = signatures.digital_signatures(data)
     for signature in digital:

@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accord.access import policy
 from accord.access.services import entitlements_sync_for_licence
-from accord.catalog.models import Dataset
+from accord.agreements import licence_agreement
+from accord.agreements.licence_agreement import LicenceAgreement
+from accord.catalog.models import Dataset, LicenseVersion
 from accord.core import clock
 from accord.core.errors import Conflict, DomainError, NotFound
 from accord.notifications import expiry as notify
@@ -90,50 +93,122 @@ def licence_renew(
 ) -> Licence:
     """The signer renews: re-confirms their details and accepts the dataset's current terms.
     A new term starts at the old expiry (renewing early loses no days) or now (after expiry),
-    the licence is active again on the current terms and access resumes at once."""
+    the licence is active again on the current terms and access resumes at once. A dataset
+    that renews only with a newly signed agreement refuses this (``licence_renew_signed``)."""
     licence = licence_lock(licence)
+    terms = _renewable_terms(licence, actor)
+    if licence.dataset.renewal_requires_signed_agreement:
+        raise Conflict(
+            _(
+                "%(dataset)s renews licences only with a newly signed agreement: on the renewal "
+                "page of licence %(ref)s, download the agreement for the current terms, have it "
+                "signed, and upload the signed scan."
+            )
+            % {"dataset": licence.dataset, "ref": licence.reference},
+            code="renewal-needs-signed-agreement",
+        )
+    _require_confirmed(details_confirmed)
+    if not terms_accepted:
+        raise DomainError(_("Accept the current terms to renew."), field="terms_accepted")
+    return _renew(licence, terms, actor=actor, agreement=None)
+
+
+def licence_renewal_document(*, licence: Licence, actor) -> LicenceAgreement:
+    """The agreement the signer signs to renew on the current terms (404 for anyone but the
+    signer; a conflict when renewal is not open)."""
+    with transaction.atomic():
+        locked = licence_lock(licence)
+        terms = _renewable_terms(locked, actor)
+    return licence_agreement.renewal_agreement(locked, terms)
+
+
+def licence_renew_signed(
+    *, licence: Licence, actor, details_confirmed: bool, data: bytes
+) -> Licence:
+    """The signer renews with the renewal agreement signed: the file goes through the intake
+    applications use (malware scan, sandboxed checks, the QR code names this licence, the
+    current terms and the expiry being renewed) and is stored; the renewal is audited with its
+    hash. A refused file leaves nothing behind."""
+    _require_confirmed(details_confirmed)
+    document = licence_renewal_document(licence=licence, actor=actor)
+    checked = licence_agreement.check_upload(document, data, actor=actor)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            licence = licence_lock(licence)
+            terms = _renewable_terms(licence, actor)
+            if (terms.pk, licence.expires_at) != (
+                document.license_version.pk,
+                document.licence.expires_at,
+            ):
+                raise Conflict(
+                    _(
+                        "The licence or its terms changed since you downloaded the renewal "
+                        "agreement: download it again, sign it and upload it."
+                    ),
+                    code="renewal-changed",
+                )
+            stored = licence_agreement.store_checked(checked, data, written)
+            licence = _renew(licence, terms, actor=actor, agreement=stored)
+    except Exception:
+        licence_agreement.discard(written)
+        raise
+    return licence
+
+
+def _require_confirmed(details_confirmed: bool) -> None:
+    if not details_confirmed:
+        raise DomainError(
+            _(
+                "Confirm that your name, address and organisation shown are still correct (or "
+                "correct them in your account first)."
+            ),
+            field="details_confirmed",
+        )
+
+
+def _renewable_terms(licence: Licence, actor) -> LicenseVersion:
+    """The terms a renewal of the (locked) licence is on, or why it cannot be renewed now."""
     if not policy.can_manage_members(actor, licence):
-        raise NotFound("No such licence.")
+        raise NotFound(_("No such licence."))
     now = clock.now()
     state = renewal_state(licence, now=now)
     old_expiry = licence.expires_at
     if old_expiry is None:
         raise Conflict(
-            f"Licence {licence.reference} does not expire, so it needs no renewal.",
+            _("Licence %(ref)s does not expire, so it needs no renewal.")
+            % {"ref": licence.reference},
             code="licence-does-not-expire",
         )
     if state == "not_yet":
         raise Conflict(
-            f"Licence {licence.reference} can be renewed from "
-            f"{(old_expiry - RENEW_BEFORE):%Y-%m-%d}, 30 days before it expires.",
+            _("Licence %(ref)s can be renewed from %(date)s, 30 days before it expires.")
+            % {"ref": licence.reference, "date": f"{(old_expiry - RENEW_BEFORE):%Y-%m-%d}"},
             code="renewal-not-open",
         )
     if state == "closed":
         raise Conflict(
-            f"Licence {licence.reference} can no longer be renewed (it is "
-            f"{licence.get_status_display().lower()}); apply again for the dataset.",
+            _(
+                "Licence %(ref)s can no longer be renewed (it is %(status)s); apply again for "
+                "the dataset."
+            )
+            % {"ref": licence.reference, "status": licence.get_status_display().lower()},
             code="renewal-closed",
         )
-    if licence.dataset.renewal_requires_signed_agreement:
-        raise Conflict(
-            f"{licence.dataset} renews licences only with a newly signed agreement: apply for "
-            "the dataset again and the custodian will grant a new licence on approval.",
-            code="renewal-needs-signed-agreement",
-        )
-    if not details_confirmed:
-        raise DomainError(
-            "Confirm that your name, address and organisation shown are still correct (or "
-            "correct them in your account first).",
-            field="details_confirmed",
-        )
-    if not terms_accepted:
-        raise DomainError("Accept the current terms to renew.", field="terms_accepted")
     terms = licence.dataset.current_license()
     if terms is None:
         raise Conflict(
-            f"{licence.dataset} has no published terms in force; ask the custodian.",
+            _("%(dataset)s has no published terms in force; ask the custodian.")
+            % {"dataset": licence.dataset},
             code="no-current-terms",
         )
+    return terms
+
+
+def _renew(licence: Licence, terms: LicenseVersion, *, actor, agreement) -> Licence:
+    now = clock.now()
+    old_expiry = licence.expires_at
+    assert old_expiry is not None  # _renewable_terms refused a licence without one
     source = licence.status
     start = max(now, old_expiry) if source == Licence.Status.ACTIVE else now
     new_expiry = licence_term_end(licence.dataset, start) or start
@@ -162,6 +237,7 @@ def licence_renew(
         license_version=terms.version,
         details_confirmed=True,
         terms_accepted=True,
+        **(agreement.as_details() if agreement else {}),
     )
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="licence renewed")
     deletion_attestations_withdraw(

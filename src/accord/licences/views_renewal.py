@@ -9,12 +9,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accord.agreements import licence_agreement
+from accord.agreements.signed_pdf import read_upload
 from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
 from accord.core.pages import refusal
 
 from . import selectors
-from .expiry import licence_renew, renewal_deadline, renewal_state
+from .expiry import (
+    licence_renew,
+    licence_renew_signed,
+    licence_renewal_document,
+    renewal_deadline,
+    renewal_state,
+)
 
 
 class RenewForm(forms.Form):
@@ -29,15 +37,33 @@ class RenewForm(forms.Form):
 @signed_in
 def licence_renew_page(request, reference: str):
     licence = selectors.licence_for_signer(request.user, reference)
-    form = RenewForm(request.POST or None)
+    if request.method == "GET" and request.GET.get("agreement") == "pdf":
+        try:
+            document = licence_renewal_document(licence=licence, actor=request.user)
+        except DomainError as exc:
+            refusal(request, exc)
+            return redirect("agreements:licence_renew", reference)
+        return licence_agreement.agreement_download(document)
+    form = RenewForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            licence = licence_renew(
-                licence=licence,
-                actor=request.user,
-                details_confirmed=form.cleaned_data["details_confirmed"],
-                terms_accepted=form.cleaned_data["terms_accepted"],
-            )
+            if licence.dataset.renewal_requires_signed_agreement:
+                upload = request.FILES.get("agreement")
+                if upload is None:
+                    raise DomainError(_("Choose the scan of the signed agreement to upload."))
+                licence = licence_renew_signed(
+                    licence=licence,
+                    actor=request.user,
+                    details_confirmed=form.cleaned_data["details_confirmed"],
+                    data=read_upload(upload),
+                )
+            else:
+                licence = licence_renew(
+                    licence=licence,
+                    actor=request.user,
+                    details_confirmed=form.cleaned_data["details_confirmed"],
+                    terms_accepted=form.cleaned_data["terms_accepted"],
+                )
         except DomainError as exc:
             refusal(request, exc)
         else:

@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
+from accord.agreements import licence_agreement
+from accord.agreements.signed_pdf import read_upload
 from accord.catalog.models import LicenseVersion
 from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
@@ -47,10 +49,31 @@ def clause_diff(old: LicenseVersion | None, new: LicenseVersion) -> list[ClauseC
 @signed_in
 def licence_terms(request, reference: str):
     licence = selectors.licence_for_signer(request.user, reference)
+    if request.method == "GET" and request.GET.get("agreement") == "pdf":
+        try:
+            document = services_terms.terms_change_document(licence=licence, actor=request.user)
+        except DomainError as exc:
+            refusal(request, exc)
+            return redirect("agreements:licence_terms", reference)
+        return licence_agreement.agreement_download(document)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
-            if action == "accept":
+            if action == "upload":
+                upload = request.FILES.get("agreement")
+                if upload is None:
+                    raise DomainError(gettext("Choose the scan of the signed agreement to upload."))
+                services_terms.terms_change_accept_signed(
+                    licence=licence, actor=request.user, data=read_upload(upload)
+                )
+                messages.success(
+                    request,
+                    gettext(
+                        "The signed agreement is stored and you accepted the new terms; access "
+                        "continues under them."
+                    ),
+                )
+            elif action == "accept":
                 if not request.POST.get("agree"):
                     raise DomainError(
                         gettext("Tick the box to accept the new terms, or opt out instead.")
