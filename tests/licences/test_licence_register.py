@@ -4,6 +4,8 @@ audit history; another custodian's staff find nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -11,8 +13,11 @@ from django.urls import reverse
 
 from accord.agreements import selectors
 from accord.audit.services import audit_record
+from accord.catalog.services_staff import ClauseText, licence_version_draft
+from accord.core import clock
 from accord.licences import selectors as licence_selectors
 from accord.licences.models import Licence
+from accord.licences.services_terms import terms_publish
 from tests import factories
 from tests.access.factories import add_member, licence_for, remove_member
 
@@ -119,6 +124,19 @@ def test_register_is_paginated(client, staff, variant, monkeypatch):
     assert {lic.reference for lic in last.context["page"]} <= {lic.reference for lic in made}
 
 
+def _publish_new_terms(dataset) -> None:
+    """Every licence of ``dataset`` gets a change of terms waiting for an answer."""
+    admin = factories.StaffFactory(custodian=dataset.custodian, role="admin").user
+    draft = licence_version_draft(
+        dataset=dataset,
+        actor=admin,
+        title="Licence agreement",
+        effective_date=clock.localdate() + dt.timedelta(days=dataset.notice_days),
+        clauses=[ClauseText("C1", "No redistribution", "Do not share the data.")],
+    )
+    terms_publish(version=draft, actor=admin)
+
+
 def _queries(client, url, **params) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url, params).status_code == 200
@@ -133,9 +151,11 @@ def test_register_page_costs_the_same_queries_for_2_or_12_licences(client, staff
     for _ in range(10):
         licence = licence_for(variants=[variant, factories.VariantFactory(dataset=variant.dataset)])
         add_member(licence, factories.UserFactory())
+    _publish_new_terms(variant.dataset)
     many = _queries(client, REGISTER)
 
     assert few == many
+    assert client.get(REGISTER).content.decode().count("pending, effective") == 12
 
 
 def test_api_register_costs_the_same_queries_for_2_or_12_licences(client, staff, variant):
@@ -145,9 +165,12 @@ def test_api_register_costs_the_same_queries_for_2_or_12_licences(client, staff,
     few = _queries(client, "/api/v1/review/licences")
     for _ in range(10):
         licence_for(variants=[variant], members=[factories.UserFactory()])
+    _publish_new_terms(variant.dataset)
     many = _queries(client, "/api/v1/review/licences")
 
     assert few == many
+    rows = client.get("/api/v1/review/licences").json()["items"]
+    assert all(row["pending_terms"]["status"] == "pending" for row in rows)
 
 
 def test_detail_shows_members_with_dates_entitlements_and_audit_history(

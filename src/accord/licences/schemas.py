@@ -4,9 +4,10 @@ the custodian staff's register."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
+from pydantic import Field
 
 from accord.core.validators import SingleLine
 
@@ -26,12 +27,23 @@ class PendingTermsOut(Schema):
     status: str  # pending, or lapsed (the licence is suspended until accepted)
 
 
+RenewalState = Literal["none", "not_yet", "open", "closed"]
+RENEWAL_HELP = (
+    "none: the licence does not expire; not_yet: renewal opens 30 days before expiry; open: "
+    "the signer may renew now (until renewal_deadline); closed: too late, or the licence ended "
+    "otherwise."
+)
+
+
 class LicenceOut(Schema):
     reference: str
     dataset: str
     status: str
     license_version: int
     pending_terms: PendingTermsOut | None = None
+    expires_at: datetime | None = None
+    renewal: RenewalState = Field("none", description=RENEWAL_HELP)
+    renewal_deadline: datetime | None = None
     variants: list[str]
     signer: str
     members: list[MemberOut]
@@ -73,6 +85,9 @@ class StaffLicenceOut(Schema):
     ended_at: datetime | None
     end_reason: str
     active_members: int
+    pending_terms: PendingTermsOut | None = None
+    renewal: RenewalState = Field("none", description=RENEWAL_HELP)
+    renewal_deadline: datetime | None = None
 
 
 class StaffLicenceDetailOut(StaffLicenceOut):

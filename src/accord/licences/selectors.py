@@ -4,7 +4,7 @@ another custodian's (or another signer's) licences."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, CharField, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 
 from accord.access import policy
@@ -13,13 +13,49 @@ from accord.accounts.selectors import verified_emails
 from accord.agreements.selectors import datasets_with
 from accord.audit.models import Event
 from accord.catalog.models import Dataset
+from accord.core import clock
 from accord.core.permissions import Permission
 
 from .models import DeletionAttestation, Licence, LicenceMember, TermsChange
 
 
+def with_lifecycle(qs: QuerySet[Licence]) -> QuerySet[Licence]:
+    """Annotate what comes after access, in the same query: the change of terms waiting for an
+    answer (``pending_terms_version``, ``pending_terms_effective``, ``pending_terms_status``:
+    pending, or lapsed and suspended until accepted) and the renewal state
+    (``renewal_state``: none, not_yet, open, closed, as ``expiry.renewal_state`` says)."""
+    from .expiry import RENEW_BEFORE, RENEWAL_GRACE
+
+    open_change = TermsChange.objects.filter(
+        licence=OuterRef("pk"),
+        status__in=(TermsChange.Status.PENDING, TermsChange.Status.LAPSED),
+    ).order_by("-license_version__version")
+    now = clock.now()
+    return qs.annotate(
+        pending_terms_version=Subquery(open_change.values("license_version__version")[:1]),
+        pending_terms_effective=Subquery(open_change.values("license_version__effective_date")[:1]),
+        pending_terms_status=Subquery(open_change.values("status")[:1]),
+        renewal_state=Case(
+            When(expires_at__isnull=True, then=Value("none")),
+            When(
+                status=Licence.Status.ACTIVE,
+                expires_at__lte=now + RENEW_BEFORE,
+                then=Value("open"),
+            ),
+            When(status=Licence.Status.ACTIVE, then=Value("not_yet")),
+            When(
+                status=Licence.Status.EXPIRED,
+                expires_at__gt=now - RENEWAL_GRACE,
+                then=Value("open"),
+            ),
+            default=Value("closed"),
+            output_field=CharField(),
+        ),
+    )
+
+
 def licences_signed_by(user) -> QuerySet[Licence]:
-    return (
+    return with_lifecycle(
         policy.licences_signed_by(user)
         .select_related("dataset", "license_version")
         .prefetch_related("variants", "members")
@@ -76,7 +112,7 @@ def licence_register(
             | Q(reference__icontains=search)
             | Q(pk__in=member_of)
         )
-    return (
+    return with_lifecycle(
         qs.select_related(
             "dataset", "dataset__custodian", "license_version", "signer", "application"
         )
@@ -97,13 +133,12 @@ def licence_datasets(user) -> QuerySet[Dataset]:
 def licence_for_staff(user, reference: str, permission: Permission) -> Licence:
     """A licence of one of the user's custodians where they hold ``permission``; 404 for
     everything else, so another custodian's references cannot be probed."""
-    licence = (
+    licence = with_lifecycle(
         policy.licences_visible_to(user, permission)
         .filter(reference=reference)
         .select_related("dataset", "dataset__custodian", "license_version", "signer", "application")
         .prefetch_related("variants")
-        .first()
-    )
+    ).first()
     if licence is None:
         raise Http404("No such licence.")
     return licence
