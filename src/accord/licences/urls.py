@@ -4,7 +4,7 @@ bookmarked and the emails already sent keep working."""
 
 from django.urls import path
 
-from . import views, views_closeout, views_terms
+from . import views, views_closeout, views_renewal, views_terms
 
 urlpatterns = [
     path("licences/<str:reference>/", views.licence_detail, name="licence_detail"),
@@ -12,6 +12,11 @@ urlpatterns = [
         "licences/<str:reference>/members/<int:member_id>/remove",
         views.licence_member_remove,
         name="licence_member_remove",
+    ),
+    path(
+        "licences/<str:reference>/renew",
+        views_renewal.licence_renew_page,
+        name="licence_renew",
     ),
     path("licences/<str:reference>/terms", views_terms.licence_terms, name="licence_terms"),
     path("memberships/<int:member_id>/", views.member_accept, name="member_accept"),
