@@ -169,6 +169,9 @@ def proxied(production, tmp_path) -> Iterator[httpx.Client]:
             base_url=f"https://127.0.0.1:{port}",
             verify=ssl.create_default_context(cafile=tls[0]),
             trust_env=False,
+            # A fresh gunicorn on a busy CI machine (Argon2 hashing, first imports) can take
+            # longer than httpx's 5 s default to answer its first request.
+            timeout=60,
         ) as client,
     ):
         yield client
@@ -209,7 +212,7 @@ def test_a_forged_x_real_ip_from_a_client_does_not_escape_the_lockout(production
             ACCORD_SECURE_COOKIES="false",
             ACCORD_LOGIN_FAILURE_LIMIT="3",
         ),
-        httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=60) as client,
     ):
         for n in range(3):
             wrong = _sign_in(client, email, "wrong password", **{"X-Real-IP": f"198.51.100.{n}"})
@@ -236,7 +239,7 @@ def test_x_real_ip_from_a_listed_proxy_on_tcp_is_the_client_address(production):
             ACCORD_SECURE_COOKIES="false",
             ACCORD_TRUSTED_PROXIES="127.0.0.1",
         ),
-        httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=60) as client,
     ):
         wrong = _sign_in(client, email, "wrong password", **{"X-Real-IP": "198.51.100.7"})
         assert wrong.status_code == 200 and "Sign out" not in wrong.text
