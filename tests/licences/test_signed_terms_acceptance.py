@@ -147,3 +147,29 @@ def test_the_unsigned_original_or_another_licences_agreement_is_refused_and_noth
     assert TermsChange.objects.get(licence=ours).status == "pending"
     assert not Event.objects.filter(event_type="agreements:licence:terms_accept").exists()
     assert stored_agreements(settings) == []
+
+
+def test_the_agreement_for_new_terms_carries_the_application_details_and_the_new_version(
+    student, professor, casmemg, ipcas_reviewer
+):
+    from accord.agreements import services
+    from accord.licences.models import Licence
+    from tests.agreements.factories import signer_confirms, submitted
+
+    application = signer_confirms(submitted(student, casmemg), professor)
+    services.application_decide(decision="approve", application=application, actor=ipcas_reviewer)
+    licence = Licence.objects.get()
+    new = factories.LicenseVersionFactory(
+        dataset=licence.dataset, version=licence.license_version.version + 1
+    )
+
+    data = licence_agreement.pdf_data(licence_agreement.terms_agreement(licence, new))
+
+    assert data.reference == f"{licence.reference}-T{new.version}"
+    assert (data.signer_email, data.signer_affiliation) == (
+        application.signer_email,
+        application.signer_affiliation,
+    )
+    assert data.license_version == new.version
+    renewal = licence_agreement.renewal_agreement(licence, new)
+    assert renewal.reference != data.reference
