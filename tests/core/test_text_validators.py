@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -13,8 +14,11 @@ from pydantic import ValidationError as PydanticError
 from accord.core.validators import (
     BIDI_CONTROLS,
     BIDI_MARKS,
+    MULTI_LINE_PATTERN,
+    SINGLE_LINE_PATTERN,
     MultiLine,
     SingleLine,
+    clean_text,
     multi_line,
     single_line,
 )
@@ -95,3 +99,22 @@ def test_addresses_keep_their_lines_but_not_bidi_overrides():
         multi_line("Dept. of CS\n\u2066PO Box\u2069")
     with pytest.raises(ValueError):
         multi_line("bell\x07")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "multi"), [(SINGLE_LINE_PATTERN, False), (MULTI_LINE_PATTERN, True)]
+)
+def test_the_api_schema_pattern_refuses_exactly_what_the_server_refuses(pattern, multi):
+    """The OpenAPI schema states the rule as a pattern; it must agree with the validator on
+    every character, or clients are told to send what the server then refuses."""
+    compiled = re.compile(pattern)
+    disagree = []
+    for code in range(0x110000):
+        try:
+            clean_text(chr(code), multi_line=multi)
+            accepted = True
+        except ValueError:
+            accepted = False
+        if accepted != bool(compiled.fullmatch(chr(code))):
+            disagree.append(f"U+{code:04X}")
+    assert disagree == []

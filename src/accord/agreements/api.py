@@ -5,6 +5,8 @@ calls one service."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router
@@ -12,8 +14,10 @@ from ninja.files import UploadedFile
 
 from accord.access import policy
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
+from accord.api.problems import ProblemOut
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission
+from accord.core.validators import MULTI_LINE_PATTERN, SINGLE_LINE_PATTERN, SingleLine
 from accord.licences.models import Licence
 
 from . import intake, selectors, services, signed_pdf
@@ -29,7 +33,48 @@ from .schemas import (
 )
 
 router = Router(tags=["agreements"], auth=token_or_session)
+# An upload is one non-empty file and the declared fields: the server reads nothing else.
+_FILE = {"type": "string", "format": "binary", "minLength": 1}
+_FORM_FIELDS_ONLY = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {"additionalProperties": False, "properties": {"file": _FILE}}
+            }
+        }
+    }
+}
 review = Permission.AGREEMENTS_APPLICATION_REVIEW
+
+# The intake's text fields are cleaned by the same rules as the web form (clean_details); the
+# schema says so (declared here: a pattern on a Form parameter would make it required).
+_INTAKE_FORM = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "additionalProperties": False,
+                    "properties": {
+                        "file": _FILE,
+                        **{
+                            name: {"type": "string", "pattern": SINGLE_LINE_PATTERN}
+                            for name in (
+                                "signer_name",
+                                "signer_title",
+                                "signer_affiliation",
+                                "signer_email",
+                            )
+                        },
+                        **{
+                            name: {"type": "string", "pattern": MULTI_LINE_PATTERN}
+                            for name in ("signer_address", "purpose")
+                        },
+                    },
+                }
+            }
+        }
+    }
+}
 
 
 def _agreement_out(a: SignedAgreement | None) -> dict | None:
@@ -107,7 +152,9 @@ def list_applications(request):
 
 
 @router.post(
-    "/applications", response={201: ApplicationOut}, summary="Start an application (a draft)"
+    "/applications",
+    response={201: ApplicationOut, frozenset({404, 409}): ProblemOut},
+    summary="Start an application (a draft)",
 )
 def create_application(request, body: ApplicationCreateIn):
     dataset = get_object_or_404(Dataset, slug=body.dataset, is_published=True)
@@ -117,13 +164,19 @@ def create_application(request, body: ApplicationCreateIn):
     return 201, _out(application)
 
 
-@router.get("/applications/{reference}", response=ApplicationOut, summary="One application")
+@router.get(
+    "/applications/{reference}",
+    response={200: ApplicationOut, frozenset({404}): ProblemOut},
+    summary="One application",
+)
 def get_application(request, reference: str):
     return _out(selectors.application_for_user(request.user, reference))
 
 
 @router.patch(
-    "/applications/{reference}", response=ApplicationOut, summary="Change a draft (partial)"
+    "/applications/{reference}",
+    response={200: ApplicationOut, frozenset({404, 409}): ProblemOut},
+    summary="Change a draft (partial)",
 )
 def update_application(request, reference: str, body: ApplicationIn):
     application = services.application_update(
@@ -138,6 +191,7 @@ def update_application(request, reference: str, body: ApplicationIn):
     openapi_extra={
         "responses": {
             200: {"description": "The PDF", "content": {"application/pdf": {}}},
+            404: {"description": "No such application of yours"},
             409: {"description": "The application is not complete yet"},
         }
     },
@@ -154,7 +208,8 @@ def get_agreement_pdf(request, reference: str):
 
 @router.post(
     "/applications/{reference}/signed-agreement",
-    response={201: AgreementOut},
+    response={201: AgreementOut, frozenset({403, 404, 409, 422, 503}): ProblemOut},
+    openapi_extra=_FORM_FIELDS_ONLY,
     summary="Upload the signed scan (PDF; checked, never trusted)",
 )
 def upload_signed_agreement(request, reference: str, file: File[UploadedFile]):
@@ -164,14 +219,22 @@ def upload_signed_agreement(request, reference: str, file: File[UploadedFile]):
     return 201, _agreement_out(agreement)
 
 
-@router.post("/applications/{reference}/submit", response=ApplicationOut, summary="Submit")
+@router.post(
+    "/applications/{reference}/submit",
+    response={200: ApplicationOut, frozenset({404, 409, 422}): ProblemOut},
+    summary="Submit",
+)
 def submit_application(request, reference: str):
     return _out(
         services.application_submit(application=_mine(request, reference), actor=request.user)
     )
 
 
-@router.post("/applications/{reference}/withdraw", response=ApplicationOut, summary="Withdraw")
+@router.post(
+    "/applications/{reference}/withdraw",
+    response={200: ApplicationOut, frozenset({404, 409}): ProblemOut},
+    summary="Withdraw",
+)
 def withdraw_application(request, reference: str):
     return _out(
         services.application_withdraw(application=_mine(request, reference), actor=request.user)
@@ -180,7 +243,7 @@ def withdraw_application(request, reference: str):
 
 @router.post(
     "/applications/{reference}/signer-link",
-    response=ApplicationOut,
+    response={200: ApplicationOut, frozenset({404, 409}): ProblemOut},
     summary="Send the signer a new confirmation link",
 )
 def resend_signer_link(request, reference: str):
@@ -191,7 +254,7 @@ def resend_signer_link(request, reference: str):
 
 @router.post(
     "/signer-confirmations/{token}",
-    response=ApplicationOut,
+    response={200: ApplicationOut, frozenset({403, 404, 409}): ProblemOut},
     summary="The signer confirms (token from the emailed link)",
 )
 def confirm_as_signer(request, token: str):
@@ -219,7 +282,7 @@ def review_list(
 
 @router.get(
     "/review/applications/{reference}",
-    response=ApplicationOut,
+    response={200: ApplicationOut, frozenset({404}): ProblemOut},
     tags=["review"],
     summary="An application to review",
 )
@@ -243,7 +306,7 @@ def _review_action(request, reference: str, decision: services.Decision, comment
 
 @router.post(
     "/review/applications/{reference}/approve",
-    response=ApplicationOut,
+    response={200: ApplicationOut, frozenset({403, 404, 409}): ProblemOut},
     tags=["review"],
     summary="Approve: grants the licence (the signer must have confirmed)",
 )
@@ -253,7 +316,7 @@ def review_approve(request, reference: str):
 
 @router.post(
     "/review/applications/{reference}/reject",
-    response=ApplicationOut,
+    response={200: ApplicationOut, frozenset({403, 404, 409}): ProblemOut},
     tags=["review"],
     summary="Reject (reason required)",
 )
@@ -263,7 +326,7 @@ def review_reject(request, reference: str, body: CommentIn):
 
 @router.post(
     "/review/applications/{reference}/return",
-    response=ApplicationOut,
+    response={200: ApplicationOut, frozenset({403, 404, 409}): ProblemOut},
     tags=["review"],
     summary="Return for changes (comment required)",
 )
@@ -273,14 +336,15 @@ def review_return(request, reference: str, body: CommentIn):
 
 @router.post(
     "/review/intake",
-    response={201: ApplicationOut},
+    response={201: ApplicationOut, frozenset({403, 404, 409, 503}): ProblemOut},
+    openapi_extra=_INTAKE_FORM,
     tags=["review"],
     summary="Create an application from an emailed agreement (.pdf, .eml or mbox)",
 )
 def review_intake(
     request,
     file: File[UploadedFile],
-    dataset: Form[str],
+    dataset: Annotated[SingleLine, Form(..., min_length=1)],
     signer_name: Form[str] = "",
     signer_title: Form[str] = "",
     signer_affiliation: Form[str] = "",

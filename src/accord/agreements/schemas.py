@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Schema
+from pydantic import ConfigDict
 
 from accord.core.validators import MultiLine, SingleLine
 
@@ -13,12 +14,16 @@ from .content import Details
 
 
 class MemberIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     full_name: SingleLine = ""
     email: str = ""
     extra: dict[str, SingleLine] = {}
 
 
 class ApplicationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     variants: list[str] | None = None
     signer_name: SingleLine | None = None
     signer_title: SingleLine | None = None
@@ -97,4 +102,6 @@ class ApplicationOut(Schema):
 
 
 class CommentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     comment: MultiLine = ""

@@ -13,6 +13,7 @@ word processors: they are removed rather than refused.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from typing import Annotated
 
 from django import forms
@@ -63,9 +64,30 @@ def multi_line(value: str) -> str:
     return clean_text(value, multi_line=True)
 
 
+# The same rule as a JSON-schema pattern, so the OpenAPI schema states what the server refuses
+# (tests/core check the two agree on every character). Only the schema carries it: the
+# validator above gives the message that says what to fix.
+_ALWAYS_REFUSED = r"\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+SINGLE_LINE_PATTERN = rf"^[^\u0000-\u001f{_ALWAYS_REFUSED}]*$"
+MULTI_LINE_PATTERN = rf"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f{_ALWAYS_REFUSED}]*$"
+
+
+@dataclass(frozen=True)
+class _SchemaPattern:
+    """Adds ``pattern`` to the JSON schema only (a pydantic ``Field`` would also reset the
+    default of a ninja ``Form[...]`` parameter)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
+
+
 # For API schemas (pydantic): a ValueError becomes a 422 naming the field.
-SingleLine = Annotated[str, AfterValidator(single_line)]
-MultiLine = Annotated[str, AfterValidator(multi_line)]
+SingleLine = Annotated[str, AfterValidator(single_line), _SchemaPattern(SINGLE_LINE_PATTERN)]
+MultiLine = Annotated[str, AfterValidator(multi_line), _SchemaPattern(MULTI_LINE_PATTERN)]
 
 
 class SingleLineField(forms.CharField):

@@ -6,19 +6,17 @@ yours") and calls one service.
 The paths, tags and operation ids are the ones these endpoints had under accord.agreements.api:
 the OpenAPI schema is the contract, and moving code does not change it."""
 
-from __future__ import annotations
-
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Query, Router
 from ninja.pagination import paginate
 
 from accord.agreements.schemas import MemberIn
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
 from accord.api.pagination import BoundedPageNumberPagination
-from accord.core.errors import DomainError
+from accord.api.problems import ProblemOut
 from accord.core.permissions import Permission
 
-from . import expiry, selectors, services, services_terms
+from . import selectors, services, services_terms
 from .models import Licence, LicenceMember
 from .schemas import (
     AcceptIn,
@@ -26,6 +24,7 @@ from .schemas import (
     LicenceOut,
     MemberOut,
     ReasonIn,
+    RegisterFilters,
     StaffLicenceDetailOut,
     StaffLicenceOut,
 )
@@ -49,14 +48,6 @@ def _staff_op(name: str) -> str:
 
 
 def _pending_terms(licence: Licence) -> dict | None:
-    if hasattr(licence, "pending_terms_status"):  # annotated by selectors.with_lifecycle
-        if licence.pending_terms_status is None:
-            return None
-        return {
-            "license_version": licence.pending_terms_version,
-            "effective_date": licence.pending_terms_effective,
-            "status": licence.pending_terms_status,
-        }
     change = selectors.open_terms_change(licence)
     if change is None:
         return None
@@ -67,23 +58,13 @@ def _pending_terms(licence: Licence) -> dict | None:
     }
 
 
-def _lifecycle(licence: Licence) -> dict:
-    """Which terms change awaits an answer, and whether (until when) the licence can be renewed."""
-    return {
-        "pending_terms": _pending_terms(licence),
-        "renewal": getattr(licence, "renewal_state", None) or expiry.renewal_state(licence),
-        "renewal_deadline": expiry.renewal_deadline(licence),
-    }
-
-
 def _licence_out(licence: Licence) -> dict:
     return {
         "reference": licence.reference,
         "dataset": licence.dataset.slug,
         "status": licence.status,
         "license_version": licence.license_version.version,
-        "expires_at": licence.expires_at,
-        **_lifecycle(licence),
+        "pending_terms": _pending_terms(licence),
         "variants": [v.slug for v in licence.variants.all()],
         "signer": licence.signer.email,
         "members": [
@@ -112,7 +93,7 @@ def list_licences(request):
 
 @router.get(
     "/licences/{reference}",
-    response=LicenceOut,
+    response={200: LicenceOut, frozenset({404}): ProblemOut},
     summary="A licence I signed",
     operation_id=_op("get_licence"),
 )
@@ -122,7 +103,7 @@ def get_licence(request, reference: str):
 
 @router.post(
     "/licences/{reference}/members",
-    response={201: MemberOut},
+    response={201: MemberOut, frozenset({404, 409}): ProblemOut},
     summary="Invite a member to my group's licence",
     operation_id=_op("add_member"),
 )
@@ -140,7 +121,7 @@ def add_member(request, reference: str, body: MemberIn):
 
 @router.delete(
     "/licences/{reference}/members/{member_id}",
-    response=MemberOut,
+    response={200: MemberOut, frozenset({404, 409}): ProblemOut},
     summary="Remove a member (their access ends at once)",
     operation_id=_op("remove_member"),
 )
@@ -152,7 +133,7 @@ def remove_member(request, reference: str, member_id: int):
 
 @router.post(
     "/licences/{reference}/terms/accept",
-    response=LicenceOut,
+    response={200: LicenceOut, frozenset({403, 404, 409}): ProblemOut},
     summary="Accept the new terms of a licence I signed (access continues under them)",
     operation_id=_op("accept_terms"),
 )
@@ -164,7 +145,7 @@ def accept_terms(request, reference: str):
 
 @router.post(
     "/licences/{reference}/terms/opt-out",
-    response=LicenceOut,
+    response={200: LicenceOut, frozenset({403, 404, 409}): ProblemOut},
     summary="Opt out of the new terms: the licence is void at once and deletion is requested",
     operation_id=_op("opt_out_of_terms"),
 )
@@ -196,13 +177,11 @@ def list_memberships(request):
 
 @router.post(
     "/memberships/{member_id}/accept",
-    response=InvitationOut,
+    response={200: InvitationOut, frozenset({403, 404, 409}): ProblemOut},
     summary="Accept the licence terms and join (verified email of the invitation required)",
     operation_id=_op("accept_membership"),
 )
 def accept_membership(request, member_id: int, body: AcceptIn):
-    if not body.accept:
-        raise DomainError("Set accept to true to accept the terms.", field="accept")
     member = selectors.membership_for(request.user, member_id)
     member = services.licence_member_accept(member=member, actor=request.user, extra=body.extra)
     return _invitation_out(member)
@@ -229,7 +208,6 @@ def _out(licence: Licence, active_members: int | None = None) -> dict:
         "ended_at": licence.ended_at,
         "end_reason": licence.end_reason,
         "active_members": active_members,
-        **_lifecycle(licence),
     }
 
 
@@ -274,22 +252,22 @@ class _Rows:
     summary="Licence register: your custodians' licences (filter by dataset, status, q)",
     operation_id=_staff_op("register"),
 )
+# No `from __future__ import annotations` in this module: @paginate resolves the query
+# model's annotations away from this module's names.
 @paginate(BoundedPageNumberPagination, page_size=50)
-def register(request, dataset: str = "", status: str = "", q: str = ""):
-    if status and status not in Licence.Status.values:
-        raise DomainError(
-            f"No licence status {status!r}; use one of {', '.join(Licence.Status.values)}.",
-            field="status",
-        )
+def register(request, filters: Query[RegisterFilters]):
     qs = selectors.licence_register(
-        request.user, dataset=dataset[:100], status=status, search=q[:200]
+        request.user,
+        dataset=filters.dataset[:100],
+        status=filters.status,
+        search=filters.q[:200],
     )
     return _Rows(qs)
 
 
 @staff_router.get(
     "/review/licences/{reference}",
-    response=StaffLicenceDetailOut,
+    response={200: StaffLicenceDetailOut, frozenset({404}): ProblemOut},
     summary="A licence",
     operation_id=_staff_op("detail"),
 )
@@ -308,7 +286,7 @@ def _act(request, reference: str, action: str, reason: str) -> dict:
 
 @staff_router.post(
     "/review/licences/{reference}/revoke",
-    response=StaffLicenceDetailOut,
+    response={200: StaffLicenceDetailOut, frozenset({403, 404, 409}): ProblemOut},
     summary="Revoke (reason required): the signer and every member lose access at once",
     operation_id=_staff_op("revoke"),
 )
@@ -318,7 +296,7 @@ def revoke(request, reference: str, body: ReasonIn):
 
 @staff_router.post(
     "/review/licences/{reference}/suspend",
-    response=StaffLicenceDetailOut,
+    response={200: StaffLicenceDetailOut, frozenset({403, 404, 409}): ProblemOut},
     summary="Suspend (reason required): access stops until reinstated",
     operation_id=_staff_op("suspend"),
 )
@@ -328,7 +306,7 @@ def suspend(request, reference: str, body: ReasonIn):
 
 @staff_router.post(
     "/review/licences/{reference}/reinstate",
-    response=StaffLicenceDetailOut,
+    response={200: StaffLicenceDetailOut, frozenset({403, 404, 409}): ProblemOut},
     summary="Reinstate a suspended licence",
     operation_id=_staff_op("reinstate"),
 )

@@ -7,9 +7,11 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from accord.core.validators import SingleLine
+
+from .models import Licence
 
 
 class MemberOut(Schema):
@@ -27,23 +29,12 @@ class PendingTermsOut(Schema):
     status: str  # pending, or lapsed (the licence is suspended until accepted)
 
 
-RenewalState = Literal["none", "not_yet", "open", "closed"]
-RENEWAL_HELP = (
-    "none: the licence does not expire; not_yet: renewal opens 30 days before expiry; open: "
-    "the signer may renew now (until renewal_deadline); closed: too late, or the licence ended "
-    "otherwise."
-)
-
-
 class LicenceOut(Schema):
     reference: str
     dataset: str
     status: str
     license_version: int
     pending_terms: PendingTermsOut | None = None
-    expires_at: datetime | None = None
-    renewal: RenewalState = Field("none", description=RENEWAL_HELP)
-    renewal_deadline: datetime | None = None
     variants: list[str]
     signer: str
     members: list[MemberOut]
@@ -58,7 +49,9 @@ class InvitationOut(Schema):
 
 
 class AcceptIn(Schema):
-    accept: bool
+    model_config = ConfigDict(extra="forbid")
+
+    accept: Literal[True] = Field(description="true: I accept the licence terms.")
     extra: dict[str, SingleLine] = {}
 
 
@@ -85,9 +78,6 @@ class StaffLicenceOut(Schema):
     ended_at: datetime | None
     end_reason: str
     active_members: int
-    pending_terms: PendingTermsOut | None = None
-    renewal: RenewalState = Field("none", description=RENEWAL_HELP)
-    renewal_deadline: datetime | None = None
 
 
 class StaffLicenceDetailOut(StaffLicenceOut):
@@ -95,4 +85,14 @@ class StaffLicenceDetailOut(StaffLicenceOut):
 
 
 class ReasonIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = ""
+
+
+class RegisterFilters(Schema):
+    """The licence register's filters; an unknown status is refused (422) with the list."""
+
+    dataset: str = ""
+    status: Licence.Status | Literal[""] = ""
+    q: str = ""
