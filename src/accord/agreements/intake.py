@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from accord.accounts.models import User
 from accord.catalog.models import Dataset
 from accord.core.errors import Conflict, DomainError, NotFound
 from accord.core.permissions import Permission, has_custodian_permission
@@ -298,7 +299,9 @@ def unconfirmed_items(application: Application) -> list[IntakeItem]:
 
 
 @transaction.atomic
-def intake_record(*, application: Application, actor, key: str, value: str = "") -> Application:
+def intake_record(
+    *, application: Application, actor: User, key: str, value: str = ""
+) -> Application:
     """A reviewer records one item of an emailed application as the signed document shows it
     (``key`` as in ``unconfirmed_items``). Checked with the web form's rules; audited with who
     recorded what."""

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accord.access import policy
+from accord.accounts.models import User
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission, custodian_ids_with
 
@@ -39,12 +40,14 @@ def _with_relations(qs: QuerySet[Application]) -> QuerySet[Application]:
     )
 
 
-def applications_of(user) -> QuerySet[Application]:
+def applications_of(user: User) -> QuerySet[Application]:
     """Applications the user made or was named signer of (and confirmed)."""
     return _with_relations(policy.applications_of(user)).order_by("-created")
 
 
-def application_for_user(user, reference: str, *, applicant_only: bool = False) -> Application:
+def application_for_user(
+    user: User, reference: str, *, applicant_only: bool = False
+) -> Application:
     mine = policy.applications_of(user, applicant_only=applicant_only)
     application = _with_relations(mine.filter(reference=reference)).first()
     if application is None:
@@ -52,7 +55,7 @@ def application_for_user(user, reference: str, *, applicant_only: bool = False) 
     return application
 
 
-def application_for_named_signer(user, reference: str) -> Application:
+def application_for_named_signer(user: User, reference: str) -> Application:
     """The application naming ``user`` as its signer (one of their verified addresses is the
     signer's email), confirmed or not: for showing them what was uploaded under their name.
     404 for anyone else."""
@@ -86,7 +89,7 @@ def review_queue(
     return _with_relations(qs).order_by("submitted_at", "created")
 
 
-def datasets_with(user, permission: Permission) -> QuerySet[Dataset]:
+def datasets_with(user: User, permission: Permission) -> QuerySet[Dataset]:
     """The datasets of the custodians where the user holds ``permission`` (all of them for
     staff whose permission is not limited to some custodians), by name."""
     ids = custodian_ids_with(user, permission)
@@ -94,11 +97,11 @@ def datasets_with(user, permission: Permission) -> QuerySet[Dataset]:
     return qs if ids is None else qs.filter(custodian_id__in=ids)
 
 
-def reviewable_datasets(user) -> QuerySet[Dataset]:
+def reviewable_datasets(user: User) -> QuerySet[Dataset]:
     return datasets_with(user, Permission.AGREEMENTS_APPLICATION_VIEW)
 
 
-def application_for_staff(user, reference: str, permission: Permission) -> Application:
+def application_for_staff(user: User, reference: str, permission: Permission) -> Application:
     application = (
         _with_relations(policy.applications_visible_to(user, permission))
         .filter(reference=reference)

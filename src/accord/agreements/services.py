@@ -61,7 +61,7 @@ def _lock(application: Application) -> Application:
     )
 
 
-def _audit(application: Application, action: str, actor, **details) -> None:
+def _audit(application: Application, action: str, actor: User, **details) -> None:
     audit_record(
         event_type=f"agreements:application:{action}",
         actor=actor,
@@ -72,12 +72,12 @@ def _audit(application: Application, action: str, actor, **details) -> None:
     )
 
 
-def _require_applicant(application: Application, actor) -> None:
+def _require_applicant(application: Application, actor: User) -> None:
     if application.applicant_id is None or application.applicant_id != actor.pk:
         raise NotFound("No such application.")
 
 
-def require_reviewer(application: Application, actor, permission: Permission) -> None:
+def require_reviewer(application: Application, actor: User, permission: Permission) -> None:
     if not policy.staff_may(actor, application.dataset.custodian_id, permission):
         raise NotFound("No such application.")
 
@@ -101,7 +101,9 @@ def _apply(application: Application, cleaned: dict) -> None:
 
 
 @transaction.atomic
-def application_create(*, actor, dataset: Dataset, details: Details | None = None) -> Application:
+def application_create(
+    *, actor: User, dataset: Dataset, details: Details | None = None
+) -> Application:
     if not dataset.is_published:
         raise NotFound("No such dataset.")
     license_version = dataset.current_license()
@@ -126,7 +128,7 @@ def application_create(*, actor, dataset: Dataset, details: Details | None = Non
 
 
 @transaction.atomic
-def application_update(*, application: Application, actor, details: Details) -> Application:
+def application_update(*, application: Application, actor: User, details: Details) -> Application:
     application = _lock(application)
     _require_applicant(application, actor)
     _require_editable(application)
@@ -159,7 +161,7 @@ def application_update(*, application: Application, actor, details: Details) -> 
     return application
 
 
-def forget_signer_confirmation(application: Application, actor) -> None:
+def forget_signer_confirmation(application: Application, actor: User) -> None:
     """The signer vouched for the content they confirmed; once a student changes it (after a
     return for changes) the signer must confirm again on resubmission."""
     if application.signer_confirmed_at and application.signer_user_id != actor.pk:
@@ -167,7 +169,9 @@ def forget_signer_confirmation(application: Application, actor) -> None:
         application.signer_confirmed_email = ""
 
 
-def _transition(application: Application, action: str, actor, comment: str = "", **details) -> None:
+def _transition(
+    application: Application, action: str, actor: User, comment: str = "", **details
+) -> None:
     transition = states.transition_for(application, action)
     if transition.needs_comment and not comment.strip():
         what = {
@@ -208,7 +212,7 @@ def _issue_signer_link(application: Application) -> str:
     return raw
 
 
-def _mark_signer_confirmed(application: Application, user) -> None:
+def _mark_signer_confirmed(application: Application, user: User) -> None:
     application.signer_user = user
     application.signer_confirmed_at = timezone.now()
     application.signer_confirmed_email = application.signer_email
@@ -217,7 +221,7 @@ def _mark_signer_confirmed(application: Application, user) -> None:
 
 
 @transaction.atomic
-def application_submit(*, application: Application, actor) -> Application:
+def application_submit(*, application: Application, actor: User) -> Application:
     application = _lock(application)
     _require_applicant(application, actor)
     if application.state == Application.State.SUBMITTED:
@@ -241,7 +245,7 @@ def application_submit(*, application: Application, actor) -> Application:
 
 
 @transaction.atomic
-def signer_link_resend(*, application: Application, actor) -> Application:
+def signer_link_resend(*, application: Application, actor: User) -> Application:
     application = _lock(application)
     if application.applicant_id != actor.pk:
         require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
@@ -284,7 +288,7 @@ WRONG_SIGNER = gettext_lazy(
 
 
 @transaction.atomic
-def signer_confirm(*, raw_token: str, actor) -> Application:
+def signer_confirm(*, raw_token: str, actor: User) -> Application:
     application = _lock(application_for_signer_token(raw_token))
     # Before anything about the application is said: whoever holds a forwarded link learns
     # neither the application nor whose address it was sent to.
@@ -303,7 +307,7 @@ def signer_confirm(*, raw_token: str, actor) -> Application:
 
 
 @transaction.atomic
-def signer_decline(*, raw_token: str, actor, note: str) -> Application:
+def signer_decline(*, raw_token: str, actor: User, note: str) -> Application:
     """The named signer says the pages uploaded under their name are not what they signed:
     the application goes back to the applicant with the signer's note, and the disputed scan
     stops being the current one, so it cannot be submitted again as it is."""
@@ -326,7 +330,7 @@ def signer_decline(*, raw_token: str, actor, note: str) -> Application:
 
 
 @transaction.atomic
-def application_withdraw(*, application: Application, actor) -> Application:
+def application_withdraw(*, application: Application, actor: User) -> Application:
     application = _lock(application)
     _require_applicant(application, actor)
     if application.state == Application.State.WITHDRAWN:
