@@ -16,7 +16,7 @@ from accord.api.pagination import BoundedPageNumberPagination
 from accord.api.problems import ProblemOut
 from accord.core.permissions import Permission
 
-from . import selectors, services, services_terms
+from . import expiry, selectors, services, services_terms
 from .models import Licence, LicenceMember
 from .schemas import (
     AcceptIn,
@@ -48,6 +48,14 @@ def _staff_op(name: str) -> str:
 
 
 def _pending_terms(licence: Licence) -> dict | None:
+    if hasattr(licence, "pending_terms_status"):  # annotated by selectors.with_lifecycle
+        if licence.pending_terms_status is None:
+            return None
+        return {
+            "license_version": licence.pending_terms_version,
+            "effective_date": licence.pending_terms_effective,
+            "status": licence.pending_terms_status,
+        }
     change = selectors.open_terms_change(licence)
     if change is None:
         return None
@@ -58,13 +66,23 @@ def _pending_terms(licence: Licence) -> dict | None:
     }
 
 
+def _lifecycle(licence: Licence) -> dict:
+    """Which terms change awaits an answer, and whether (until when) the licence can be renewed."""
+    return {
+        "pending_terms": _pending_terms(licence),
+        "renewal": getattr(licence, "renewal_state", None) or expiry.renewal_state(licence),
+        "renewal_deadline": expiry.renewal_deadline(licence),
+    }
+
+
 def _licence_out(licence: Licence) -> dict:
     return {
         "reference": licence.reference,
         "dataset": licence.dataset.slug,
         "status": licence.status,
         "license_version": licence.license_version.version,
-        "pending_terms": _pending_terms(licence),
+        "expires_at": licence.expires_at,
+        **_lifecycle(licence),
         "variants": [v.slug for v in licence.variants.all()],
         "signer": licence.signer.email,
         "members": [
@@ -208,6 +226,7 @@ def _out(licence: Licence, active_members: int | None = None) -> dict:
         "ended_at": licence.ended_at,
         "end_reason": licence.end_reason,
         "active_members": active_members,
+        **_lifecycle(licence),
     }
 
 

@@ -29,12 +29,23 @@ class PendingTermsOut(Schema):
     status: str  # pending, or lapsed (the licence is suspended until accepted)
 
 
+RenewalState = Literal["none", "not_yet", "open", "closed"]
+RENEWAL_HELP = (
+    "none: the licence does not expire; not_yet: renewal opens 30 days before expiry; open: "
+    "the signer may renew now (until renewal_deadline); closed: too late, or the licence ended "
+    "otherwise."
+)
+
+
 class LicenceOut(Schema):
     reference: str
     dataset: str
     status: str
     license_version: int
     pending_terms: PendingTermsOut | None = None
+    expires_at: datetime | None = None
+    renewal: RenewalState = Field("none", description=RENEWAL_HELP)
+    renewal_deadline: datetime | None = None
     variants: list[str]
     signer: str
     members: list[MemberOut]
@@ -78,6 +89,9 @@ class StaffLicenceOut(Schema):
     ended_at: datetime | None
     end_reason: str
     active_members: int
+    pending_terms: PendingTermsOut | None = None
+    renewal: RenewalState = Field("none", description=RENEWAL_HELP)
+    renewal_deadline: datetime | None = None
 
 
 class StaffLicenceDetailOut(StaffLicenceOut):
