@@ -14,6 +14,7 @@ from accord.api.params import IsoDate, RowId
 from accord.api.problems import ProblemOut
 from accord.audit.selectors import EventFilter, events_visible_to, filter_events
 from accord.core.permissions import Permission
+from accord.core.validators import SingleLine
 
 router = Router(tags=["audit"])
 
@@ -37,8 +38,8 @@ class EventOut(Schema):
 class EventQuery(Schema):
     dataset_id: RowId | None = None
     licence_id: RowId | None = None
-    user: str = ""
-    event_type: str = ""
+    user: SingleLine = ""
+    event_type: SingleLine = ""
     since: IsoDate | None = None
     until: IsoDate | None = None
 
