@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accord.access import policy
 from accord.access.services import entitlements_sync_for_licence
+from accord.accounts.models import User
 from accord.agreements import licence_agreement
 from accord.agreements.licence_agreement import LicenceAgreement
 from accord.catalog.models import Dataset, LicenseVersion
@@ -89,7 +90,7 @@ def _request_deletion_attestation(licence: Licence, *, now: dt.datetime) -> None
 
 @transaction.atomic
 def licence_renew(
-    *, licence: Licence, actor, details_confirmed: bool, terms_accepted: bool
+    *, licence: Licence, actor: User, details_confirmed: bool, terms_accepted: bool
 ) -> Licence:
     """The signer renews: re-confirms their details and accepts the dataset's current terms.
     A new term starts at the old expiry (renewing early loses no days) or now (after expiry),
@@ -113,7 +114,7 @@ def licence_renew(
     return _renew(licence, terms, actor=actor, agreement=None)
 
 
-def licence_renewal_document(*, licence: Licence, actor) -> LicenceAgreement:
+def licence_renewal_document(*, licence: Licence, actor: User) -> LicenceAgreement:
     """The agreement the signer signs to renew on the current terms (404 for anyone but the
     signer; a conflict when renewal is not open)."""
     with transaction.atomic():
@@ -123,7 +124,7 @@ def licence_renewal_document(*, licence: Licence, actor) -> LicenceAgreement:
 
 
 def licence_renew_signed(
-    *, licence: Licence, actor, details_confirmed: bool, data: bytes
+    *, licence: Licence, actor: User, details_confirmed: bool, data: bytes
 ) -> Licence:
     """The signer renews with the renewal agreement signed: the file goes through the intake
     applications use (malware scan, sandboxed checks, the QR code names this licence, the
@@ -167,7 +168,7 @@ def _require_confirmed(details_confirmed: bool) -> None:
         )
 
 
-def _renewable_terms(licence: Licence, actor) -> LicenseVersion:
+def _renewable_terms(licence: Licence, actor: User) -> LicenseVersion:
     """The terms a renewal of the (locked) licence is on, or why it cannot be renewed now."""
     if not policy.can_manage_members(actor, licence):
         raise NotFound(_("No such licence."))
@@ -205,7 +206,7 @@ def _renewable_terms(licence: Licence, actor) -> LicenseVersion:
     return terms
 
 
-def _renew(licence: Licence, terms: LicenseVersion, *, actor, agreement) -> Licence:
+def _renew(licence: Licence, terms: LicenseVersion, *, actor: User, agreement) -> Licence:
     now = clock.now()
     old_expiry = licence.expires_at
     assert old_expiry is not None  # _renewable_terms refused a licence without one

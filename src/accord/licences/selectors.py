@@ -9,6 +9,7 @@ from django.http import Http404
 
 from accord.access import policy
 from accord.access.models import Entitlement
+from accord.accounts.models import User
 from accord.accounts.selectors import verified_emails
 from accord.agreements.selectors import datasets_with
 from accord.audit.models import Event
@@ -54,7 +55,7 @@ def with_lifecycle(qs: QuerySet[Licence]) -> QuerySet[Licence]:
     )
 
 
-def licences_signed_by(user) -> QuerySet[Licence]:
+def licences_signed_by(user: User) -> QuerySet[Licence]:
     return with_lifecycle(
         policy.licences_signed_by(user)
         .select_related("dataset", "license_version")
@@ -63,14 +64,14 @@ def licences_signed_by(user) -> QuerySet[Licence]:
     )
 
 
-def licence_for_signer(user, reference: str) -> Licence:
+def licence_for_signer(user: User, reference: str) -> Licence:
     licence = licences_signed_by(user).filter(reference=reference).first()
     if licence is None:
         raise Http404("No such licence.")
     return licence
 
 
-def memberships_of(user) -> QuerySet[LicenceMember]:
+def memberships_of(user: User) -> QuerySet[LicenceMember]:
     """Invitations sent to any of the user's verified addresses, and their memberships."""
     return (
         LicenceMember.objects.filter(Q(email__in=verified_emails(user)) | Q(user=user))
@@ -79,7 +80,7 @@ def memberships_of(user) -> QuerySet[LicenceMember]:
     )
 
 
-def membership_for(user, member_id: int) -> LicenceMember:
+def membership_for(user: User, member_id: int) -> LicenceMember:
     member = memberships_of(user).filter(pk=member_id).first()
     if member is None:
         raise Http404("No such invitation.")
@@ -126,11 +127,11 @@ def licence_register(
     )
 
 
-def licence_datasets(user) -> QuerySet[Dataset]:
+def licence_datasets(user: User) -> QuerySet[Dataset]:
     return datasets_with(user, Permission.AGREEMENTS_LICENCE_VIEW)
 
 
-def licence_for_staff(user, reference: str, permission: Permission) -> Licence:
+def licence_for_staff(user: User, reference: str, permission: Permission) -> Licence:
     """A licence of one of the user's custodians where they hold ``permission``; 404 for
     everything else, so another custodian's references cannot be probed."""
     licence = with_lifecycle(
@@ -172,7 +173,7 @@ def licence_audit_history(licence: Licence, *, limit: int = 200):
 # --- Close-out and terms changes -------------------------------------------------------------
 
 
-def attestations_of(user) -> QuerySet[DeletionAttestation]:
+def attestations_of(user: User) -> QuerySet[DeletionAttestation]:
     """Deletion attestations ``user`` is asked for, outstanding first."""
     if not getattr(user, "is_authenticated", False):
         return DeletionAttestation.objects.none()
@@ -184,7 +185,7 @@ def attestations_of(user) -> QuerySet[DeletionAttestation]:
     )
 
 
-def attestation_for(user, pk: int) -> DeletionAttestation:
+def attestation_for(user: User, pk: int) -> DeletionAttestation:
     """``user``'s own attestation; 404 for anyone else's."""
     attestation = attestations_of(user).filter(pk=pk).first()
     if attestation is None:

@@ -10,6 +10,7 @@ from typing import Generic, TypeVar
 from django.db.models import Model, QuerySet
 
 from accord.access import policy
+from accord.accounts.models import User
 from accord.agreements.models import Application
 from accord.core.permissions import Permission
 
@@ -20,7 +21,7 @@ EXPIRY_WINDOW = dt.timedelta(days=30)
 T = TypeVar("T", bound=Model)
 
 
-def waiting_applications(user) -> QuerySet[Application]:
+def waiting_applications(user: User) -> QuerySet[Application]:
     """Submitted applications waiting for a decision, the longest-waiting first."""
     return (
         policy.applications_visible_to(user)
@@ -30,7 +31,7 @@ def waiting_applications(user) -> QuerySet[Application]:
     )
 
 
-def unconfirmed_signers(user, *, submitted_before: dt.datetime) -> QuerySet[Application]:
+def unconfirmed_signers(user: User, *, submitted_before: dt.datetime) -> QuerySet[Application]:
     """Submitted applications whose signer has not confirmed since before ``submitted_before``."""
     return (
         waiting_applications(user)
@@ -40,7 +41,7 @@ def unconfirmed_signers(user, *, submitted_before: dt.datetime) -> QuerySet[Appl
     )
 
 
-def resendable(user, applications: list[Application]) -> set[int]:
+def resendable(user: User, applications: list[Application]) -> set[int]:
     """Which of ``applications`` the user may send the signer a new link for."""
     return set(
         policy.applications_visible_to(user, Permission.AGREEMENTS_APPLICATION_REVIEW)
@@ -49,7 +50,7 @@ def resendable(user, applications: list[Application]) -> set[int]:
     )
 
 
-def expiring_licences(user, *, now: dt.datetime) -> QuerySet[Licence]:
+def expiring_licences(user: User, *, now: dt.datetime) -> QuerySet[Licence]:
     """Licences in force that end within the next 30 days, the soonest first."""
     return (
         policy.licences_visible_to(user)
@@ -61,7 +62,7 @@ def expiring_licences(user, *, now: dt.datetime) -> QuerySet[Licence]:
     )
 
 
-def pending_terms_changes(user) -> QuerySet[TermsChange]:
+def pending_terms_changes(user: User) -> QuerySet[TermsChange]:
     """New terms a licence has not yet accepted (waiting, or lapsed into a suspension)."""
     return (
         TermsChange.objects.filter(
@@ -73,7 +74,7 @@ def pending_terms_changes(user) -> QuerySet[TermsChange]:
     )
 
 
-def outstanding_attestations(user) -> QuerySet[DeletionAttestation]:
+def outstanding_attestations(user: User) -> QuerySet[DeletionAttestation]:
     """Deletion confirmations still owed, the earliest due first."""
     return (
         DeletionAttestation.objects.filter(

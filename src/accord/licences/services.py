@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accord.access import policy
 from accord.access.services import entitlements_sync_for_licence
+from accord.accounts.models import User
 from accord.accounts.selectors import has_verified_email
 from accord.agreements.content import (
     InvalidApplication,
@@ -31,7 +32,9 @@ from .services_closeout import deletion_attestation_request
 from .states import VERBS, transition_check
 
 
-def licence_audit(licence: Licence, action: str, actor, target=None, **details) -> None:
+def licence_audit(
+    licence: Licence, action: str, actor: User | None, target=None, **details
+) -> None:
     """Record ``action`` on the licence (or, with ``target``, on one of its members)."""
     audit_record(
         event_type=f"agreements:licence:{action}"
@@ -55,7 +58,7 @@ def licence_lock(licence: Licence) -> Licence:
     )
 
 
-def _invite(licence: Licence, member: dict, actor) -> LicenceMember:
+def _invite(licence: Licence, member: dict, actor: User) -> LicenceMember:
     row, _ = LicenceMember.objects.update_or_create(
         licence=licence,
         email=member["email"],
@@ -73,7 +76,7 @@ def _invite(licence: Licence, member: dict, actor) -> LicenceMember:
     return row
 
 
-def licence_grant(*, application: Application, actor) -> Licence:
+def licence_grant(*, application: Application, actor: User) -> Licence:
     """Turn an approved application into a licence. Called by application_approve inside
     its transaction (the application row is locked there)."""
     signer = application.signer_user
@@ -112,7 +115,7 @@ def licence_grant(*, application: Application, actor) -> Licence:
     return licence
 
 
-def _require_signer(licence: Licence, actor) -> None:
+def _require_signer(licence: Licence, actor: User) -> None:
     if not policy.can_manage_members(actor, licence):
         raise NotFound("No such licence.")
     if not licence.is_in_force():
@@ -124,7 +127,7 @@ def _require_signer(licence: Licence, actor) -> None:
 
 
 @transaction.atomic
-def licence_member_add(*, licence: Licence, actor, full_name: str, email: str, extra=None):
+def licence_member_add(*, licence: Licence, actor: User, full_name: str, email: str, extra=None):
     licence = licence_lock(licence)
     _require_signer(licence, actor)
     rules = policy_for(licence.dataset)
@@ -158,7 +161,7 @@ def licence_member_add(*, licence: Licence, actor, full_name: str, email: str, e
 
 
 @transaction.atomic
-def licence_member_remove(*, licence: Licence, member: LicenceMember, actor) -> LicenceMember:
+def licence_member_remove(*, licence: Licence, member: LicenceMember, actor: User) -> LicenceMember:
     licence = licence_lock(licence)
     _require_signer(licence, actor)
     member = LicenceMember.objects.select_for_update(of=("self",)).get(
@@ -176,7 +179,7 @@ def licence_member_remove(*, licence: Licence, member: LicenceMember, actor) -> 
 
 
 @transaction.atomic
-def licence_member_accept(*, member: LicenceMember, actor, extra=None) -> LicenceMember:
+def licence_member_accept(*, member: LicenceMember, actor: User, extra=None) -> LicenceMember:
     """The invited person accepts the terms. They must be signed in with the invited
     address, verified; the dataset's member fields must be filled in."""
     member = (
@@ -235,7 +238,7 @@ def licence_member_accept(*, member: LicenceMember, actor, extra=None) -> Licenc
 # --- Custodian staff: suspend, reinstate, revoke (the table is in states.py) ----------------
 
 
-def _require_staff(licence: Licence, actor) -> None:
+def _require_staff(licence: Licence, actor: User) -> None:
     if not policy.can_manage(actor, licence):
         # Reviewers may read the licence but not end it; for other custodians' staff it does
         # not exist. Both get the same answer as the web decorator's object check: not found.
@@ -248,7 +251,7 @@ def _require_staff(licence: Licence, actor) -> None:
         raise NotFound("No such licence.")
 
 
-def _change(*, licence: Licence, actor, action: str, reason: str) -> Licence:
+def _change(*, licence: Licence, actor: User, action: str, reason: str) -> Licence:
     licence = licence_lock(licence)
     _require_staff(licence, actor)
     transition, reason = transition_check(licence, action, reason)
@@ -274,24 +277,24 @@ def _change(*, licence: Licence, actor, action: str, reason: str) -> Licence:
 
 
 @transaction.atomic
-def licence_revoke(*, licence: Licence, actor, reason: str) -> Licence:
+def licence_revoke(*, licence: Licence, actor: User, reason: str) -> Licence:
     """End the licence for good: the signer and every member lose access at once (links
     already issued are refused at their next request, by the policy's use-time check)."""
     return _change(licence=licence, actor=actor, action="revoke", reason=reason)
 
 
 @transaction.atomic
-def licence_suspend(*, licence: Licence, actor, reason: str) -> Licence:
+def licence_suspend(*, licence: Licence, actor: User, reason: str) -> Licence:
     """Stop access while something is looked into; reinstating gives it back."""
     return _change(licence=licence, actor=actor, action="suspend", reason=reason)
 
 
 @transaction.atomic
-def licence_reinstate(*, licence: Licence, actor, reason: str = "") -> Licence:
+def licence_reinstate(*, licence: Licence, actor: User, reason: str = "") -> Licence:
     return _change(licence=licence, actor=actor, action="reinstate", reason=reason)
 
 
-def licence_staff_action(*, licence: Licence, actor, action: str, reason: str) -> Licence:
+def licence_staff_action(*, licence: Licence, actor: User, action: str, reason: str) -> Licence:
     services: dict[str, Callable[..., Licence]] = {
         "revoke": licence_revoke,
         "suspend": licence_suspend,

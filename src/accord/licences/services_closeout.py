@@ -41,7 +41,7 @@ def downloaded_files(licence: Licence, user: User | None = None) -> QuerySet[Dat
     return DataFile.objects.filter(pk__in=links.values("data_file_id")).order_by("path")
 
 
-def _audit(attestation: DeletionAttestation, action: str, actor, **details) -> None:
+def _audit(attestation: DeletionAttestation, action: str, actor: User | None, **details) -> None:
     licence = attestation.licence
     audit_record(
         event_type=f"licences:attestation:{action}",
@@ -61,7 +61,7 @@ def _audit(attestation: DeletionAttestation, action: str, actor, **details) -> N
 
 @transaction.atomic
 def deletion_attestation_request(
-    *, licence: Licence, reason: str, actor, now: datetime | None = None
+    *, licence: Licence, reason: str, actor: User | None, now: datetime | None = None
 ) -> list[DeletionAttestation]:
     """Ask the signer (who answers for the whole group: every file anyone downloaded under the
     licence) and, when the dataset wants it, each member who downloaded (their own files) to
@@ -118,7 +118,7 @@ def deletion_attestation_request(
 
 @transaction.atomic
 def deletion_attestation_confirm(
-    *, attestation: DeletionAttestation, actor, statement: str
+    *, attestation: DeletionAttestation, actor: User, statement: str
 ) -> DeletionAttestation:
     """The person asked confirms, in their own words, that they deleted every copy. Only they
     may; confirming twice keeps the first confirmation."""
@@ -161,7 +161,7 @@ def deletion_attestation_confirm(
 
 @transaction.atomic
 def deletion_attestations_withdraw(
-    *, licence: Licence, reasons: tuple[str, ...], actor, why: str
+    *, licence: Licence, reasons: tuple[str, ...], actor: User, why: str
 ) -> int:
     """Withdraw the licence's open requests for ``reasons`` (a renewal within the grace period
     withdraws the one its expiry made: the holders may keep the data again). The request and

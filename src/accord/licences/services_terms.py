@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from accord.access import policy
 from accord.access.services import entitlements_sync_for_licence
+from accord.accounts.models import User
 from accord.agreements import licence_agreement
 from accord.agreements.licence_agreement import LicenceAgreement
 from accord.audit.models import Event
@@ -42,7 +43,7 @@ def earliest_effective_date(dataset) -> dt.date:
 
 
 @transaction.atomic
-def terms_publish(*, version: LicenseVersion, actor) -> LicenseVersion:
+def terms_publish(*, version: LicenseVersion, actor: User) -> LicenseVersion:
     """Publish a draft of new terms with the dataset's notice, and open a TermsChange (with
     its notice to the signer and members) for every licence of the dataset in force or
     suspended. Publishing twice changes nothing."""
@@ -88,7 +89,7 @@ def terms_publish(*, version: LicenseVersion, actor) -> LicenseVersion:
 def terms_draft_and_publish(
     *,
     dataset,
-    actor,
+    actor: User,
     title: str,
     effective_date: dt.date,
     clauses: list[ClauseText],
@@ -116,7 +117,7 @@ def terms_draft_and_publish(
     return terms_publish(version=version, actor=actor)
 
 
-def _change_for_signer(licence: Licence, actor) -> TermsChange:
+def _change_for_signer(licence: Licence, actor: User) -> TermsChange:
     if not policy.can_manage_members(actor, licence):
         raise NotFound(gettext("No such licence."))
     change = (
@@ -162,7 +163,7 @@ def _suspended_for_lapsed_terms(licence: Licence) -> bool:
 
 
 @transaction.atomic
-def terms_change_accept(*, licence: Licence, actor) -> Licence:
+def terms_change_accept(*, licence: Licence, actor: User) -> Licence:
     """The signer accepts the new terms (click-through): the licence moves to them and access
     goes on; a licence suspended because the change lapsed is active again. A dataset that
     wants new terms signed refuses the click-through (``terms_change_accept_signed``)."""
@@ -185,7 +186,7 @@ def terms_change_accept(*, licence: Licence, actor) -> Licence:
     return _accept(licence, change, actor=actor, agreement=None)
 
 
-def terms_change_document(*, licence: Licence, actor) -> LicenceAgreement:
+def terms_change_document(*, licence: Licence, actor: User) -> LicenceAgreement:
     """The agreement the signer signs to accept the pending new terms (404 for anyone but the
     signer; a conflict when nothing is pending)."""
     with transaction.atomic():
@@ -193,7 +194,7 @@ def terms_change_document(*, licence: Licence, actor) -> LicenceAgreement:
     return licence_agreement.terms_agreement(licence, change.license_version)
 
 
-def terms_change_accept_signed(*, licence: Licence, actor, data: bytes) -> Licence:
+def terms_change_accept_signed(*, licence: Licence, actor: User, data: bytes) -> Licence:
     """The signer accepts the new terms by uploading the agreement for them, signed: the file
     goes through the intake applications use (malware scan, sandboxed checks, the QR code names
     this licence and version) and is stored; the acceptance is audited with its hash. A
@@ -222,7 +223,7 @@ def terms_change_accept_signed(*, licence: Licence, actor, data: bytes) -> Licen
     return licence
 
 
-def _accept(licence: Licence, change: TermsChange, *, actor, agreement) -> Licence:
+def _accept(licence: Licence, change: TermsChange, *, actor: User, agreement) -> Licence:
     if licence.status not in (Licence.Status.ACTIVE, Licence.Status.SUSPENDED):
         raise Conflict(
             gettext("Licence %(ref)s is %(status)s; its terms can no longer change.")
@@ -262,7 +263,7 @@ def _accept(licence: Licence, change: TermsChange, *, actor, agreement) -> Licen
     return licence
 
 
-def _void(licence: Licence, change: TermsChange, *, actor, reason: str, now) -> None:
+def _void(licence: Licence, change: TermsChange, *, actor: User | None, reason: str, now) -> None:
     licence.status = Licence.Status.VOID
     licence.ended_at = now
     licence.end_reason = reason
@@ -272,7 +273,7 @@ def _void(licence: Licence, change: TermsChange, *, actor, reason: str, now) -> 
 
 
 @transaction.atomic
-def terms_change_opt_out(*, licence: Licence, actor) -> Licence:
+def terms_change_opt_out(*, licence: Licence, actor: User) -> Licence:
     """The signer refuses the new terms: the licence is void at once (access ends for
     everyone), the members are told, and deletion of every copy is requested."""
     licence = licence_lock(licence)
