@@ -282,3 +282,21 @@ def test_every_transition_is_audited_and_mailed_to_applicant_and_signer(
     assert event.custodian_id == casmemg.custodian_id
     message = next(m for m in mail.outbox if application.reference in m.subject)
     assert message.to == [student.email] and message.cc == [professor.email]
+
+
+def test_web_decision_with_a_direction_override_in_the_comment_is_refused_and_says_why(
+    client, student, casmemg, ipcas_reviewer
+):
+    # The comment is emailed to the applicant: a right-to-left override could disguise it.
+    application = submitted(student, casmemg)
+    client.force_login(ipcas_reviewer)
+    response = client.post(
+        reverse("agreements:review_return", args=[application.reference]),
+        {"comment": "Please fix the \u202eaddress"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    application.refresh_from_db()
+    assert application.state == "submitted"
+    assert not Event.objects.filter(event_type="agreements:application:return").exists()
+    assert "direction" in response.content.decode().lower()

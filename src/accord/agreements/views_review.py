@@ -118,16 +118,29 @@ def review_page_image(request, reference: str, agreement_id: int, page: int):
 
 def _decision(request, reference: str, decision: services.Decision):
     application = selectors.application_for_staff(request.user, reference, REVIEW)
-    comment = CommentForm(request.POST).data.get("comment", "")[:5000]
+    form = CommentForm(request.POST)
+    if not form.is_valid():  # e.g. a direction override: the comment is emailed to applicants
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("agreements:review_detail", reference)
     try:
         application = services.application_decide(
-            application=application, actor=request.user, decision=decision, comment=comment
+            application=application,
+            actor=request.user,
+            decision=decision,
+            comment=form.cleaned_data["comment"],
         )
     except DomainError as exc:
         refusal(request, exc)
     else:
         messages.success(
-            request, f"{application.reference} is now {application.get_state_display().lower()}."
+            request,
+            _("%(reference)s is now %(state)s.")
+            % {
+                "reference": application.reference,
+                "state": application.get_state_display().lower(),
+            },
         )
     return redirect("agreements:review_detail", reference)
 
