@@ -191,3 +191,15 @@ def test_settings_without_staff_two_factor_fail(example_env, tmp_path):
     result = _check(env)
     assert result.returncode != 0
     assert "accord.E023" in result.stderr and "Two-factor" in result.stderr
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_the_example_can_be_sourced_by_a_shell_as_the_deploy_guide_does(example):
+    # systemd reads it as an EnvironmentFile; deploy/README.md also sources it with `. file`.
+    shell = subprocess.run(
+        ["sh", "-c", 'set -a; . "$0"; env', str(example)],
+        capture_output=True, text=True, timeout=30, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert shell.returncode == 0, shell.stderr
+    sourced = dict(line.split("=", 1) for line in shell.stdout.splitlines() if "=" in line)
+    assert sourced["ACCORD_DEFAULT_FROM_EMAIL"] == "Accord <accord@example.org>"
