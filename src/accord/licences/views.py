@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accord.access import policy
@@ -44,7 +45,7 @@ def licence_detail(request, reference: str):
         except DomainError as exc:
             refusal(request, exc)
         else:
-            messages.success(request, f"{member.email} was invited.")
+            messages.success(request, _("%(email)s was invited.") % {"email": member.email})
             return redirect("agreements:licence_detail", reference)
     return render(
         request,
@@ -69,7 +70,10 @@ def licence_member_remove(request, reference: str, member_id: int):
     except DomainError as exc:
         refusal(request, exc)
     else:
-        messages.success(request, f"{member.email} was removed; their access ended now.")
+        messages.success(
+            request,
+            _("%(email)s was removed; their access ended now.") % {"email": member.email},
+        )
     return redirect("agreements:licence_detail", reference)
 
 
@@ -80,7 +84,7 @@ def member_accept(request, member_id: int):
     fields = policy_member_fields(policy_for(licence.dataset))
     if request.method == "POST":
         if not request.POST.get("accept"):
-            messages.error(request, "Tick the box to accept the terms, or close this page.")
+            messages.error(request, _("Tick the box to accept the terms, or close this page."))
         else:
             extra = {f.key: request.POST.get(f"extra_{f.key}", "") for f in fields}
             try:
@@ -88,7 +92,10 @@ def member_accept(request, member_id: int):
             except DomainError as exc:
                 refusal(request, exc)
             else:
-                messages.success(request, f"You joined licence {licence.reference}.")
+                messages.success(
+                    request,
+                    _("You joined licence %(reference)s.") % {"reference": licence.reference},
+                )
                 return redirect("agreements:my_applications")
     return render(
         request,
@@ -166,8 +173,11 @@ def _act(request, licence: str, action: str):
     else:
         messages.success(
             request,
-            f"Licence {obj.reference} is now {obj.get_status_display().lower()}; the signer "
-            "and its members have been told by email.",
+            _(
+                "Licence %(reference)s is now %(status)s; the signer and its members have been "
+                "told by email."
+            )
+            % {"reference": obj.reference, "status": obj.get_status_display().lower()},
         )
     return redirect("agreements:licence_staff_detail", obj.reference)
 
