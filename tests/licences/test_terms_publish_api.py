@@ -131,6 +131,32 @@ def test_an_api_token_cannot_publish_terms(client, clock, variant, terms_admin):
     assert _versions(dataset) == before
 
 
+def test_an_api_token_is_told_to_publish_terms_in_the_portal_page_of_the_dataset(
+    client, clock, variant, terms_admin, settings
+):
+    dataset = variant.dataset
+
+    response = _post(
+        client, dataset, _body(clock.localdate() + dt.timedelta(days=60)), **bearer(terms_admin)
+    )
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"].endswith("/problems/publish-in-portal")
+    assert f"{settings.SITE_URL}/datasets/{dataset.slug}/manage/terms/" in problem["detail"]
+    assert not TermsChange.objects.exists()
+
+
+def test_the_openapi_description_says_tokens_publish_terms_in_the_portal():
+    from accord.api.main import api
+
+    operation = api.get_openapi_schema()["paths"]["/api/v1/datasets/{slug}/terms"]["post"]
+
+    assert "API token is always refused" in operation["description"]
+    assert "/datasets/{slug}/manage/terms/" in operation["description"]
+
+
 def test_publishing_terms_is_in_the_openapi_schema():
     from accord.api.main import api
 
