@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -226,3 +227,53 @@ def test_accord_fetch_downloads_in_segments_through_nginx(
     assert (dest / "video" / "take one.bin").read_bytes() == CONTENT
     live_portal.settle()
     assert _handoffs() == -(-len(CONTENT) // capped)  # one per segment, each ≤ the cap
+
+
+def _location_block(name: str) -> str:
+    text = (DEPLOY / "accord-locations.conf").read_text()
+    start = text.index(f"location {name} {{")
+    return text[start : text.index("}", start)]
+
+
+def test_streamed_download_location_relays_whole_chunks_and_never_spools_to_disk():
+    """Unbuffered (nothing spooled to nginx's temp folder), with a relay buffer that holds a
+    whole chunk of Django's stream, so nginx does not pass it on 4 KiB at a time."""
+    from accord.downloads.ranges import CHUNK_SIZE
+
+    block = _location_block("/downloads/d/")
+    directives = dict(
+        line.strip().rstrip(";").split(None, 1)
+        for line in block.splitlines()[1:]
+        if line.strip() and not line.strip().startswith("#")
+    )
+    assert directives["proxy_buffering"] == "off"
+    assert directives["proxy_max_temp_file_size"] == "0"
+    size = directives["proxy_buffer_size"]
+    assert size.endswith("k") and int(size[:-1]) * 1024 >= CHUNK_SIZE
+
+
+def test_large_file_streamed_by_django_arrives_whole_through_nginx(
+    nginx, live_portal, tmp_path, settings
+):
+    """A 40 MiB file streamed by the django backend through the shipped location arrives
+    complete and byte for byte, and nothing of it is written to nginx's temp folder."""
+    settings.DOWNLOAD_BACKEND = "django"
+    settings.SIGNING_KEY_FILE = tmp_path / "key.pem"
+    large = os.urandom(40 * 1024 * 1024) + b"end"
+    variant = variant_with_files(
+        factories.DatasetFactory(slug="big"), tmp_path, {"big.bin": large}, slug="big-hs"
+    )
+    member = factories.UserFactory()
+    licence_for(variants=[variant], members=[member])
+    scenario = {
+        "file": variant.files.get(),
+        "token": api_token_create(user=member, name="t").secret,
+    }
+    response = get(link(nginx, scenario), scenario)
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(large))
+    assert "x-accel-redirect" not in response.headers
+    assert hashlib.sha256(response.content).hexdigest() == scenario["file"].sha256
+    assert response.content == large
+    spooled = [p for p in (tmp_path / "nginx" / "proxy").rglob("*") if p.is_file()]
+    assert spooled == []
