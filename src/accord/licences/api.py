@@ -7,10 +7,13 @@ The paths, tags and operation ids are the ones these endpoints had under accord.
 the OpenAPI schema is the contract, and moving code does not change it."""
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router
+from ninja import File, Form, Query, Router
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from accord.agreements import licence_agreement
 from accord.agreements.schemas import MemberIn
+from accord.agreements.signed_pdf import read_upload
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
 from accord.api.pagination import BoundedPageNumberPagination
 from accord.api.problems import ProblemOut
@@ -170,6 +173,115 @@ def accept_terms(request, reference: str):
 def opt_out_of_terms(request, reference: str):
     licence = selectors.licence_for_signer(request.user, reference)
     services_terms.terms_change_opt_out(licence=licence, actor=request.user)
+    return _licence_out(selectors.licence_for_signer(request.user, reference))
+
+
+# A signed agreement upload is one non-empty PDF (and, for a renewal, the confirmation of the
+# signer's details); the server reads nothing else (as accord.agreements.api's upload).
+_FILE = {"type": "string", "format": "binary", "minLength": 1}
+
+
+def _upload_body(properties: dict) -> dict:
+    # Merged into what ninja generates (which lists the required fields already).
+    return {
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "additionalProperties": False,
+                        "properties": properties,
+                    }
+                }
+            }
+        }
+    }
+
+
+def _pdf_responses(conflict: str) -> dict:
+    return {
+        "responses": {
+            200: {"description": "The PDF", "content": {"application/pdf": {}}},
+            404: {"description": "No such licence of yours (you are not its signer)"},
+            409: {"description": conflict},
+        }
+    }
+
+
+@router.get(
+    "/licences/{reference}/terms/agreement.pdf",
+    summary="The pre-filled agreement for the pending new terms, to print and sign",
+    description=(
+        "For datasets that accept new terms only with a signed agreement: download it, have it "
+        "signed, and upload the scan to `/licences/{reference}/terms/signed-agreement`."
+    ),
+    operation_id=_op("terms_agreement_pdf"),
+    openapi_extra=_pdf_responses("No change of terms is waiting for an answer"),
+)
+def terms_agreement_pdf(request, reference: str):
+    licence = selectors.licence_for_signer(request.user, reference)
+    document = services_terms.terms_change_document(licence=licence, actor=request.user)
+    return licence_agreement.agreement_download(document)
+
+
+@router.post(
+    "/licences/{reference}/terms/signed-agreement",
+    response={200: LicenceOut, frozenset({403, 404, 409, 422, 503}): ProblemOut},
+    summary="Accept the new terms by uploading their agreement, signed (PDF; checked, never "
+    "trusted)",
+    description=(
+        "The scan goes through the checks an application's agreement goes through (malware "
+        "scan, PDF checks, the QR code must name this licence and the new version, a "
+        "signature must be present); a refused file is a 422 problem saying why, and nothing "
+        "is stored or accepted."
+    ),
+    operation_id=_op("accept_terms_signed"),
+    openapi_extra=_upload_body({"file": _FILE}),
+)
+def accept_terms_signed(request, reference: str, file: File[UploadedFile]):
+    licence = selectors.licence_for_signer(request.user, reference)
+    services_terms.terms_change_accept_signed(
+        licence=licence, actor=request.user, data=read_upload(file)
+    )
+    return _licence_out(selectors.licence_for_signer(request.user, reference))
+
+
+@router.get(
+    "/licences/{reference}/renewal/agreement.pdf",
+    summary="The pre-filled renewal agreement (current terms), to print and sign",
+    description=(
+        "For datasets that renew only with a newly signed agreement: download it, have it "
+        "signed, and upload the scan to `/licences/{reference}/renewal/signed-agreement`."
+    ),
+    operation_id=_op("renewal_agreement_pdf"),
+    openapi_extra=_pdf_responses("The licence cannot be renewed now (too early or too late)"),
+)
+def renewal_agreement_pdf(request, reference: str):
+    licence = selectors.licence_for_signer(request.user, reference)
+    document = expiry.licence_renewal_document(licence=licence, actor=request.user)
+    return licence_agreement.agreement_download(document)
+
+
+@router.post(
+    "/licences/{reference}/renewal/signed-agreement",
+    response={200: LicenceOut, frozenset({400, 403, 404, 409, 422, 503}): ProblemOut},
+    summary="Renew by uploading the renewal agreement, signed (PDF; checked, never trusted)",
+    description=(
+        "`details_confirmed` must be true: the signer confirms that their name, address and "
+        "organisation are still correct. The scan goes through the checks an application's "
+        "agreement goes through; a refused file is a 422 problem saying why, and nothing is "
+        "stored or renewed."
+    ),
+    operation_id=_op("renew_signed"),
+    openapi_extra=_upload_body({"file": _FILE, "details_confirmed": {"type": "boolean"}}),
+)
+def renew_signed(request, reference: str, file: File[UploadedFile], details_confirmed: Form[bool]):
+    licence = selectors.licence_for_signer(request.user, reference)
+    expiry.licence_renew_signed(
+        licence=licence,
+        actor=request.user,
+        details_confirmed=details_confirmed,
+        data=read_upload(file),
+    )
     return _licence_out(selectors.licence_for_signer(request.user, reference))
 
 
