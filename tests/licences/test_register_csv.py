@@ -4,6 +4,7 @@ only, safe to open in a spreadsheet, and each export in the audit trail."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -94,3 +95,73 @@ def test_people_who_are_not_staff_get_no_export(client, who, outsider, ours):
     client.force_login(outsider if who == "outsider" else ours.signer)
     assert client.get(CSV).status_code == 404
     assert not Event.objects.filter(event_type="licences:register:export").exists()
+
+
+def _new_terms(dataset):
+    """Every licence of ``dataset`` in force gets a change of terms waiting for an answer."""
+    from accord.catalog.services_staff import ClauseText, licence_version_draft
+    from accord.core import clock
+    from accord.licences.services_terms import terms_publish
+
+    admin = factories.StaffFactory(custodian=dataset.custodian, role="admin").user
+    effective = clock.localdate() + dt.timedelta(days=dataset.notice_days)
+    draft = licence_version_draft(
+        dataset=dataset,
+        actor=admin,
+        title="Licence agreement",
+        effective_date=effective,
+        clauses=[ClauseText("C1", "No redistribution", "Do not share the data.")],
+    )
+    return terms_publish(version=draft, actor=admin)
+
+
+def test_the_export_says_where_each_licence_stands_in_its_lifecycle(client, clock, staff, variant):
+    from accord.licences.services_closeout import deletion_attestation_request
+
+    expiring = licence_for(variants=[variant], expires_at=clock.now() + dt.timedelta(days=10))
+    version = _new_terms(variant.dataset)
+    revoked = licence_for(variants=[variant], status=Licence.Status.REVOKED)
+    deletion_attestation_request(licence=revoked, reason="revoked", actor=None)
+    client.force_login(staff)
+
+    rows = {r["reference"]: r for r in _rows(client.get(CSV))}
+
+    row = rows[expiring.reference]
+    assert row["terms_version"] == str(version.version - 1)
+    assert row["pending_terms_version"] == str(version.version)
+    assert row["pending_terms_effective_date"] == version.effective_date.isoformat()
+    assert row["pending_terms_state"] == "pending"
+    assert row["expires_at"] == expiring.expires_at.isoformat()
+    assert row["renewal_state"] == "open"
+    assert row["deletion_attestations_outstanding"] == "0"
+    row = rows[revoked.reference]
+    assert (row["pending_terms_version"], row["pending_terms_state"]) == ("", "")
+    assert row["renewal_state"] == "none" and row["expires_at"] == ""
+    assert row["deletion_attestations_outstanding"] == "1"
+
+
+def _queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(CSV).status_code == 200
+    return len(ctx)
+
+
+def test_the_export_costs_the_same_queries_for_1_or_many_licences(client, clock, staff, variant):
+    from accord.licences.services_closeout import deletion_attestation_request
+
+    licence_for(variants=[variant])
+    client.force_login(staff)
+    one = _queries(client)
+    for _ in range(8):
+        licence = licence_for(
+            variants=[variant, factories.VariantFactory(dataset=variant.dataset)],
+            members=[factories.UserFactory()],
+            expires_at=clock.now() + dt.timedelta(days=5),
+        )
+        deletion_attestation_request(licence=licence, reason="revoked", actor=None)
+    _new_terms(variant.dataset)
+
+    assert _queries(client) == one

@@ -1,5 +1,7 @@
-"""The licensee register as CSV for custodian staff: the register's rows and filters, safe to
-open in a spreadsheet, and each export recorded in the audit trail of the custodians it covers."""
+"""The licensee register as CSV for custodian staff: the register's rows and filters, with
+where each licence stands in its lifecycle (terms it is on, the change of terms waiting for an
+answer, expiry and renewal, deletion attestations not yet confirmed), safe to open in a
+spreadsheet, and each export recorded in the audit trail of the custodians it covers."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import io
 from collections.abc import Iterable, Iterator
 
 from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accord.audit.services import audit_record
 
 from . import selectors
-from .models import Licence
+from .models import DeletionAttestation, Licence
 
 COLUMNS = (
     "reference",
@@ -26,6 +30,11 @@ COLUMNS = (
     "granted_at",
     "expires_at",
     "active_members",
+    "pending_terms_version",
+    "pending_terms_effective_date",
+    "pending_terms_state",
+    "renewal_state",
+    "deletion_attestations_outstanding",
 )
 
 
@@ -52,8 +61,33 @@ def _row(licence: Licence) -> list[str]:
             licence.granted_at.isoformat() if licence.granted_at else "",
             licence.expires_at.isoformat() if licence.expires_at else "",
             licence.active_member_count,  # type: ignore[attr-defined]  # annotated
+            # Annotated by selectors.with_lifecycle and _with_outstanding_attestations:
+            licence.pending_terms_version,  # type: ignore[attr-defined]
+            _date(licence.pending_terms_effective),  # type: ignore[attr-defined]
+            licence.pending_terms_status or "",  # type: ignore[attr-defined]
+            licence.renewal_state,  # type: ignore[attr-defined]
+            licence.outstanding_attestations,  # type: ignore[attr-defined]
         )
     ]
+
+
+def _date(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _with_outstanding_attestations(qs: QuerySet[Licence]) -> QuerySet[Licence]:
+    """How many deletion attestations of each licence are still unconfirmed, in the same query
+    (a subquery: a join would multiply the member count)."""
+    outstanding = (
+        DeletionAttestation.objects.filter(licence=OuterRef("pk"), attested_at__isnull=True)
+        .order_by()
+        .values("licence")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return qs.annotate(
+        outstanding_attestations=Coalesce(Subquery(outstanding, output_field=IntegerField()), 0)
+    )
 
 
 def _lines(licences: Iterable[Licence]) -> Iterator[str]:
@@ -78,8 +112,10 @@ def licence_register_export(*, actor, filters: dict[str, str]) -> list[str]:
     """The register as CSV lines under ``filters`` (dataset, status, q), exactly as the
     register page lists it; recorded once per custodian whose licences it may contain."""
     licences = list(
-        selectors.licence_register(
-            actor, dataset=filters["dataset"], status=filters["status"], search=filters["q"]
+        _with_outstanding_attestations(
+            selectors.licence_register(
+                actor, dataset=filters["dataset"], status=filters["status"], search=filters["q"]
+            )
         )
     )
     custodian_ids = sorted(
