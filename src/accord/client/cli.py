@@ -14,11 +14,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from accord.client.fetch import Fetcher, FetchError
+from accord.client.fetch import Fetcher, FetchError, Outcome
 from accord.client.manifest import ManifestError, key_id, load_public_key, verify_document
 from accord.client.portal import Portal, PortalError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Every file verified, but DIR holds files the manifest does not list (see --help).
+EXIT_STALE = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +32,17 @@ def _parser() -> argparse.ArgumentParser:
         help="download a variant you are entitled to, verified against its signed manifest",
         description="Download every file of VARIANT into DIR (created private, mode 0700), "
         "resuming interrupted files and checking each SHA-256 against the portal's signed "
-        "manifest. Run it again to finish or re-check a download.",
+        "manifest, with CITATION.cff and TERMS.md (how to cite, the terms) next to them. Run "
+        "it again to finish or re-check a download.",
+        epilog="Stale copies: every file in DIR that the manifest does not list is reported, "
+        "never kept or deleted silently. A file the manifest lists as withdrawn (a participant "
+        "withdrew consent) is reported as 'consent withdrawn on DATE: you must delete this "
+        "copy (your licence requires it)'; any other as 'not in release X'. Then the exit "
+        f"status is {EXIT_STALE}. With --remove-withdrawn, exactly the files listed as "
+        "withdrawn whose SHA-256 matches the listed one are deleted (each is printed and "
+        "recorded in DIR/.accord/removals.json); nothing else is ever deleted. Exit status: "
+        f"{EXIT_OK} all verified and nothing stale, {EXIT_FAILED} a file failed, {EXIT_USAGE} "
+        f"usage, {EXIT_STALE} stale files remain, {EXIT_INTERRUPTED} interrupted.",
     )
     fetch.add_argument("variant", metavar="VARIANT", help="variant slug, e.g. smic-e")
     fetch.add_argument("--to", dest="dest", required=True, metavar="DIR", type=Path)
@@ -50,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         "--recheck", action="store_true", help="re-hash complete files, not trusting the cache"
     )
     fetch.add_argument("--timeout", type=float, default=60.0, help="network timeout, seconds")
+    fetch.add_argument(
+        "--remove-withdrawn",
+        action="store_true",
+        help="delete the local copies of files withdrawn for consent (only those whose SHA-256 "
+        "matches the manifest's withdrawn list; each printed and recorded in DIR/.accord/)",
+    )
 
     manifest = sub.add_parser("manifest", help="signed manifests")
     msub = manifest.add_subparsers(dest="manifest_command", required=True)
@@ -109,6 +127,7 @@ def fetch_main(args: argparse.Namespace, console: Console) -> int:
         dest=args.dest,
         parallel=args.parallel,
         recheck=args.recheck,
+        remove_withdrawn=args.remove_withdrawn,
         console=console,
     )
     try:
@@ -124,19 +143,52 @@ def fetch_main(args: argparse.Namespace, console: Console) -> int:
         return EXIT_INTERRUPTED
     finally:
         portal.close()
-    if args.dry_run:
-        return EXIT_OK
     out = Console(soft_wrap=True)
+    if args.dry_run:
+        return EXIT_STALE if _print_stale(out, outcome, fetcher, dry_run=True) else EXIT_OK
     if outcome.failed:
         out.print(f"FAILED: {len(outcome.failed)} file(s) did not download and verify:")
         for path, why in sorted(outcome.failed.items()):
             out.print(f"  {path}: {why}")
+        _print_stale(out, outcome, fetcher)
         return EXIT_FAILED
     out.print(
         f"OK: {len(outcome.fetched)} fetched, {len(outcome.complete)} already complete; every "
         f"file matches the signed manifest in {fetcher.dest}"
     )
+    if outcome.removed:
+        out.print(
+            f"REMOVED: {len(outcome.removed)} withdrawn file(s), recorded in "
+            f"{fetcher.meta / 'removals.json'}:"
+        )
+        for item in outcome.removed:
+            out.print(f"  {item.path}")
+    if _print_stale(out, outcome, fetcher):
+        return EXIT_STALE
     return EXIT_OK
+
+
+def _print_stale(
+    out: Console, outcome: Outcome, fetcher: Fetcher, *, dry_run: bool = False
+) -> bool:
+    if not outcome.stale:
+        return False
+    release = fetcher.release
+    must = [s for s in outcome.stale if s.withdrawn]
+    out.print(
+        f"STALE: {len(outcome.stale)} file(s) in {fetcher.dest} are not in release {release} "
+        f"of {fetcher.variant}; {len(must)} of them listed as withdrawn for consent:"
+    )
+    for item in outcome.stale:
+        out.print(f"  {item.describe(release)}")
+    removable = any(s.must_delete and s.withdrawn and s.withdrawn.path == s.path for s in must)
+    if removable and (dry_run or not fetcher.remove_withdrawn):
+        out.print(
+            "Run the same command with --remove-withdrawn to delete the withdrawn copies "
+            "(only those whose SHA-256 matches), then confirm the deletion in the portal if "
+            "the custodian asked you to."
+        )
+    return True
 
 
 def verify_main(args: argparse.Namespace, console: Console) -> int:
@@ -167,7 +219,7 @@ def verify_main(args: argparse.Namespace, console: Console) -> int:
         from accord.client.fetch import safe_relpath, sha256_file
 
         bad = []
-        for entry in manifest["files"]:
+        for entry in manifest["files"] + (manifest.get("documents") or []):
             path = args.data / safe_relpath(entry["path"])
             if not path.is_file():
                 bad.append(f"{entry['path']}: missing")

@@ -1,9 +1,16 @@
 """`accord fetch`: download a variant's files in parallel, resume, verify against the signed
 manifest, and keep them in a private folder.
 
-Layout in DIR: the verified files at their manifest paths; DIR/.accord/ holds the manifest,
-the portal's signing key (pinned on first use), partial downloads and a cache of verified
-files (size, mtime, inode) so a second run does not re-hash what it already checked.
+Layout in DIR: the verified files at their manifest paths, with the documents the manifest
+lists (CITATION.cff, TERMS.md) next to them; DIR/.accord/ holds the manifest, the portal's
+signing key (pinned on first use), partial downloads, a cache of verified files (size, mtime,
+inode) so a second run does not re-hash what it already checked, and removals.json, the record
+of every withdrawn file --remove-withdrawn deleted.
+
+Stale copies are never kept or deleted silently: every file in DIR that the manifest does not
+list is reported, those the manifest lists under "withdrawn" (a participant withdrew consent)
+as copies the licence requires you to delete. Only --remove-withdrawn deletes, and only a file
+listed as withdrawn whose SHA-256 is the one listed.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -59,6 +67,99 @@ class Outcome:
     complete: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     changed: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # fetched or already there, verified
+    stale: list[Stale] = field(default_factory=list)  # left in DIR, reported
+    removed: list[Stale] = field(default_factory=list)  # withdrawn copies deleted
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A file an earlier release held and a consent withdrawal removed (manifest "withdrawn")."""
+
+    path: str
+    sha256: str
+    subject: str | None
+    release: str
+    withdrawn_on: str
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A file in DIR that the manifest does not list."""
+
+    path: str
+    sha256: str | None  # None for what is not a regular file (a link, a socket)
+    withdrawn: Withdrawn | None = None  # listed as withdrawn under this path or hash
+
+    @property
+    def must_delete(self) -> bool:
+        """Listed as withdrawn and byte for byte the withdrawn copy."""
+        return self.withdrawn is not None and self.sha256 == self.withdrawn.sha256
+
+    def describe(self, release: str) -> str:
+        if self.withdrawn is None:
+            return f"{self.path}: not in release {release} (Accord leaves it alone)"
+        when = self.withdrawn.withdrawn_on
+        if self.must_delete and self.withdrawn.path != self.path:
+            return (
+                f"{self.path}: a copy of {self.withdrawn.path}, consent withdrawn on {when}: "
+                "you must delete this copy (your licence requires it); --remove-withdrawn "
+                "deletes only files at their listed path, so delete this one yourself"
+            )
+        if self.must_delete:
+            return (
+                f"{self.path}: consent withdrawn on {when}: you must delete this copy "
+                "(your licence requires it)"
+            )
+        return (
+            f"{self.path}: consent withdrawn on {when} for a file of this name, but this copy "
+            "differs from the withdrawn one: not removed; check it and delete it if it holds "
+            "the withdrawn data"
+        )
+
+
+def withdrawn_entries(manifest: dict) -> list[Withdrawn]:
+    """The manifest's "withdrawn" list (absent from older portals' manifests: none)."""
+    entries = []
+    for item in manifest.get("withdrawn") or []:
+        safe_relpath(item["path"])
+        entries.append(
+            Withdrawn(
+                path=item["path"],
+                sha256=item["sha256"],
+                subject=item.get("subject"),
+                release=str(item.get("release") or ""),
+                withdrawn_on=str(item.get("withdrawn_on") or "an unknown date"),
+            )
+        )
+    return entries
+
+
+def find_stale(dest: Path, manifest: dict) -> list[Stale]:
+    """Every file under ``dest`` (DIR/.accord aside) that is neither a file nor a document of
+    ``manifest``, matched against its withdrawn list by path, else by content."""
+    listed = {e["path"] for e in manifest["files"]}
+    listed |= {e["path"] for e in manifest.get("documents") or []}
+    withdrawn = withdrawn_entries(manifest)
+    by_path = {w.path: w for w in withdrawn}
+    by_hash = {w.sha256: w for w in withdrawn}
+    stale = []
+    for root, dirs, files in os.walk(dest):
+        here = Path(root)
+        if here == dest:
+            dirs[:] = [d for d in dirs if d != ".accord"]
+        dirs.sort()
+        for name in sorted(files):
+            path = here / name
+            rel = path.relative_to(dest).as_posix()
+            if rel in listed:
+                continue
+            if path.is_symlink() or not path.is_file():
+                stale.append(Stale(rel, None, by_path.get(rel)))
+                continue
+            digest = sha256_file(path).hexdigest()
+            stale.append(Stale(rel, digest, by_path.get(rel) or by_hash.get(digest)))
+    return stale
 
 
 def safe_relpath(path: str) -> PurePosixPath:
@@ -93,6 +194,7 @@ class Fetcher:
         dest: Path,
         parallel: int = 4,
         recheck: bool = False,
+        remove_withdrawn: bool = False,
         console: Console | None = None,
     ):
         self.portal = portal
@@ -102,6 +204,10 @@ class Fetcher:
         self.partial = self.meta / "partial"
         self.parallel = max(1, parallel)
         self.recheck = recheck
+        self.remove_withdrawn = remove_withdrawn
+        self.documents: list[Entry] = []
+        self.withdrawn: list[Withdrawn] = []
+        self.release = ""
         self.console = console or Console(stderr=True, soft_wrap=True)
         self.stop = threading.Event()
         self._cache_lock = threading.Lock()
@@ -137,6 +243,12 @@ class Fetcher:
             self.entries.append(
                 Entry(item["path"], item["size"], item["sha256"], ids.get(item["path"]))
             )
+        self.documents = []
+        for item in manifest.get("documents") or []:  # older portals list none
+            safe_relpath(item["path"])
+            self.documents.append(Entry(item["path"], item["size"], item["sha256"]))
+        self.withdrawn = withdrawn_entries(manifest)
+        self.release = str(manifest["variant"]["release"])
         return manifest_bytes, key_pem, manifest
 
     def _part(self, entry: Entry) -> Path:
@@ -318,13 +430,26 @@ class Fetcher:
         todo = [e for e in self.entries if e.state != "complete"]
         outcome.complete = [e.path for e in self.entries if e.state == "complete"]
         outcome.changed = [e.path for e in self.entries if e.state == "changed"]
+        withdrawn_here = {w.path: w for w in self.withdrawn}
         for path in outcome.changed:
+            gone = withdrawn_here.get(path)
+            if gone and sha256_file(self.dest / path).hexdigest() == gone.sha256:
+                # The withdrawn copy of a file the new release holds in a new version (a
+                # shared sheet without the withdrawn subject's rows): replaced, and recorded.
+                self.console.print(
+                    f"[red]consent withdrawn on {gone.withdrawn_on}:[/] {path} is the "
+                    f"withdrawn copy; the release {manifest['variant']['release']} copy "
+                    "replaces it"
+                )
+                self._record_removals([gone], manifest, how="replaced")
+                continue
             self.console.print(
                 f"[red]changed on disk:[/] {path} no longer matches the signed manifest "
                 "(modified or damaged after download); fetching it again"
             )
         if dry_run:
             self._print_plan()
+            outcome.stale = find_stale(self.dest, manifest) if self.dest.exists() else []
             return outcome
         make_private_dir(self.dest)
         make_private_dir(self.meta)
@@ -332,15 +457,102 @@ class Fetcher:
         for name, data in (("manifest.json", manifest_bytes), ("signing-key.pem", key_pem)):
             with _open_private(self.meta / name, append=False) as fh:
                 fh.write(data)
-        if not todo:
-            self.console.print("Every file is complete and verified; nothing to fetch.")
-            self.save_cache()
-            return outcome
         try:
-            self._download_all(todo, outcome)
+            if todo:
+                self._download_all(todo, outcome)
+            else:
+                self.console.print("Every file is complete and verified; nothing to fetch.")
+            self._fetch_documents(outcome)
         finally:
             self.save_cache()
+        outcome.stale = find_stale(self.dest, manifest)
+        if self.remove_withdrawn:
+            self._remove_withdrawn(outcome, manifest)
         return outcome
+
+    # --- documents (CITATION.cff, TERMS.md) -------------------------------------------------
+    def _fetch_documents(self, outcome: Outcome) -> None:
+        """Each document the manifest lists, next to the files, checked like them."""
+        for doc in self.documents:
+            target = self.dest / doc.path
+            if target.is_file() and sha256_file(target).hexdigest() == doc.sha256:
+                outcome.documents.append(doc.path)
+                continue
+            try:
+                data = self.portal.get(
+                    f"/downloads/variants/{self.variant}/documents/{doc.path}",
+                    not_found=f"The portal no longer offers {doc.path} to you (access ended?).",
+                ).content
+            except PortalError as exc:
+                outcome.failed[doc.path] = str(exc)
+                self.console.print(f"[red]failed:[/] {doc.path}: {exc}")
+                continue
+            digest = hashlib.sha256(data).hexdigest()
+            if len(data) != doc.size or digest != doc.sha256:
+                outcome.failed[doc.path] = (
+                    f"SHA-256 mismatch (got {digest[:16]}…, the signed manifest says "
+                    f"{doc.sha256[:16]}…): the document served does not match the manifest"
+                )
+                self.console.print(f"[red]failed:[/] {doc.path}: {outcome.failed[doc.path]}")
+                continue
+            part = self.partial / (hashlib.sha256(doc.path.encode()).hexdigest()[:32] + ".doc")
+            with _open_private(part, append=False) as fh:
+                fh.write(data)
+            self._install(doc, part)
+            outcome.documents.append(doc.path)
+            self.console.print(f"[green]verified:[/] {doc.path}")
+
+    # --- stale local copies -----------------------------------------------------------------
+    def _remove_withdrawn(self, outcome: Outcome, manifest: dict) -> None:
+        """Delete exactly the stale files that are byte for byte a withdrawn copy listed
+        under their path; nothing else."""
+        keep = []
+        removed = []
+        for item in outcome.stale:
+            if item.must_delete and item.withdrawn and item.withdrawn.path == item.path:
+                target = self.dest / safe_relpath(item.path)
+                if not target.is_symlink() and sha256_file(target).hexdigest() == item.sha256:
+                    target.unlink()
+                    with self._cache_lock:
+                        self.cache.pop(item.path, None)
+                    removed.append(item)
+                    self.console.print(
+                        f"[green]removed:[/] {item.path} (consent withdrawn on "
+                        f"{item.withdrawn.withdrawn_on})"
+                    )
+                    continue
+            keep.append(item)
+        outcome.stale, outcome.removed = keep, removed
+        if removed:
+            self._record_removals([r.withdrawn for r in removed if r.withdrawn], manifest)
+            self.save_cache()
+
+    def _record_removals(self, gone: list[Withdrawn], manifest: dict, how: str = "deleted") -> None:
+        """Append to DIR/.accord/removals.json what was removed, when and under which
+        manifest: the record a deletion attestation can point to."""
+        make_private_dir(self.meta)
+        record = self.meta / "removals.json"
+        try:
+            done = json.loads(record.read_text()) if record.exists() else []
+        except ValueError:
+            done = []
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for w in gone:
+            done.append(
+                {
+                    "path": w.path,
+                    "sha256": w.sha256,
+                    "subject": w.subject,
+                    "release": w.release,
+                    "withdrawn_on": w.withdrawn_on,
+                    "how": how,
+                    "at": now,
+                    "manifest_issued_at": manifest.get("issued_at"),
+                    "licence": manifest["licence"]["reference"],
+                }
+            )
+        with _open_private(record, append=False) as fh:
+            fh.write((json.dumps(done, indent=1, ensure_ascii=False) + "\n").encode())
 
     def _download_all(self, todo: list[Entry], outcome: Outcome) -> None:
         columns = (

@@ -87,7 +87,20 @@ def _check_files(manifest: dict[str, Any]) -> None:
     files = manifest.get("files")
     if not isinstance(files, list):
         raise ManifestError("The manifest lists no files.")
-    for entry in files:
+    # "documents" (CITATION.cff, TERMS.md) and "withdrawn" are absent from older portals'.
+    documents = manifest.get("documents", [])
+    withdrawn = manifest.get("withdrawn", [])
+    if not isinstance(documents, list) or not isinstance(withdrawn, list):
+        raise ManifestError("The manifest's documents and withdrawn files must be lists.")
+    for entry in withdrawn:
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and isinstance(entry.get("sha256"), str)
+            and len(entry["sha256"]) == 64
+        ):
+            raise ManifestError(f"Malformed withdrawn entry in the manifest: {entry!r}")
+    for entry in files + documents:
         if not (
             isinstance(entry, dict)
             and isinstance(entry.get("path"), str)
