@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accord.audit.keys import audit_key, event_mac, mac_key
 from accord.audit.models import GENESIS, AuditHead, Event, EventPersonal
+from accord.core import clock
 
 __all__ = ["GENESIS", "RequestContext", "audit_record", "current_request", "personal_data_erase"]
 
@@ -71,7 +72,7 @@ def personal_commitment(
 
 def _now_ms():
     # Millisecond precision: JSON (dumpdata, exports) carries datetimes to the millisecond.
-    now = timezone.now()
+    now = clock.now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from accord.core import clock
 from accord.core.models import TimeStampedModel
 
 
@@ -66,4 +66,4 @@ class DownloadLink(TimeStampedModel):
         return f"link #{self.pk} for {self.data_file}"
 
     def is_expired(self, now=None) -> bool:
-        return (now or timezone.now()) >= self.expires_at
+        return (now or clock.now()) >= self.expires_at

@@ -19,13 +19,13 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from accord.access import policy
 from accord.accounts.services import api_token_authenticate
 from accord.audit.services import audit_record
 from accord.catalog.models import DataFile, Variant
+from accord.core import clock
 from accord.core.errors import DomainError, NotAllowed, NotFound
 from accord.downloads.models import DownloadLink
 
@@ -134,7 +134,7 @@ def _issue(
         channel=channel,
         binding=binding,
         api_token=api_token,
-        expires_at=timezone.now() + timedelta(seconds=ttl),
+        expires_at=clock.now() + timedelta(seconds=ttl),
     )
     audit_record(
         event_type="downloads:link:issue",

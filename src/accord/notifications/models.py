@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accord.core import clock
+
 
 class OutgoingEmail(models.Model):
     class Status(models.TextChoices):
@@ -15,7 +17,9 @@ class OutgoingEmail(models.Model):
         FAILED = "failed", _("failed (will be retried)")
         GAVE_UP = "gave_up", _("failed (gave up)")
 
-    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    # From the portal's clock (not auto_now_add), so queued mail is dated as the action that
+    # wrote it, also when tests move time.
+    created = models.DateTimeField(default=clock.now, editable=False, db_index=True)
     subject = models.CharField(max_length=998)
     recipients = models.JSONField(default=list)  # to + cc + bcc, for the operator's list
     message = models.JSONField()  # the EmailMessage's parts; see accord.notifications.outbox

@@ -19,8 +19,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.utils import timezone
 
+from accord.core import clock
 from accord.notifications.models import OutgoingEmail
 
 log = logging.getLogger(__name__)
@@ -125,14 +125,12 @@ def deliver(email_id: int) -> OutgoingEmail.Status | None:
                 log.error("gave up sending email %s after %s attempts", row.id, row.attempts)
             else:
                 row.status = OutgoingEmail.Status.FAILED
-                row.next_attempt = timezone.now() + timedelta(
-                    seconds=RETRY_DELAYS[row.attempts - 1]
-                )
+                row.next_attempt = clock.now() + timedelta(seconds=RETRY_DELAYS[row.attempts - 1])
                 log.warning("email %s failed (attempt %s): %s", row.id, row.attempts, exc)
             row.save(update_fields=["attempts", "status", "next_attempt", "last_error"])
         else:
             row.status = OutgoingEmail.Status.SENT
-            row.sent_at = timezone.now()
+            row.sent_at = clock.now()
             row.next_attempt = None
             row.last_error = ""
             row.save(update_fields=["attempts", "status", "sent_at", "next_attempt", "last_error"])
@@ -148,7 +146,7 @@ def retry_due(*, now=None, include_gave_up: bool = False) -> int:
     """Deliver every queued or failed email whose time has come (and, asked to, those given up
     on). ``accord outbox retry`` runs it; it also catches rows whose task was lost (a worker
     that died between commit and enqueue)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     statuses = [OutgoingEmail.Status.QUEUED, OutgoingEmail.Status.FAILED]
     if include_gave_up:
         OutgoingEmail.objects.filter(status=OutgoingEmail.Status.GAVE_UP).update(
