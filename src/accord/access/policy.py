@@ -19,7 +19,7 @@ from accord.accounts.models import User
 from accord.accounts.selectors import has_verified_email
 from accord.agreements.models import Application
 from accord.audit.models import Event
-from accord.catalog.models import Custodian, DataFile, Dataset, Variant
+from accord.catalog.models import Custodian, DataFile, Dataset, Subject, SubjectWithdrawal, Variant
 from accord.core import clock
 from accord.core.permissions import Permission, custodian_ids_with
 from accord.licences.models import Licence, LicenceMember
@@ -38,9 +38,27 @@ def servable_scan_statuses() -> tuple[str, ...]:
 
 
 def servable_files(files: QuerySet[DataFile]) -> QuerySet[DataFile]:
-    """``files`` narrowed to those the scan rule lets anyone see: what the public catalogue
-    lists, and what ``downloadable_files`` and manifests start from."""
-    return files.filter(scan_status__in=servable_scan_statuses())
+    """``files`` narrowed to those anyone may see or get at all: the scan rule lets them, they
+    are in the variant's current release (not retired: removed for a consent withdrawal or
+    replaced by a redacted copy), and their subject has not withdrawn consent. What the
+    public catalogue lists, and what ``downloadable_files`` and manifests start from; a link
+    issued before a withdrawal is refused by the same rule when it is used."""
+    return in_current_release(files).filter(scan_status__in=servable_scan_statuses())
+
+
+def in_current_release(files: QuerySet[DataFile]) -> QuerySet[DataFile]:
+    """``files`` narrowed to those the variant's current release holds: not retired, and not
+    of a subject who withdrew consent (from the moment of the withdrawal)."""
+    return files.filter(retired_at__isnull=True).exclude(subject__status=Subject.Status.WITHDRAWN)
+
+
+def is_servable(data_file: DataFile) -> bool:
+    return servable_files(DataFile.objects.filter(pk=data_file.pk)).exists()
+
+
+def is_withdrawn(data_file: DataFile) -> bool:
+    """Was ``data_file`` taken out of its variant (consent withdrawal, redacted copy)?"""
+    return not in_current_release(DataFile.objects.filter(pk=data_file.pk)).exists()
 
 
 def _is_active_user(user) -> bool:
@@ -118,7 +136,7 @@ def can_download(user, data_file: DataFile) -> bool:
 def entitlement_for_file(user, data_file: DataFile) -> Entitlement | None:
     """The usable entitlement a download of ``data_file`` is issued under (the one granted
     most recently when several licences cover the variant), or None."""
-    if data_file.scan_status not in servable_scan_statuses():
+    if not is_servable(data_file):
         return None
     return entitlement_for_variant(user, data_file.variant)
 
@@ -167,6 +185,29 @@ def can_list_files(user, variant: Variant) -> bool:
 def variant_file_list(variant: Variant) -> QuerySet[DataFile]:
     """The files listed for a variant whose list may be read (``can_list_files``)."""
     return servable_files(variant.files.all()).order_by("path")
+
+
+# --- Consent withdrawal ----------------------------------------------------------------------
+# Withdrawing a subject (CATALOG_SUBJECT_WITHDRAW) stops serving their files and asks
+# licensees to delete them; the same staff read the withdrawal's page (who has attested).
+
+
+def subjects_withdrawable_by(user) -> QuerySet[Subject]:
+    """Subjects whose consent ``user`` may record as withdrawn."""
+    return Subject.objects.filter(
+        staff_scope(user, Permission.CATALOG_SUBJECT_WITHDRAW)
+    ).select_related("dataset", "dataset__custodian")
+
+
+def can_withdraw_subject(user, subject: Subject) -> bool:
+    return subjects_withdrawable_by(user).filter(pk=subject.pk).exists()
+
+
+def withdrawals_visible_to(user) -> QuerySet[SubjectWithdrawal]:
+    """Withdrawals whose page (releases, files, who has attested) ``user`` may read."""
+    return SubjectWithdrawal.objects.filter(
+        staff_scope(user, Permission.CATALOG_SUBJECT_WITHDRAW, "subject__dataset__custodian_id")
+    )
 
 
 # --- Applications ----------------------------------------------------------------------------

@@ -144,6 +144,9 @@ class DatasetAdmin(ServiceAdmin):
 class VariantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "dataset", "release"]
     list_filter = ["dataset"]
+    # The release label moves with the release record (a consent withdrawal publishes the
+    # next one); the path patterns are checked by Variant.clean when saved here.
+    readonly_fields = ["release"]
 
 
 @admin.register(DataFile)
@@ -151,7 +154,7 @@ class DataFileAdmin(admin.ModelAdmin):
     list_display = ["path", "variant", "size", "sha256", "scan_status"]
     list_filter = ["variant", "scan_status"]
     search_fields = ["path", "sha256"]
-    readonly_fields = ["size", "sha256", "storage_name"]
+    readonly_fields = ["size", "sha256", "storage_name", "subject", "shared", "retired_at"]
 
 
 # --- Subjects and publication rules -----------------------------------------------------------

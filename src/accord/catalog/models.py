@@ -1,15 +1,59 @@
 """The public catalogue: custodians, datasets, their variants and files, subjects, publication
-rules, required citations and versioned licence terms."""
+rules, required citations and versioned licence terms.
+
+Files know their subject. A variant declares, as regular expressions on a file's path inside
+the variant, how its subject is found (``subject_pattern``, with a named group ``subject``)
+and which files are shared, belonging to no subject (``shared_pattern``: annotation sheets,
+READMEs). Ingest refuses a file that matches neither or names an unknown subject.
+
+Shared sheets with per-subject rows (the rule): a shared CSV whose header has the variant's
+``subject_column`` is redacted automatically when a subject withdraws: the new release holds a
+new copy without that subject's rows (a new file, a new hash) and the old copy is retired and
+listed as withdrawn. Any other shared file cannot be redacted by Accord: the withdrawal page
+lists it to staff ("may contain the subject's rows: upload a redacted replacement") and it is
+included in the deletion attestations of everyone who downloaded it.
+
+A withdrawn subject's files are never deleted here: they stay as retired rows, named by the
+release records (``VariantRelease``) and by deletion attestations; ``access.policy`` never
+serves them.
+"""
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.models import TimeStampedModel
 from accord.core.storage import protected_storage
+
+
+def compile_path_pattern(pattern: str, *, needs_subject: bool) -> re.Pattern[str] | None:
+    """A variant's path pattern compiled, or None when none is declared; ValueError with a
+    message for staff when it does not compile or (``needs_subject``) lacks the group."""
+    if not pattern:
+        return None
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(
+            _("This is not a valid regular expression (%(error)s).") % {"error": exc}
+        ) from exc
+    if needs_subject and "subject" not in compiled.groupindex:
+        raise ValueError(_("The pattern needs a named group for the subject: (?P<subject>...)."))
+    return compiled
+
+
+def same_subject_code(found: str, code: str) -> bool:
+    """Does the code found in a path name this subject? Codes made of digits compare as
+    numbers, so a folder s1 is subject 01."""
+    if found == code:
+        return True
+    return found.isdigit() and code.isdigit() and int(found) == int(code)
 
 
 class Custodian(TimeStampedModel):
@@ -140,12 +184,51 @@ class Variant(TimeStampedModel):
     description = models.TextField(blank=True)
     release = models.CharField(max_length=40, default="1.0")
     position = models.PositiveSmallIntegerField(default=0)
+    subject_pattern = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Regular expression on a file's path that finds its subject in a named group "
+            "'subject', e.g. ^[^/]+/s(?P<subject>\\d+)/. Empty: files are not attributed."
+        ),
+    )
+    shared_pattern = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Regular expression on a file's path for shared files that belong to no subject "
+            "(annotation sheets, READMEs), e.g. _annotations\\.csv$."
+        ),
+    )
+    subject_column = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "Column of the shared CSV sheets that names the subject of each row: a withdrawn "
+            "subject's rows are removed from them automatically."
+        ),
+    )
 
     class Meta:
         ordering = ["dataset", "position", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for name in ("subject_pattern", "shared_pattern"):
+            try:
+                compile_path_pattern(getattr(self, name), needs_subject=name == "subject_pattern")
+            except ValueError as exc:
+                errors[name] = str(exc)
+        if self.shared_pattern and not self.subject_pattern:
+            errors["subject_pattern"] = _(
+                "Declare how a file's subject is found before declaring shared files."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def storage_prefix(self) -> str:
@@ -170,15 +253,37 @@ class DataFile(TimeStampedModel):
         max_length=10, choices=ScanStatus.choices, default=ScanStatus.PENDING
     )
     scan_detail = models.CharField(max_length=200, blank=True)
+    subject = models.ForeignKey(
+        "Subject", null=True, blank=True, on_delete=models.PROTECT, related_name="files"
+    )
+    shared = models.BooleanField(
+        default=False, help_text=_("Belongs to no subject (declared by the variant).")
+    )
+    retired_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Removed from the variant's current release (consent withdrawal, or replaced by a "
+            "redacted copy); kept for the release record and deletion attestations."
+        ),
+    )
 
     class Meta:
         ordering = ["variant", "path"]
         constraints = [
-            models.UniqueConstraint(fields=["variant", "path"], name="uniq_variant_file_path")
+            models.UniqueConstraint(
+                fields=["variant", "path"],
+                condition=Q(retired_at__isnull=True),
+                name="uniq_variant_file_path",
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.variant.slug}/{self.path}"
+
+    @property
+    def subject_code(self) -> str | None:
+        return self.subject.code if self.subject_id else None
 
 
 class Subject(TimeStampedModel):
@@ -341,3 +446,82 @@ class Clause(models.Model):
     @property
     def needs_attestation(self) -> bool:
         return self.enforcement in (self.Enforcement.ATTESTATION, self.Enforcement.BOTH)
+
+
+class VariantRelease(TimeStampedModel):
+    """What one release of a variant held, and why it was published: the record of release 1.0
+    stays after 1.1 removed a withdrawn subject's files (``Variant.release`` is the current
+    label)."""
+
+    class Reason(models.TextChoices):
+        RECORDED = "recorded", _("Release as served until the next one")
+        WITHDRAWAL = "withdrawal", _("Files removed after a consent withdrawal")
+
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="releases")
+    label = models.CharField(max_length=40)
+    published_at = models.DateTimeField()
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    withdrawal = models.ForeignKey(
+        "SubjectWithdrawal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="releases",
+    )
+
+    class Meta:
+        ordering = ["variant", "published_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "label"], name="uniq_variant_release")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant.slug} {self.label}"
+
+
+class ReleaseFile(models.Model):
+    """One file a release held (INCLUDED) or removed from the release before it (REMOVED),
+    as it was then: path, checksum and subject are copied, so the record outlives changes."""
+
+    class Change(models.TextChoices):
+        INCLUDED = "included", _("In the release")
+        REMOVED = "removed", _("Removed by the release")
+
+    release = models.ForeignKey(VariantRelease, on_delete=models.CASCADE, related_name="entries")
+    data_file = models.ForeignKey(
+        DataFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    change = models.CharField(max_length=8, choices=Change.choices)
+    path = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    subject_code = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["release", "change", "path"]
+
+    def __str__(self) -> str:
+        return f"{self.release}: {self.change} {self.path}"
+
+
+class SubjectWithdrawal(TimeStampedModel):
+    """The carrying-out of one subject's consent withdrawal: who did it, the releases it
+    published, the deletion attestations it asked for, and the shared files staff must check.
+    The internal reason stays on the Subject (never in the audit trail's hashed payload)."""
+
+    subject = models.OneToOneField(Subject, on_delete=models.PROTECT, related_name="withdrawal")
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attestations = models.ManyToManyField(
+        "licences.DeletionAttestation", blank=True, related_name="withdrawals"
+    )
+    files_to_review = models.ManyToManyField(
+        DataFile,
+        blank=True,
+        related_name="+",
+        help_text=_("Shared files Accord could not redact: they may contain the subject's rows."),
+    )
+
+    def __str__(self) -> str:
+        return f"withdrawal of {self.subject}"

@@ -33,7 +33,7 @@ def editable_dataset_or_404(user, slug: str, permission: Permission) -> Dataset:
 
 
 def dataset_subjects(dataset: Dataset) -> QuerySet[Subject]:
-    return dataset.subjects.order_by("code")
+    return dataset.subjects.select_related("withdrawal").order_by("code")
 
 
 def rules_for_staff(dataset: Dataset) -> list[PublicationRule]:

@@ -1,4 +1,5 @@
-"""Writes for the catalogue: ingesting a folder as a variant's files."""
+"""Writes for the catalogue: ingesting a folder as a variant's files, each attributed to its
+subject (or declared shared) by the variant's path patterns (see catalog.models)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from django.core.files import File
 from django.db import transaction
 
 from accord.audit.services import audit_record
-from accord.catalog.models import DataFile, Variant
+from accord.catalog.models import (
+    DataFile,
+    Subject,
+    Variant,
+    compile_path_pattern,
+    same_subject_code,
+)
+from accord.catalog.releases import release_record_current
 from accord.catalog.scanning import ScannerUnavailable, scan_file, scanner_address
 from accord.core.storage import protected_storage, sha256_of
 
@@ -50,6 +58,72 @@ class IngestReport:
     @property
     def total(self) -> int:
         return len(self.added) + len(self.changed) + len(self.unchanged) + len(self.rescanned)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Whose a file is: one subject's, shared (no subject's), or, for a variant that declares
+    no pattern, not attributed (neither)."""
+
+    subject: Subject | None = None
+    shared: bool = False
+
+
+LISTED_PATHS = 20
+
+
+def _listing(paths: list[str]) -> str:
+    more = len(paths) - LISTED_PATHS
+    shown = ", ".join(paths[:LISTED_PATHS])
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def attribute_paths(variant: Variant, paths: list[str]) -> dict[str, Attribution]:
+    """Each path's subject or shared marker by the variant's patterns; IngestError naming the
+    paths that match neither or name a subject the dataset does not have."""
+    try:
+        subject_re = compile_path_pattern(variant.subject_pattern, needs_subject=True)
+        shared_re = compile_path_pattern(variant.shared_pattern, needs_subject=False)
+    except ValueError as exc:
+        raise IngestError(f"The variant's path pattern cannot be used: {exc}") from exc
+    if subject_re is None:
+        return {rel: Attribution() for rel in paths}
+    subjects = list(Subject.objects.filter(dataset_id=variant.dataset_id))
+    found: dict[str, Attribution] = {}
+    unmatched: list[str] = []
+    unknown: list[str] = []
+    for rel in paths:
+        match = subject_re.search(rel)
+        code = match.group("subject") if match else None
+        if code:
+            subject = next((s for s in subjects if same_subject_code(code, s.code)), None)
+            if subject is None:
+                unknown.append(f"{rel} ({code})")
+            else:
+                found[rel] = Attribution(subject=subject)
+        elif shared_re is not None and shared_re.search(rel):
+            found[rel] = Attribution(shared=True)
+        else:
+            unmatched.append(rel)
+    problems = []
+    if unmatched:
+        problems.append(
+            f"{len(unmatched)} file(s) match neither the subject pattern nor the shared-files "
+            f"pattern: {_listing(unmatched)}"
+        )
+    if unknown:
+        problems.append(
+            f"{len(unknown)} file(s) name a subject {variant.dataset} does not have: "
+            f"{_listing(unknown)}"
+        )
+    if problems:
+        raise IngestError(
+            "Nothing was ingested. "
+            + "; ".join(problems)
+            + ". Add the subjects, correct the variant's patterns or move the files, and run "
+            "the ingest again."
+        )
+    return found
 
 
 def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
@@ -166,9 +240,19 @@ def variant_ingest(
     if not folder.is_dir():
         raise IngestError(f"{folder} is not a folder.")
     files, skipped = _walk(folder)
+    attribution = attribute_paths(variant, [rel for rel, _ in files])
+    # A withdrawn subject's files never come back, whatever the folder still holds.
+    withdrawn = {
+        rel
+        for rel, _ in files
+        if (owner := attribution[rel].subject) is not None
+        and owner.status == Subject.Status.WITHDRAWN
+    }
+    skipped += [(rel, "its subject withdrew consent: not ingested") for rel in sorted(withdrawn)]
+    files = [(rel, real) for rel, real in files if rel not in withdrawn]
     report = IngestReport(skipped=skipped)
     storage = protected_storage()
-    existing = {f.path: f for f in variant.files.all()}
+    existing = {f.path: f for f in variant.files.filter(retired_at__isnull=True)}
     seen: set[str] = set()
     written: list[str] = []
     superseded: set[str] = set()
@@ -194,11 +278,18 @@ def variant_ingest(
                 )
                 # An unchanged file no scanner passed is scanned now if one is configured:
                 # only clean files are served in production (access.policy).
+                who = attribution[rel]
                 if (
                     same
                     and current is not None
                     and (current.scan_status == DataFile.ScanStatus.CLEAN or not scanner_address())
                 ):
+                    if (current.subject_id, current.shared) != (
+                        who.subject.pk if who.subject else None,
+                        who.shared,
+                    ):
+                        current.subject, current.shared = who.subject, who.shared
+                        current.save(update_fields=["subject", "shared", "updated"])
                     report.unchanged.append(rel)
                     continue
                 try:
@@ -222,6 +313,8 @@ def variant_ingest(
                         storage_name=name,
                         scan_status=verdict.status,
                         scan_detail=verdict.detail,
+                        subject=who.subject,
+                        shared=who.shared,
                     )
                     report.added.append(rel)
                 else:
@@ -230,6 +323,7 @@ def variant_ingest(
                     current.size, current.sha256 = size, digest
                     current.media_type, current.storage_name = media_type, name
                     current.scan_status, current.scan_detail = verdict.status, verdict.detail
+                    current.subject, current.shared = who.subject, who.shared
                     current.save()
                     (report.rescanned if same else report.changed).append(rel)
             for rel, data_file in existing.items():
@@ -250,6 +344,7 @@ def variant_ingest(
                 or report.removed
                 or report.missing
             ):
+                release_record_current(variant=variant)
                 audit_record(
                     event_type="catalog:variant:ingest",
                     actor=actor,

@@ -295,10 +295,19 @@ def subject_add(*, dataset: Dataset, code: str, actor: User) -> Subject:
 def subject_withdraw(
     *, subject: Subject, reason: str, actor: User, withdrawn_at: dt.datetime | None = None
 ) -> Subject:
-    """Mark ``subject``'s consent withdrawn from ``withdrawn_at`` (now by default). From then
-    on no publication rule lets their images be shown. A subject withdraws once: a second
-    call changes nothing."""
-    _require_dataset(actor, subject.dataset, Permission.CATALOG_SUBJECT_MANAGE)
+    """Mark ``subject``'s consent withdrawn from ``withdrawn_at`` (now by default) and carry it
+    through (catalog.services_withdrawal): from this moment no publication rule lets their
+    images be shown and none of their files is served; each affected variant publishes a new
+    release without them; whoever downloaded them is asked to delete them and attest. A
+    subject withdraws once: a second call changes nothing.
+
+    The reason may name the participant: it is kept on the subject for staff, never in the
+    audit trail's hashed payload (the event records the fact, the code, the date and counts).
+    """
+    from accord.catalog.services_withdrawal import withdrawal_carry_out
+
+    if not policy.can_withdraw_subject(actor, subject):
+        raise NotFound(gettext("No such subject."))
     subject = (
         Subject.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=subject.pk)
     )
@@ -324,30 +333,25 @@ def subject_withdraw(
                 )
             }
         )
-    before = {
-        "status": subject.status,
-        "withdrawn_at": subject.withdrawn_at,
-        "withdrawal_reason": subject.withdrawal_reason,
-    }
+    before = {"status": subject.status, "withdrawn_at": subject.withdrawn_at}
     subject.status = Subject.Status.WITHDRAWN
     subject.withdrawn_at = withdrawn_at or now
     subject.withdrawal_reason = reason
     subject.save(update_fields=["status", "withdrawn_at", "withdrawal_reason", "updated"])
+    outcome = withdrawal_carry_out(subject=subject, actor=actor)
     _audit(
         "catalog:subject:withdraw",
         actor=actor,
         target=subject,
         custodian_id=subject.dataset.custodian_id,
         dataset_id=subject.dataset_id,
-        changes=_changes(
-            before,
-            {
-                "status": subject.status,
-                "withdrawn_at": subject.withdrawn_at,
-                "withdrawal_reason": reason,
-            },
-        ),
+        changes=_changes(before, {"status": subject.status, "withdrawn_at": subject.withdrawn_at}),
         code=subject.code,
+        releases={r.variant.slug: r.label for r in outcome.releases},
+        files_withdrawn=len(outcome.removed),
+        sheets_redacted=len(outcome.redacted),
+        files_to_review=len(outcome.to_review),
+        attestations_requested=len(outcome.attestations),
     )
     return subject
 

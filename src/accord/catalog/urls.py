@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.catalog import views, views_staff, views_terms
+from accord.catalog import views, views_files, views_staff, views_terms
 
 app_name = "catalog"
 urlpatterns = [
@@ -16,6 +16,12 @@ urlpatterns = [
         views_staff.subject_withdraw,
         name="staff_subject_withdraw",
     ),
+    path(
+        "<slug:slug>/manage/subjects/<str:code>/withdrawal/",
+        views_files.withdrawal_detail,
+        name="staff_withdrawal",
+    ),
+    path("<slug:slug>/manage/files/", views_files.dataset_files, name="staff_files"),
     path("<slug:slug>/manage/terms/", views_terms.terms, name="staff_terms"),
     path(
         "<slug:slug>/manage/terms/publish",

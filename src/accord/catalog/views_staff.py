@@ -26,6 +26,7 @@ from accord.core.permissions import Permission
 
 MANAGE = Permission.CATALOG_DATASET_MANAGE
 SUBJECTS = Permission.CATALOG_SUBJECT_MANAGE
+WITHDRAW = Permission.CATALOG_SUBJECT_WITHDRAW
 WHOLE_DATASET = "dataset"
 
 
@@ -94,9 +95,9 @@ def subjects(request, slug: str):
 
 @require_POST
 @sensitive
-@staff(SUBJECTS)
+@staff(WITHDRAW)
 def subject_withdraw(request, slug: str):
-    dataset = selectors.editable_dataset_or_404(request.user, slug, SUBJECTS)
+    dataset = selectors.editable_dataset_or_404(request.user, slug, WITHDRAW)
     form = SubjectWithdrawForm(request.POST)
     if form.is_valid():
         subject = dataset.subjects.filter(code=form.cleaned_data["subject"]).first()
@@ -107,6 +108,8 @@ def subject_withdraw(request, slug: str):
                 request,
                 gettext("Subject %(code)s had already withdrawn consent.") % {"code": subject.code},
             )
+            if hasattr(subject, "withdrawal"):
+                return redirect("catalog:staff_withdrawal", dataset.slug, subject.code)
             return redirect("catalog:staff_subjects", dataset.slug)
         try:
             services.subject_withdraw(
@@ -121,12 +124,14 @@ def subject_withdraw(request, slug: str):
             messages.success(
                 request,
                 gettext(
-                    "Consent of subject %(code)s is recorded as withdrawn: no publication rule "
-                    "lets their images be shown any more."
+                    "Consent of subject %(code)s is recorded as withdrawn: none of their files "
+                    "is served any more, and no publication rule lets their images be shown. "
+                    "Below: the new releases, the files to check and who must attest deleting "
+                    "the files."
                 )
                 % {"code": subject.code},
             )
-            return redirect("catalog:staff_subjects", dataset.slug)
+            return redirect("catalog:staff_withdrawal", dataset.slug, subject.code)
     return _subjects_page(request, dataset, withdraw_form=form)
 
 

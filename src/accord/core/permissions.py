@@ -15,6 +15,8 @@ class Permission(StrEnum):
     CATALOG_DATASET_MANAGE = "catalog:dataset:manage"
     CATALOG_LICENSE_PUBLISH = "catalog:license:publish"
     CATALOG_SUBJECT_MANAGE = "catalog:subject:manage"
+    # Withdrawing a subject's consent: stops serving files and asks licensees to delete them.
+    CATALOG_SUBJECT_WITHDRAW = "catalog:subject:withdraw"
     # Granting, changing and taking away staff roles: custodian administrators only.
     CATALOG_STAFF_MANAGE = "catalog:staff:manage"
     AGREEMENTS_APPLICATION_VIEW = "agreements:application:view"
@@ -38,6 +40,7 @@ _REVIEWER = {
 _DATA_MANAGER = _REVIEWER | {
     Permission.CATALOG_DATASET_MANAGE,
     Permission.CATALOG_SUBJECT_MANAGE,
+    Permission.CATALOG_SUBJECT_WITHDRAW,
     Permission.AGREEMENTS_LICENCE_REVOKE,
     Permission.AUDIT_EVENT_EXPORT,
 }

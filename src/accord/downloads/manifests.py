@@ -21,8 +21,11 @@ def manifest_payload(*, entitlement: Entitlement, now=None) -> dict[str, Any]:
     variant = entitlement.variant
     dataset = variant.dataset
     version = entitlement.license_version
-    files = servable_files(variant.files.all()).order_by("path")
-    entries = [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in files]
+    files = servable_files(variant.files.all()).select_related("subject").order_by("path")
+    entries = [
+        {"path": f.path, "size": f.size, "sha256": f.sha256, "subject": f.subject_code}
+        for f in files
+    ]
     return {
         "format": FORMAT,
         "portal": settings.SITE_URL,
@@ -33,6 +36,7 @@ def manifest_payload(*, entitlement: Entitlement, now=None) -> dict[str, Any]:
             "custodian": str(dataset.custodian),
         },
         "variant": {"slug": variant.slug, "name": variant.name, "release": variant.release},
+        "withdrawn": withdrawn_files(variant),
         "license_version": {
             "version": version.version,
             "title": version.title,
@@ -82,3 +86,22 @@ def manifest_issue(*, entitlement: Entitlement, actor) -> bytes:
         details={"files": len(payload["files"]), "issued_at": payload["issued_at"]},
     )
     return data
+
+
+def withdrawn_files(variant) -> list[dict[str, Any]]:
+    """Files earlier releases of ``variant`` held and a later one removed for a consent
+    withdrawal: what `accord fetch` reports as stale local copies (this exact shape is the
+    client's contract). ``subject`` is the subject who withdrew (also for a shared sheet's old
+    copy that held their rows), ``release`` the release that removed the file."""
+    from accord.catalog.releases import withdrawn_entries  # here: keeps this hunk apart
+
+    return [
+        {
+            "path": entry.path,
+            "sha256": entry.sha256,
+            "subject": entry.release.withdrawal.subject.code if entry.release.withdrawal else None,
+            "release": entry.release.label,
+            "withdrawn_on": entry.release.published_at.date().isoformat(),
+        }
+        for entry in withdrawn_entries(variant)
+    ]

@@ -213,6 +213,15 @@ def download_link_check(
             f"This download link has expired (links last {settings.DOWNLOAD_LINK_TTL} "
             "seconds). Start the download again; `accord fetch` resumes where it stopped."
         )
+    if policy.is_withdrawn(link.data_file):
+        audit_refusal(user=link.user, data_file=link.data_file, reason="withdrawn", **details)
+        raise NotAllowed(
+            gettext(
+                "This file is no longer served: it was removed from the dataset (a consent "
+                "withdrawal). Delete any copy you have; `accord fetch` lists the files to "
+                "delete, and the custodian has asked those who downloaded it to confirm."
+            )
+        )
     usable = policy.is_entitlement_usable(link.user, link.entitlement)
     if usable and not policy.can_download(link.user, link.data_file):
         usable = False  # e.g. the file was quarantined after the link was issued

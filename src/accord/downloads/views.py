@@ -23,7 +23,12 @@ from accord.downloads.models import DownloadLink
 @require_GET
 def variant_files(request, slug: str):
     variant, entitlement = services.entitled_variant_or_404(request.user, slug)
-    files = policy.downloadable_files(request.user).filter(variant=variant).order_by("path")
+    files = (
+        policy.downloadable_files(request.user)
+        .filter(variant=variant)
+        .select_related("subject")
+        .order_by("path")
+    )
     return render(
         request,
         "downloads/variant_files.html",

@@ -1,7 +1,7 @@
 """Close-out: asking the people who hold copies of a dataset to confirm they deleted them, and
 recording the confirmation. Opting out of new terms, expiry without renewal, voiding and
-revocation (and, later, a subject's withdrawal of consent) all ask through
-``deletion_attestation_request``.
+revocation all ask through ``deletion_attestation_request``; a subject's withdrawal of
+consent asks through ``deletion_attestation_request_for_files`` (only who downloaded those files).
 
 Which files a person holds comes from the download links (``DownloadLink.uses`` > 0 under an
 entitlement of the licence), not from the ``downloads:file:serve`` audit events: every way a
@@ -33,11 +33,16 @@ REMINDER_DAYS_BEFORE_DUE = (7, 1)
 MAX_STATEMENT = 2000
 
 
-def downloaded_files(licence: Licence, user: User | None = None) -> QuerySet[DataFile]:
-    """Files downloaded (wholly or in part) under ``licence``, by ``user`` or by anyone."""
+def downloaded_files(
+    licence: Licence, user: User | None = None, *, among: QuerySet[DataFile] | None = None
+) -> QuerySet[DataFile]:
+    """Files downloaded (wholly or in part) under ``licence``, by ``user`` or by anyone
+    (only those ``among`` the given files, when given)."""
     links = DownloadLink.objects.filter(entitlement__licence=licence, uses__gt=0)
     if user is not None:
         links = links.filter(user=user)
+    if among is not None:
+        links = links.filter(data_file__in=among)
     return DataFile.objects.filter(pk__in=links.values("data_file_id")).order_by("path")
 
 
@@ -88,6 +93,17 @@ def deletion_attestation_request(
         )
         people += [(user, downloaded_files(licence, user)) for user in downloaders]
 
+    return _ask(licence=licence, people=people, reason=reason, actor=actor, now=now)
+
+
+def _ask(
+    *,
+    licence: Licence,
+    people: list[tuple[User, QuerySet[DataFile]]],
+    reason: str,
+    actor: User | None,
+    now: datetime,
+) -> list[DeletionAttestation]:
     created = []
     for user, files in people:
         if reason != DeletionAttestation.Reason.WITHDRAWAL:
@@ -113,6 +129,39 @@ def deletion_attestation_request(
         )
         notify.attestation_requested(attestation)
         created.append(attestation)
+    return created
+
+
+@transaction.atomic
+def deletion_attestation_request_for_files(
+    *, files: QuerySet[DataFile], reason: str, actor: User | None, now: datetime | None = None
+) -> list[DeletionAttestation]:
+    """Ask exactly the people who downloaded some of ``files`` to delete those they got, and
+    the signer of each licence they were downloaded under to answer for the group's: each
+    attestation lists only ``files`` downloaded under that licence (by that person, or, for
+    the signer, by anyone). A licence under which none of them was downloaded asks nobody.
+    A consent withdrawal asks this way (an open request of another reason does not cover it)."""
+    if reason not in DeletionAttestation.Reason.values:
+        raise ValueError(f"no deletion attestation reason {reason!r}")
+    now = now or clock.now()
+    links = DownloadLink.objects.filter(data_file__in=files, uses__gt=0)
+    licences = (
+        Licence.objects.filter(pk__in=links.values("entitlement__licence_id"))
+        .select_related("dataset", "dataset__custodian", "signer")
+        .order_by("reference")
+    )
+    created: list[DeletionAttestation] = []
+    for licence in licences:
+        people: list[tuple[User, QuerySet[DataFile]]] = [
+            (licence.signer, downloaded_files(licence, among=files))
+        ]
+        downloaders = (
+            User.objects.filter(pk__in=links.filter(entitlement__licence=licence).values("user_id"))
+            .exclude(pk=licence.signer_id)
+            .order_by("email")
+        )
+        people += [(user, downloaded_files(licence, user, among=files)) for user in downloaders]
+        created += _ask(licence=licence, people=people, reason=reason, actor=actor, now=now)
     return created
 
 
