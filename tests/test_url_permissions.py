@@ -311,12 +311,34 @@ def test_api_with_an_outsiders_token_never_breaks_and_finds_no_made_up_objects(c
 # How to fill a staff route's arguments with a real object of the owning custodian. A route
 # whose argument is not listed here is reported by the test below, so the table grows with
 # the routes.
+def _registered_paper(dataset):
+    """A paper registered as having used ``dataset``, with its PDF stored."""
+    from django.core.files.base import ContentFile
+
+    from accord.core.storage import protected_storage
+    from accord.publications.models import Publication
+
+    name = protected_storage().save("publications/test/paper.pdf", ContentFile(b"%PDF-1.4\n"))
+    return Publication.objects.create(
+        dataset=dataset,
+        status=Publication.Status.REGISTERED,
+        title="A paper",
+        authors="A. Author",
+        venue="A venue",
+        year=2026,
+        check_state=Publication.State.COMPLIANT,
+        pdf_storage_name=name,
+    )
+
+
 def _real_arguments(application) -> dict[str, str]:
     from tests.access.factories import licence_for
 
     agreement = application.signed_agreements.order_by("id").first()
     licence = licence_for(variants=application.dataset.variants.all())
+    paper = _registered_paper(application.dataset)
     return {
+        "paper": str(paper.pk),
         "licence": licence.reference,
         "reference": application.reference,
         "agreement_id": str(agreement.id),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("access/", include("accord.access.urls")),
     path("downloads/", include("accord.downloads.urls")),
     path("audit/", include("accord.audit.urls")),
+    path("publications/", include("accord.publications.urls")),
     path("staff/", include("accord.licences.urls_overview")),
     path("account/", include("accord.accounts.urls")),
     path("accounts/", include("allauth.urls")),

@@ -11,6 +11,8 @@ even before entitlements_sync_for_licence has run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -330,6 +332,47 @@ def can_register_publication(user, dataset: Dataset) -> bool:
     """May ``user`` register a paper that used ``dataset``: a signer or active member of a
     licence for it that is in force."""
     return licences_held_by(user).filter(dataset_id=dataset.pk).exists()
+
+
+if TYPE_CHECKING:  # imported where used: publications' models load after this module
+    from accord.publications.models import Publication
+
+
+def publication_variants(user, dataset: Dataset) -> QuerySet[Variant]:
+    """Variants of ``dataset`` a paper ``user`` registers may declare it used: those of the
+    licences they hold now."""
+    held = licences_held_by(user).filter(dataset_id=dataset.pk)
+    return Variant.objects.filter(dataset=dataset, licences__in=held).distinct()
+
+
+def publications_of(user) -> QuerySet[Publication]:
+    """Papers ``user`` registered (drafts included): theirs to read, check, submit and show."""
+    from accord.publications.models import Publication
+    if not _is_active_user(user):
+        return Publication.objects.none()
+    return Publication.objects.filter(registered_by_id=user.pk)
+
+
+def publications_reviewable_by(user) -> QuerySet[Publication]:
+    """Registered papers of the custodians where ``user`` holds PUBLICATIONS_PAPER_REVIEW;
+    a draft is its author's alone."""
+    from accord.publications.models import Publication
+
+    if not _is_active_user(user):
+        return Publication.objects.none()
+    scope = staff_scope(user, Permission.PUBLICATIONS_PAPER_REVIEW)
+    return Publication.objects.filter(scope, status=Publication.Status.REGISTERED)
+
+
+def can_review_publication(user, publication: Publication) -> bool:
+    return publications_reviewable_by(user).filter(pk=publication.pk).exists()
+
+
+def datasets_with_paper_review(user) -> QuerySet[Dataset]:
+    """Datasets whose papers ``user`` may review (the custodian view's choice of dataset)."""
+    ids = custodian_ids_with(user, Permission.PUBLICATIONS_PAPER_REVIEW)
+    datasets = Dataset.objects.select_related("custodian")
+    return datasets if ids is None else datasets.filter(custodian_id__in=ids)
 
 
 def can_manage_terms(user, dataset: Dataset) -> bool:

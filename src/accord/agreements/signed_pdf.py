@@ -107,10 +107,16 @@ def scan_upload(application: Application, data: bytes, *, actor=None) -> scannin
 
 
 def scan_agreement_bytes(
-    data: bytes, *, label: str, on_malware: Callable[[scanning.Verdict], None]
+    data: bytes,
+    *,
+    label: str,
+    on_malware: Callable[[scanning.Verdict], None],
+    resend: str | None = None,
 ) -> scanning.Verdict:
-    """``scan_upload`` for any signed agreement (an application's, or a licence's for new terms
-    or a renewal): ``on_malware`` records the attempt before the file is refused."""
+    """``scan_upload`` for any uploaded PDF (an application's agreement, a licence's for new
+    terms or a renewal, a registered paper): ``on_malware`` records the attempt before the
+    file is refused; ``resend`` says what to upload instead after malware was found (default:
+    a new scan of the signed agreement)."""
     try:
         verdict = scanning.scan_stream(io.BytesIO(data))
     except scanning.ScannerUnavailable as exc:
@@ -128,9 +134,13 @@ def scan_agreement_bytes(
             _(
                 "The virus scanner found malware in this file (%(signature)s), so it was not "
                 "stored. Check the computer the file came from with an up-to-date virus scanner, "
-                "then scan the signed paper agreement again and upload the new file."
+                "then %(resend)s"
             )
-            % {"signature": verdict.detail}
+            % {
+                "signature": verdict.detail,
+                "resend": resend
+                or _("scan the signed paper agreement again and upload the new file."),
+            }
         )
     if verdict.failed:
         logger.error("agreement upload for %s: %s", label, verdict.detail)

@@ -8,6 +8,7 @@ from accord.catalog.api import router as catalog_router
 from accord.downloads.api import router as downloads_router
 from accord.licences.api import router as licences_router
 from accord.licences.api_terms import router as terms_router
+from accord.publications.api import router as publications_router
 
 ROUTERS = [
     ("/", catalog_router),
@@ -18,4 +19,5 @@ ROUTERS = [
     ("/", downloads_router),
     ("/", audit_router),
     ("/", accounts_router),
+    ("/", publications_router),
 ]

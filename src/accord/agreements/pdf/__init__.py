@@ -45,6 +45,7 @@ from .intake import (
     QrResult,
     check_agreement_qr,
     check_reference_qr,
+    extract_text,
     inspect_pdf,
     render_pages,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "build_agreement_pdf",
     "check_agreement_qr",
     "check_reference_qr",
+    "extract_text",
     "inspect_pdf",
     "render_pages",
     "stored_filename",

@@ -7,7 +7,8 @@ Accord or Django so a parser crash or a memory blow-up only ever takes this proc
 
 Ops: ``inspect`` (structure checks with pikepdf/qpdf), ``render`` (PNG pages with pypdfium2),
 ``qr`` (render and read QR codes with zxing-cpp), ``regions`` (the ink where the signer signs and
-ticks, compared with the blank agreement), ``pades`` (digital signatures, with pyHanko).
+ticks, compared with the blank agreement), ``pades`` (digital signatures, with pyHanko),
+``text`` (a registered paper's text, with pdfminer.six).
 """
 
 from __future__ import annotations
@@ -194,7 +195,9 @@ def _is_signature_field(field) -> bool:
     return isinstance(field, pikepdf.Dictionary) and field.get("/FT") == pikepdf.Name.Sig
 
 
-def _walk(pdf, limits: dict) -> None:
+def _walk(pdf, limits: dict, allow: frozenset[str] = frozenset()) -> None:
+    """Refuse the first finding (by PRIORITY) not in ``allow``: a published paper may carry
+    web links (``uri-action``), a signed agreement may not."""
     import pikepdf
 
     found: set[str] = set()
@@ -226,7 +229,7 @@ def _walk(pdf, limits: dict) -> None:
             ):
                 stack.append(child)
     for code in PRIORITY:
-        if code in found:
+        if code in found and code not in allow:
             raise Refused(code)
 
 
@@ -305,7 +308,7 @@ def op_inspect(data: bytes, params: dict) -> dict:
                 if not isinstance(page.obj, pikepdf.Dictionary):
                     raise Refused("damaged")
                 page.mediabox  # noqa: B018 - raises on a page qpdf could not rebuild
-            _walk(pdf, params["limits"])
+            _walk(pdf, params["limits"], frozenset(params.get("allow", ())))
             read = _xref_offsets(pdf)
         except pikepdf.PdfError:
             raise Refused("damaged") from None
@@ -715,7 +718,30 @@ def op_pades(data: bytes, params: dict) -> dict:
     return {"signatures": signatures, "count": len(embedded)}
 
 
+# --- text ------------------------------------------------------------------------------------
+
+
+def op_text(data: bytes, params: dict) -> dict:
+    """The text of the first ``max_pages`` pages in reading order, layout-aware (pdfminer.six:
+    LAParams groups a two-column page's lines into one box per column, read column by column).
+    Capped at ``max_chars`` so a page of generated glyphs cannot flood the caller."""
+    from pdfminer.high_level import extract_text
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    try:
+        text = extract_text(
+            io.BytesIO(data),
+            laparams=LAParams(line_margin=0.5, boxes_flow=0.5),
+            maxpages=params["max_pages"],
+        )
+    except (PDFEncryptionError, PDFPasswordIncorrect):
+        raise Refused("encrypted") from None
+    return {"text": text[: params["max_chars"]], "truncated": len(text) > params["max_chars"]}
+
+
 OPS = {
+    "text": op_text,
     "inspect": op_inspect,
     "render": op_render,
     "qr": op_qr,

@@ -95,8 +95,11 @@ def inspect_pdf(
     max_bytes: int | None = None,
     max_pages: int | None = None,
     timeout: float | None = None,
+    allow: tuple[str, ...] = (),
 ) -> PdfInspection:
     """Accept ``data`` as a plain, printable PDF or raise PdfRefused saying why not.
+    ``allow`` names findings tolerated for this kind of document (a published paper's web
+    links: ``("uri-action",)``); everything else is refused as for an agreement.
 
     Never trusts a file name or content type: only the bytes are looked at."""
     data = _as_bytes(data)
@@ -104,13 +107,23 @@ def inspect_pdf(
     max_pages = settings.AGREEMENT_MAX_PAGES if max_pages is None else max_pages
     _precheck(data, max_bytes)
     extra = {} if timeout is None else {"wall_seconds": timeout}
-    answer = run_worker("inspect", data, {"max_pages": max_pages, "limits": LIMITS}, **extra)
+    params = {"max_pages": max_pages, "limits": LIMITS, "allow": list(allow)}
+    answer = run_worker("inspect", data, params, **extra)
     return PdfInspection(
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         pages=answer["pages"],
         pdf_version=answer["pdf_version"],
     )
+
+
+def extract_text(data: bytes, *, max_pages: int, max_chars: int = 2_000_000) -> str:
+    """The text of a PDF ``inspect_pdf`` accepted, in reading order (two-column pages column by
+    column), read by pdfminer.six in the limited worker."""
+    data = _as_bytes(data)
+    _precheck(data, max(len(data), 1))
+    answer = run_worker("text", data, {"max_pages": max_pages, "max_chars": max_chars})
+    return answer["text"]
 
 
 def render_pages(data: bytes, *, dpi: int = 110, max_pages: int | None = None) -> list[bytes]:
