@@ -331,13 +331,24 @@ def _registered_paper(dataset):
     )
 
 
+def _withdrawn_subject(dataset):
+    """A subject of ``dataset`` whose consent withdrawal was carried out (its page exists)."""
+    from accord.catalog.services_staff import subject_withdraw
+
+    subject = factories.SubjectFactory(dataset=dataset, code="w01")
+    actor = factories.StaffFactory(custodian=dataset.custodian, data_manager=True).user
+    return subject_withdraw(subject=subject, actor=actor, reason="Withdrawal for the test")
+
+
 def _real_arguments(application) -> dict[str, str]:
     from tests.access.factories import licence_for
 
     agreement = application.signed_agreements.order_by("id").first()
     licence = licence_for(variants=application.dataset.variants.all())
     paper = _registered_paper(application.dataset)
+    withdrawn = _withdrawn_subject(application.dataset)
     return {
+        "code": withdrawn.code,
         "paper": str(paper.pk),
         "licence": licence.reference,
         "reference": application.reference,
