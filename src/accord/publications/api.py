@@ -122,7 +122,7 @@ def check(
     subjects: Form[str] = "",
     is_public: Form[bool] = False,
     submit: Form[bool] = False,
-    pdf: File[UploadedFile] | None = None,
+    pdf: File[UploadedFile] = None,  # type: ignore[assignment]
 ):
     dataset = get_object_or_404(Dataset, slug=slug, is_published=True)
     if not policy.can_register_publication(request.user, dataset):
