@@ -54,7 +54,8 @@ def test_five_wrong_passwords_lock_the_account_with_a_clear_page(client, outside
     from accord.audit.models import Event
 
     lockout = Event.objects.filter(event_type="accounts:sign-in:lock-out").first()
-    assert lockout.target_id == str(outsider.pk) and lockout.details["login"] == outsider.email
+    assert lockout.target_id == str(outsider.pk) and lockout.target_repr == str(outsider)
+    assert outsider.email not in lockout.payload  # personal data stays beside the chain
     assert "_auth_user_id" not in client.session
 
 

@@ -440,3 +440,18 @@ def can_edit_dataset(
     user, dataset: Dataset, permission: Permission = Permission.CATALOG_DATASET_MANAGE
 ) -> bool:
     return datasets_editable_by(user, permission).filter(pk=dataset.pk).exists()
+
+
+# --- Erasures of personal data ---------------------------------------------------------------
+
+
+def erasures_visible_to(user, permission: Permission = Permission.AGREEMENTS_APPLICATION_VIEW):
+    """Erasure records staff may read: those concerning their custodians (where the person
+    applied or held a licence). The records hold no erased values."""
+    from accord.accounts.models import Erasure
+
+    ids = custodian_ids_with(user, permission)
+    records = Erasure.objects.all()
+    if ids is None:
+        return records
+    return records.filter(custodians__in=ids).distinct()

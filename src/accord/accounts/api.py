@@ -22,3 +22,12 @@ def me(request):
         full_name=request.user.full_name,
         token_scope=token.scope if token else None,
     )
+
+
+@router.get("/me/export", response=dict, auth=token_or_session)
+def me_export(request):
+    """Everything Accord holds about the caller, as the "Personal data" page's download (the
+    request is audited). Other people appear by role only, never by name or address."""
+    from accord.accounts.services_privacy import personal_data_export_request
+
+    return personal_data_export_request(user=request.user, channel="api")

@@ -113,3 +113,29 @@ class KnownDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.user_agent[:60] or 'an unnamed browser'}"
+
+
+class Erasure(TimeStampedModel):
+    """One erasure of a person's personal data, as staff may see it: who (by pseudonym),
+    when, how many rows of each kind were emptied, and the stored documents that were deleted
+    (their SHA-256 kept, so a copy a custodian holds offline can still be matched). It holds
+    none of the erased values. Custodians are those whose datasets the person applied to or
+    held a licence of: their staff see the record."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="erasures")
+    pseudonym = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    counts = models.JSONField(default=dict, help_text="Kind of record -> rows erased.")
+    documents = models.JSONField(
+        default=list,
+        help_text="Deleted stored documents: [{kind, reference, sha256, size, uploaded}].",
+    )
+    custodians = models.ManyToManyField("catalog.Custodian", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"erasure of {self.pseudonym} on {self.created:%Y-%m-%d}"

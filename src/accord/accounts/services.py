@@ -52,7 +52,7 @@ def api_token_create(
         event_type="accounts:token:create",
         actor=user,
         target=token,
-        details={"name": token.name, "scope": scope, "prefix": token.prefix},
+        details={"scope": scope, "prefix": token.prefix},
     )
     return IssuedToken(token=token, secret=raw)
 

@@ -1,9 +1,13 @@
 from django.urls import path
 
-from accord.accounts import views
+from accord.accounts import views, views_privacy
 
 app_name = "accounts"
 urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke", views.token_revoke, name="token_revoke"),
+    path("personal-data/", views_privacy.personal_data, name="personal_data"),
+    path("personal-data/export", views_privacy.personal_data_export, name="personal_data_export"),
+    path("personal-data/erase", views_privacy.personal_data_erase, name="personal_data_erase"),
+    path("erasures/", views_privacy.erasures, name="erasures"),
 ]

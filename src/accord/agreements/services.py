@@ -239,7 +239,7 @@ def application_submit(*, application: Application, actor: User) -> Application:
             _audit(application, "signer-confirm", actor, how="applicant is the signer")
         else:
             raw = _issue_signer_link(application)
-            _audit(application, "signer-request", actor, signer_email=application.signer_email)
+            _audit(application, "signer-request", actor)
             notify.signer_confirmation_requested(application, raw_token=raw)
     return application
 
@@ -256,7 +256,7 @@ def signer_link_resend(*, application: Application, actor: User) -> Application:
             "A confirmation link is sent once the application is submitted.", code="not-submitted"
         )
     raw = _issue_signer_link(application)
-    _audit(application, "signer-request", actor, signer_email=application.signer_email)
+    _audit(application, "signer-request", actor)
     notify.signer_confirmation_requested(application, raw_token=raw)
     return application
 

@@ -49,11 +49,15 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
     # The account that address signs in to (a verified address, or its own), never one that
     # merely listed it unverified.
     user = next(iter(users_for_login(username or "")), None)
+    # The address goes beside the chain (erasable with the account); the login typed is
+    # kept in the hashed details only when it matched no account (nobody's to erase).
     audit_record(
         event_type="accounts:sign-in:lock-out",
         target=user,
         custodian_id=None,
-        details={"login": (username or "")[:254], "ip_address": ip_address},
+        details={} if user is not None else {"login": (username or "")[:254]},
+        ip_address=ip_address or "",
+        user_agent="",
     )
 
 

@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import json
 import secrets
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -275,24 +276,61 @@ class ErasureReport:
 
 
 @transaction.atomic
-def personal_data_erase(*, user_id: int, actor=None) -> ErasureReport:
+def personal_data_erase(*, user_id: int, actor=None, emails: Sequence[str] = ()) -> ErasureReport:
     """Delete one person's personal fields and salts from beside the chain: pages and exports
     then show "erased"; the payloads keep only the commitments, so the chain still verifies.
+
+    Rows are found by the person's id and, for rows written before the person had an account
+    or without naming them (an invitation to one of ``emails``, the address that locked out
+    their account), by what they hold; those are listed by event in the erasure's own event,
+    which is what lets ``verify`` accept them blanked.
 
     Events written before commitments existed (version 1) still hold the fields inside their
     hashed bytes; those are counted, not hidden."""
     rows = EventPersonal.objects.filter(subject_id=user_id, erased__isnull=True)
     legacy = rows.filter(event__version=1).values("event_id").distinct().count()
-    count = rows.update(
-        salt="", email="", ip_address="", user_agent="", label="", erased=timezone.now()
+    unattributed = _unattributed_rows(user_id, emails)
+    now = timezone.now()
+    blank = {"salt": "", "email": "", "ip_address": "", "user_agent": "", "label": ""}
+    count = rows.update(**blank, erased=now)
+    count += EventPersonal.objects.filter(pk__in=[pk for pk, _seq, _role in unattributed]).update(
+        **blank, erased=now
     )
     # Someone erasing themselves is not recorded again (address, browser) by the erasure.
     themselves = actor is None or getattr(actor, "pk", None) == user_id
     audit_record(
         event_type=ERASE_EVENT,
         actor=None if themselves else actor,
-        details={"user_id": user_id, "rows": count, "legacy_events": legacy},
+        details={
+            "user_id": user_id,
+            "rows": count,
+            "legacy_events": legacy,
+            **(
+                {"unattributed": [[seq, role] for _pk, seq, role in unattributed]}
+                if unattributed
+                else {}
+            ),
+        },
         ip_address="" if themselves else None,
         user_agent="" if themselves else None,
     )
     return ErasureReport(rows=count, legacy_events=legacy)
+
+
+def _unattributed_rows(user_id: int, emails: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(row id, event seq, role) of rows naming the person without their id: a person
+    target whose label holds one of their addresses, and the anonymous actor of an event
+    whose target is them (the address that locked their account out)."""
+    anonymous = EventPersonal.objects.filter(
+        subject_id__isnull=True, erased__isnull=True, event__version__gte=2
+    )
+    by_label = models.Q()
+    for email in {e.strip().lower() for e in emails if e and e.strip()}:
+        by_label |= models.Q(label__icontains=email)
+    found = anonymous.filter(role=EventPersonal.Role.TARGET).filter(by_label) if by_label else None
+    about_them = EventPersonal.objects.filter(
+        role=EventPersonal.Role.TARGET, subject_id=user_id
+    ).values("event_id")
+    actors = anonymous.filter(role=EventPersonal.Role.ACTOR, event_id__in=about_them)
+    rows = actors if found is None else actors | found
+    return sorted(rows.values_list("pk", "event__seq", "role"), key=lambda r: (r[1], r[2]))

@@ -147,7 +147,14 @@ def _erased_subjects() -> set:
     """People whose personal fields the erasure service erased (its events are themselves
     verified by the walk)."""
     rows = Event.objects.filter(event_type=ERASE_EVENT).values_list("details", flat=True)
-    return {details.get("user_id") for details in rows if isinstance(details, dict)}
+    erased: set = set()
+    for details in rows:
+        if isinstance(details, dict):
+            erased.add(details.get("user_id"))
+            # Rows naming the person without their id (an invitation sent before they had an
+            # account, a lock-out's address), listed by event and role.
+            erased.update(("row", seq, role) for seq, role in details.get("unattributed", []))
+    return erased
 
 
 def _events(start: int, until: int | None) -> Iterator[tuple[tuple, dict[str, tuple]]]:
@@ -288,8 +295,8 @@ class _Walk:
                 return _changed("target_label", shown, signed.get("target_repr"))
         return None
 
-    def _erased_ok(self, role: str, row: tuple) -> tuple[str, str] | None:
-        if row[1] in self.erased:
+    def _erased_ok(self, role: str, row: tuple, seq: int | None = None) -> tuple[str, str] | None:
+        if (row[1] is not None and row[1] in self.erased) or ("row", seq, role) in self.erased:
             return None
         return "personal", (
             f"its {role}'s personal fields were blanked outside the erasure service (no "
@@ -320,7 +327,7 @@ class _Walk:
                     f"names user #{commitment.get('subject')}"
                 )
             if erased is not None:
-                problem = self._erased_ok(role, row)
+                problem = self._erased_ok(role, row, seq)
                 if problem:
                     return problem
                 continue

@@ -12,6 +12,7 @@ NAV = [
     ("agreements:my_applications", "My applications", "user"),
     ("access:my_access", "Your data", "user"),
     ("accounts:tokens", "API tokens", "user"),
+    ("accounts:personal_data", "Personal data", "user"),
     ("overview:dashboard", "Overview", "staff"),
     ("agreements:review_queue", "Review queue", "staff"),
     ("agreements:licence_register", "Licences", "staff"),

@@ -71,7 +71,7 @@ def _invite(licence: Licence, member: dict, actor: User) -> LicenceMember:
             "removed_at": None,
         },
     )
-    licence_audit(licence, "invite", actor, target=row, email=row.email)
+    licence_audit(licence, "invite", actor, target=row)
     notify.member_invited(row)
     return row
 
@@ -105,7 +105,7 @@ def licence_grant(*, application: Application, actor: User) -> Licence:
         "grant",
         actor,
         application=application.reference,
-        signer=application.signer_email,
+        signer=licence.signer_id,
         variants=sorted(v.slug for v in application.variants.all()),
         license_version=application.license_version.version,
     )
@@ -172,7 +172,7 @@ def licence_member_remove(*, licence: Licence, member: LicenceMember, actor: Use
     member.status = LicenceMember.Status.REMOVED
     member.removed_at = timezone.now()
     member.save()
-    licence_audit(licence, "remove", actor, target=member, email=member.email)
+    licence_audit(licence, "remove", actor, target=member)
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="member removed")
     notify.member_removed(member)
     return member
@@ -227,7 +227,6 @@ def licence_member_accept(*, member: LicenceMember, actor: User, extra=None) -> 
         "accept",
         actor,
         target=member,
-        email=member.email,
         license_version=licence.license_version.version,
     )
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="member accepted")

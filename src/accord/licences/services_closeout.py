@@ -58,7 +58,7 @@ def _audit(attestation: DeletionAttestation, action: str, actor: User | None, **
         details={
             "licence": licence.reference,
             "reason": attestation.reason,
-            "person": attestation.user.email,
+            "person": attestation.user_id,
             **details,
         },
     )
