@@ -482,3 +482,40 @@ def test_a_reingest_of_the_old_folder_does_not_bring_their_files_back(
 
     assert (ONE_A, "its subject withdrew consent: not ingested") in report.skipped
     assert not variant.files.filter(path=ONE_A, retired_at__isnull=True).exists()
+
+
+# --- The demo catalogue ------------------------------------------------------------------------
+
+
+def test_every_demo_file_has_its_subject_or_is_shared(db, tmp_path, settings):
+    from django.core.management import call_command
+
+    settings.DATA_DIR = tmp_path
+    settings.DEBUG = True  # accord demo refuses to run on a production portal
+    call_command("demo")
+
+    files = DataFile.objects.filter(variant__dataset__slug__in=["smic", "casmemg"])
+    assert files.exists()
+    assert not files.filter(subject__isnull=True, shared=False).exists()
+    frame = files.filter(variant__slug="smic", path__startswith="HS/s20/").first()
+    assert frame.subject.code == "20"
+    assert files.get(variant__slug="smic", path="HS/HS_annotations.csv").shared
+    emg = files.filter(variant__slug="casmemg", path__startswith="emg/sub07/").first()
+    assert emg.subject.code == "07"
+    assert files.get(variant__slug="casmemg", path="README.txt").shared
+
+
+def test_the_person_asked_sees_a_withdrawal_not_an_ended_licence_and_attests(
+    client, variant, licence, people, subjects, data_manager, downloads
+):
+    withdraw(subjects["01"], data_manager)
+    attestation = DeletionAttestation.objects.get(user=people["ann"])
+    url = reverse("agreements:deletion_attestation", args=[attestation.pk])
+    client.force_login(people["ann"])
+
+    page = client.get(url).content.decode()
+    assert "withdrawn their consent" in page and "has ended" not in page
+    assert ONE_A in page and ONE_B not in page
+    client.post(url, {"statement": "Deleted from my laptop.", "confirm": "1"})
+    attestation.refresh_from_db()
+    assert attestation.attested_at is not None
