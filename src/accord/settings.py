@@ -342,6 +342,9 @@ AUDIT_CHECKPOINT_SECONDS = env_int("ACCORD_AUDIT_CHECKPOINT_SECONDS", 300, minim
 # --- Agreements (PDF intake limits) ---------------------------------------------------------
 AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 AGREEMENT_MAX_PAGES = env_int("ACCORD_AGREEMENT_MAX_PAGES", 30, minimum=1)
+# Rejected, withdrawn and abandoned applications (with their stored agreements) are deleted
+# this many days after their last change; a dataset may set its own period.
+APPLICATION_RETENTION_DAYS = env_int("ACCORD_APPLICATION_RETENTION_DAYS", 365, minimum=1)
 
 
 def _pades_trust_roots() -> Path | None:

@@ -28,6 +28,7 @@ from .content import (
 )
 from .documents import agreement_download
 from .forms import ApplicationForm, UploadForm
+from .retention import retention_days
 
 
 @signed_in
@@ -62,7 +63,12 @@ def application_start(request, slug: str):
     return render(
         request,
         "agreements/application_form.html",
-        {"form": form, "dataset": dataset, "license": dataset.current_license()},
+        {
+            "form": form,
+            "dataset": dataset,
+            "license": dataset.current_license(),
+            "retention_days": retention_days(dataset),
+        },
     )
 
 
@@ -91,6 +97,7 @@ def application_detail(request, reference: str):
         "agreements/application_detail.html",
         {
             "application": application,
+            "retention_days": retention_days(application.dataset),
             "form": form,
             "editable": editable,
             "is_applicant": is_applicant,

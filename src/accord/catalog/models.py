@@ -156,9 +156,27 @@ class Dataset(TimeStampedModel):
         default=False,
         help_text=_("When a licence ends, members who downloaded also confirm deletion."),
     )
+    application_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days after their last change that applications which did not become a licence are "
+            "deleted, with their answers and uploaded agreements: rejected and withdrawn ones, "
+            "and abandoned ones (a draft, or one returned for changes, that nobody changed in "
+            "that time). Submitted applications waiting for review and approved ones are never "
+            "deleted. Empty: the portal's setting (ACCORD_APPLICATION_RETENTION_DAYS)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(application_retention_days__isnull=True)
+                | Q(application_retention_days__gte=1),
+                name="dataset_application_retention_at_least_a_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.short_name or self.name

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from accord.agreements.retention import step_application_retention
 from accord.notifications import expiry as expiry_emails
 from accord.notifications.reminders import reminder_claim
 
@@ -87,6 +88,8 @@ STEPS: dict[str, Callable[..., int]] = {
     "terms_reminders": step_terms_reminders,
     "terms_effective": step_terms_effective,
     "attestation_reminders": step_attestation_reminders,
+    # Applications that did not become a licence, past their retention period (#11).
+    "application_retention": step_application_retention,
     # Last: the run's own transitions are then covered by the checkpoint too.
     "audit_checkpoint": step_audit_checkpoint,
 }
