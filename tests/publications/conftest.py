@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
+from accord.agreements.models import ApplicationRules
 from accord.catalog.models import PublicationRule
-from accord.publications.models import PublicationSettings
 from tests import factories
 from tests.access.factories import licence_for
 
@@ -115,7 +115,7 @@ def smic(custodian):
     )
     ext.variants.set([variants["smic-e"]])
     assert base
-    PublicationSettings.objects.create(dataset=dataset, pdf_required=True)
+    ApplicationRules.objects.create(dataset=dataset, publications_required=True)
     dataset.v = variants
     return dataset
 

@@ -54,3 +54,13 @@ def test_someone_else_cannot_opt_a_paper_in(client, casmemg_ds, casmemg_licensee
         client.post(f"/publications/{paper.pk}/visibility", {"is_public": "1"}).status_code == 404
     )
     assert "Not theirs" not in client.get("/datasets/casmemg/").content.decode()
+
+
+def test_licensee_finds_the_register_on_the_dataset_page(client, casmemg_ds, casmemg_licensee):
+    client.force_login(casmemg_licensee)
+    assert "/publications/register/casmemg/" in client.get("/datasets/casmemg/").content.decode()
+
+
+def test_outsider_is_not_offered_the_register(client, casmemg_ds, outsider):
+    client.force_login(outsider)
+    assert "/publications/register/" not in client.get("/datasets/casmemg/").content.decode()

@@ -9,6 +9,8 @@ import io
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accord.audit.models import Event
 from accord.publications.models import Publication
@@ -169,3 +171,27 @@ def test_staff_download_the_papers_pdf(client, staff, papers):
     response = client.get(f"/publications/staff/paper/{papers[0].pk}/paper.pdf")
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+def test_the_register_page_costs_the_same_queries_for_many_papers(
+    client, other_staff, casmemg_ds, casmemg_licensee, django_assert_max_num_queries
+):
+    def add(n: int) -> None:
+        for i in range(n):
+            paper = publication_check(
+                dataset=casmemg_ds,
+                actor=casmemg_licensee,
+                details=PaperDetails(
+                    title=f"P{i}", authors="A", venue="V", year=2026, variants=("casmemg",)
+                ),
+                pdf=None,
+            )
+            publication_submit(publication=paper, actor=casmemg_licensee)
+
+    client.force_login(other_staff)  # a reviewer of IP-CAS, CASMEMG's custodian
+    add(1)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/publications/staff/casmemg/").status_code == 200
+    add(5)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get("/publications/staff/casmemg/").status_code == 200

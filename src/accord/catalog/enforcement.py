@@ -113,18 +113,39 @@ _MECHANISMS = (
     ),
     Mechanism(
         "publication-register",
-        _("Licensees register their papers with the PDF for the custodian."),
-        False,
+        _(
+            "Licensees register their papers, with the PDF where the terms ask for a copy; "
+            "the custodian is told of each and keeps the list."
+        ),
+        True,
+        (
+            "tests/publications/test_register.py::test_a_flagged_paper_can_be_registered_and_staff_are_emailed",
+            "tests/publications/test_register.py::test_smic_requires_the_pdf",
+            "tests/publications/test_staff.py::test_staff_see_papers_with_compliance_state",
+        ),
     ),
     Mechanism(
         "publication-citation-check",
-        _("Registered papers are checked automatically for the required citations and name."),
-        False,
+        _(
+            "Registered papers are checked automatically for the required citations and the "
+            "dataset's name; missing ones are reported to the author and the custodian."
+        ),
+        True,
+        (
+            "tests/publications/test_check.py::test_missing_smic_e_paper_is_reported_by_name",
+            "tests/publications/test_check.py::test_casmemg_named_wrongly_is_flagged_with_the_rule",
+        ),
     ),
     Mechanism(
         "image-clearance",
-        _("Images in registered papers are checked against the publishable subjects."),
-        False,
+        _(
+            "The subjects shown in a registered paper's figures are checked against the "
+            "publishable subjects; any other is refused with the rule."
+        ),
+        True,
+        (
+            "tests/publications/test_check.py::test_subject_02_of_smic_is_refused_with_the_rule_quoted",
+        ),
     ),
     Mechanism(
         "terms-change-opt-out",

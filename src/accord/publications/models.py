@@ -1,5 +1,6 @@
-"""Papers licensees register as having used a dataset, with the automatic check's verdict, and
-each dataset's publication settings (whether an electronic copy is required)."""
+"""Papers licensees register as having used a dataset, with the automatic check's verdict.
+Whether a dataset asks for the PDF of every paper is its application rules'
+``publications_required`` (SMIC S4)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.catalog.models import Dataset, Variant
 from accord.core.models import TimeStampedModel
-
-
-class PublicationSettings(TimeStampedModel):
-    """What a dataset's agreement asks of papers beyond citations and image rules."""
-
-    dataset = models.OneToOneField(
-        Dataset, on_delete=models.CASCADE, related_name="publication_settings"
-    )
-    pdf_required = models.BooleanField(
-        default=False,
-        help_text=_("Every registered paper must come with its PDF (SMIC: an electronic copy)."),
-    )
-
-    class Meta:
-        verbose_name_plural = "publication settings"
-
-    def __str__(self) -> str:
-        return f"{self.dataset} publication settings"
 
 
 class Publication(TimeStampedModel):

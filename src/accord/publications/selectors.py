@@ -13,7 +13,7 @@ from accord.catalog.models import Dataset, PublicationRule, RequiredCitation, Su
 from accord.core.errors import NotFound
 
 from .check import Citation, ImageRule, Requirements
-from .models import Publication, PublicationSettings
+from .models import Publication
 
 _BIBTEX_TITLE = re.compile(r"\btitle\s*=\s*([{\"])", re.IGNORECASE)
 
@@ -65,8 +65,10 @@ def naming(dataset: Dataset) -> tuple[str, str]:
 
 
 def pdf_required(dataset: Dataset) -> bool:
-    settings = PublicationSettings.objects.filter(dataset=dataset).first()
-    return bool(settings and settings.pdf_required)
+    """Does the dataset's agreement ask for an electronic copy of every paper (SMIC S4)?"""
+    from accord.agreements.content import policy_for
+
+    return policy_for(dataset).publications_required
 
 
 def image_rules(dataset: Dataset, variants: Iterable[Variant]) -> list[PublicationRule]:

@@ -1,13 +1,20 @@
 """``{% dataset_papers dataset %}``: the papers whose authors chose to list them on the
-dataset's page."""
+dataset's page, and, for a licensee, the way to register one."""
 
 from django import template
 
+from accord.access import policy
 from accord.publications.selectors import public_publications
 
 register = template.Library()
 
 
-@register.inclusion_tag("publications/_dataset_papers.html")
-def dataset_papers(dataset):
-    return {"dataset": dataset, "papers": public_publications(dataset)}
+@register.inclusion_tag("publications/_dataset_papers.html", takes_context=True)
+def dataset_papers(context, dataset):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return {
+        "dataset": dataset,
+        "papers": public_publications(dataset),
+        "can_register": user is not None and policy.can_register_publication(user, dataset),
+    }
