@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import ngettext
 
-from accord.accounts.models import ApiToken, User
+from accord.accounts.models import ApiToken, Erasure, User
 from accord.accounts.services import password_change_apply
 
 
@@ -49,3 +49,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "scope", "expires_at", "revoked_at", "last_used_at"]
     readonly_fields = ["prefix", "token_hash", "last_used_at"]
     search_fields = ["user__email", "name", "prefix"]
+
+
+@admin.register(Erasure)
+class ErasureAdmin(admin.ModelAdmin):
+    """What was erased and when, never the erased values; read-only (erasure is the person's
+    own action, through accord.accounts.services_privacy)."""
+
+    list_display = ["pseudonym", "created", "requested_by"]
+    readonly_fields = ["user", "pseudonym", "requested_by", "counts", "documents", "custodians"]
+    search_fields = ["pseudonym"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,8 +5,11 @@ Targets are stored as plain values (type, id, label), never as foreign keys, so 
 object can never rewrite history. Each event keeps the exact bytes that were hashed
 (``payload``); the other columns are an index over them that ``verify`` checks against them.
 People are named in the payload by a stable id and a salted commitment; their email, address,
-user agent (and a person target's label) live in ``EventPersonal``, which erasure empties
-without touching the chain.
+user agent (and a person target's label) live in ``EventPersonal``, beside the chain. Erasure
+(``personal_data_erase``, called by the account erasure) drops the fields and the salt: the
+commitment left in the hashed bytes then reveals nothing, and the chain still verifies.
+Personal data never goes into ``details`` or a non-person ``target_label``: those are hashed
+and can never be erased.
 """
 
 from __future__ import annotations
