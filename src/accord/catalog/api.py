@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from accord.access import policy
 from accord.api.pagination import BoundedPageNumberPagination
 from accord.api.problems import ProblemOut
-from accord.catalog import selectors
+from accord.catalog import citations, selectors
+from accord.core.errors import NotFound
 
 router = Router(tags=["catalogue"])
 
@@ -69,6 +73,16 @@ class CitationOut(Schema):
     bibtex: str
     doi: str
     variants: list[str]
+    csl: dict
+
+    @staticmethod
+    def resolve_csl(obj) -> dict:
+        return citations.csl_item(obj)
+
+    @staticmethod
+    def resolve_bibtex(obj) -> str:
+        # Generated from the CSL-JSON like every other format, so they never disagree.
+        return citations.as_bibtex([citations.csl_item(obj)])
 
     @staticmethod
     def resolve_variants(obj) -> list[str]:
@@ -145,20 +159,65 @@ def get_dataset(request, slug: str):
     return selectors.published_dataset_or_404(slug)
 
 
+_CITATION_FORMATS = {
+    fmt: {"schema": {"type": "string"}}
+    for fmt in ("application/x-bibtex", "application/x-research-info-systems", "text/plain")
+}
+
+
 @router.get(
     "/datasets/{slug}/citations",
     response={200: list[CitationOut], frozenset({404}): ProblemOut},
     auth=None,
-    summary="Required citations (optionally for some variants only)",
+    summary="How to cite: the required citations for some variants, in a chosen format",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "Without `format`: the citations as JSON. With it: BibTeX, "
+                "RIS, a CSL-JSON array or formatted text (with the naming rule first).",
+                "content": {
+                    **_CITATION_FORMATS,
+                    "application/vnd.citationstyles.csl+json": {
+                        "schema": {"type": "array", "items": {"type": "object"}}
+                    },
+                },
+            }
+        }
+    },
 )
-def get_citations(request, slug: str, variant: str | None = None):
+def get_citations(
+    request,
+    slug: str,
+    variants: str | None = Query(
+        None, description="Comma-separated variant slugs; none: every variant."
+    ),
+    variant: str | None = Query(None, description="Deprecated: the same as `variants`."),
+    format: Literal["bibtex", "ris", "csl-json", "text"] | None = None,
+):
+    """The exact set of citations a user of the chosen variants must include (a citation
+    required for no variant in particular is required for all), with the dataset's naming
+    rule. An unknown variant is a 404 naming it."""
     dataset = selectors.published_dataset_or_404(slug)
-    if variant:
-        variants = list(dataset.variants.filter(slug__in=variant.split(",")))
-        citations = selectors.citations_for_variants(dataset, variants)
-    else:
-        citations = selectors.dataset_citations(dataset)
-    return citations
+    wanted = [s for s in (variants or variant or "").split(",") if s.strip()]
+    chosen = list(dataset.variants.filter(slug__in=[s.strip() for s in wanted]))
+    unknown = sorted({s.strip() for s in wanted} - {v.slug for v in chosen})
+    if unknown:
+        raise NotFound(
+            _("%(dataset)s has no variant %(slug)s.") % {"dataset": dataset, "slug": unknown[0]},
+            code="unknown-variant",
+            field="variants",
+        )
+    cited = citations.citation_set(dataset, chosen)
+    if format is None:
+        return cited.citations
+    body = cited.render(format)
+    if format == "text" and cited.naming_rule:
+        body = f"{cited.naming_rule}\n\n{body}"
+    response = HttpResponse(body, content_type=citations.MEDIA_TYPES[format])
+    response["Content-Disposition"] = (
+        f'inline; filename="{dataset.slug}-citations.{citations.EXTENSIONS[format]}"'
+    )
+    return response
 
 
 @router.get(

@@ -83,9 +83,14 @@ _MECHANISMS = (
     ),
     Mechanism(
         "citation-generator",
-        _("The required citations for each variant are given on this page, as text and BibTeX."),
+        _(
+            "The required citations for any choice of variants are given on this page and in "
+            "the API as text, BibTeX, RIS and CSL-JSON, and in every download as CITATION.cff."
+        ),
         True,
         (
+            "tests/catalog/test_citations.py::test_every_combination_of_smic_variants_requires_the_base_paper_and_each_variants_own",
+            "tests/downloads/test_documents.py::test_citation_cff_is_valid_cff_1_2_0_with_the_required_papers",
             "tests/catalog/test_demo_catalogue.py::test_bibtex_download_contains_every_required_entry",
             "tests/api/test_catalog_api.py::test_citations_for_a_variant_include_its_own_and_dataset_wide_ones",
         ),

@@ -108,6 +108,17 @@ class Dataset(TimeStampedModel):
         blank=True,
         help_text="The name publications must use for the data (CASMEMG: 'CASMEMG').",
     )
+    # How publications must name the data, when the terms say so (CASMEMG C4). short_name is
+    # also a display name, so a dataset whose terms set no name (SMIC) leaves these empty.
+    citation_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("The exact name publications must use for the data. Empty: no rule."),
+    )
+    citation_name_rule = models.TextField(
+        blank=True,
+        help_text=_("The naming rule as shown to authors, one sentence in the terms' words."),
+    )
     summary = models.CharField(max_length=300)
     description = models.TextField()
     modalities = models.JSONField(default=list, blank=True)
@@ -373,7 +384,14 @@ class RequiredCitation(TimeStampedModel):
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="citations")
     key = models.SlugField(max_length=80, help_text="BibTeX key")
     text = models.TextField(help_text="The reference, formatted for reading.")
-    bibtex = models.TextField()
+    bibtex = models.TextField(
+        help_text=_("The reference as BibTeX; read only when the CSL-JSON below is empty.")
+    )
+    # The structured reference (one CSL-JSON item): BibTeX, RIS, text and CITATION.cff are
+    # generated from it (accord.catalog.citations).
+    csl = models.JSONField(
+        default=dict, blank=True, help_text=_("The reference as a CSL-JSON item.")
+    )
     doi = models.CharField(max_length=200, blank=True)
     variants = models.ManyToManyField(
         Variant,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from accord.catalog import selectors
+from accord.catalog import citations, selectors
 from accord.catalog.enforcement import clauses_handling
 from accord.core.decorators import public
 
@@ -35,16 +36,54 @@ def dataset_detail(request, slug: str):
             "license": license_version,
             "clauses": clauses_handling(license_version.clauses.all()) if license_version else [],
             "citations": selectors.dataset_citations(dataset),
+            "how_to_cite": _how_to_cite(request, dataset),
             "rules": rules,
             "apply_url": reverse("agreements:application_start", args=[dataset.slug]),
         },
     )
 
 
+def _chosen_variants(request, dataset):
+    """The variants ticked in the "How to cite" form (?variants=a&variants=b or a,b); an
+    unknown slug is ignored (the page shows what was understood)."""
+    slugs = {s.strip() for value in request.GET.getlist("variants") for s in value.split(",")}
+    return list(dataset.variants.filter(slug__in=slugs).order_by("position", "name"))
+
+
+def _how_to_cite(request, dataset) -> dict:
+    chosen = _chosen_variants(request, dataset)
+    cited = citations.citation_set(dataset, chosen)
+    chosen_slugs = {v.slug for v in cited.variants}
+    query = ",".join(v.slug for v in cited.variants)
+    formats = [
+        {
+            "key": fmt,
+            "label": label,
+            "text": cited.render(fmt),
+            "url": f"/api/v1/datasets/{dataset.slug}/citations?variants={query}&format={fmt}",
+        }
+        for fmt, label in (
+            ("text", _("Formatted text")),
+            ("bibtex", "BibTeX"),
+            ("ris", "RIS"),
+            ("csl-json", "CSL-JSON"),
+        )
+    ]
+    return {
+        "variants": [
+            {"variant": v, "checked": v.slug in chosen_slugs}
+            for v in dataset.variants.order_by("position", "name")
+        ],
+        "citations": cited.citations,
+        "naming_rule": cited.naming_rule,
+        "formats": formats,
+    }
+
+
 @public
 def dataset_bibtex(request, slug: str):
     dataset = selectors.published_dataset_or_404(slug)
-    body = "\n\n".join(c.bibtex.strip() for c in selectors.dataset_citations(dataset)) + "\n"
+    body = citations.citation_set(dataset, _chosen_variants(request, dataset)).render("bibtex")
     response = HttpResponse(body, content_type="application/x-bibtex; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{dataset.slug}.bib"'
     return response

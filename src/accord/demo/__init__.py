@@ -78,6 +78,8 @@ def _load_catalogue() -> None:
                 "custodian": custodians[data["custodian"]],
                 "name": data["name"],
                 "short_name": data["short_name"],
+                "citation_name": data["citation_name"],
+                "citation_name_rule": data["citation_name_rule"],
                 "summary": data["summary"],
                 "description": data["description"],
                 "modalities": data["modalities"],
@@ -112,6 +114,7 @@ def _load_catalogue() -> None:
                 defaults={
                     "text": c["text"],
                     "bibtex": c["bibtex"],
+                    "csl": c["csl"],
                     "doi": c["doi"],
                     "position": position,
                 },

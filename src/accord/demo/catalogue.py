@@ -59,6 +59,61 @@ _CASMEMG_BIB = """@article{li2025casmemg,
   doi     = {10.1109/TAFFC.2025.3575127}
 }"""
 
+
+def _authors(names: str) -> list[dict[str, str]]:
+    """CSL-JSON authors from "Family, Given; Family, Given"."""
+    return [
+        dict(zip(("family", "given"), (p.strip() for p in name.split(",", 1)), strict=True))
+        for name in names.split(";")
+    ]
+
+
+# The same references as CSL-JSON items: what Accord generates BibTeX, RIS, text and
+# CITATION.cff from (accord.catalog.citations).
+_SMIC_CSL = {
+    "type": "paper-conference",
+    "author": _authors(
+        "Li, Xiaobai; Pfister, Tomas; Huang, Xiaohua; Zhao, Guoying; Pietikäinen, Matti"
+    ),
+    "title": "A Spontaneous Micro-expression Database: Inducement, Collection and Baseline",
+    "container-title": "10th IEEE International Conference on Automatic Face and Gesture "
+    "Recognition (FG)",
+    "issued": {"date-parts": [[2013]]},
+}
+_SMIC_SUB_CSL = {
+    "type": "paper-conference",
+    "author": _authors("Pfister, Tomas; Li, Xiaobai; Zhao, Guoying; Pietikäinen, Matti"),
+    "title": "Recognising Spontaneous Facial Micro-expressions",
+    "container-title": "IEEE International Conference on Computer Vision (ICCV)",
+    "page": "1449-1456",
+    "issued": {"date-parts": [[2011]]},
+}
+_SMIC_E_CSL = {
+    "type": "article-journal",
+    "author": _authors(
+        "Li, Xiaobai; Hong, Xiaopeng; Moilanen, Antti; Huang, Xiaohua; Pfister, Tomas; "
+        "Zhao, Guoying; Pietikäinen, Matti"
+    ),
+    "title": "Towards Reading Hidden Emotions: A Comparative Study of Spontaneous "
+    "Micro-Expression Spotting and Recognition Methods",
+    "container-title": "IEEE Transactions on Affective Computing",
+    "volume": "9",
+    "issue": "4",
+    "page": "563-577",
+    "issued": {"date-parts": [[2018]]},
+}
+_CASMEMG_CSL = {
+    "type": "article-journal",
+    "author": _authors(
+        "Li, Jingting; Lu, Shaoyuan; Wang, Yan; Dong, Zizhao; Wang, Su-Jing; Fu, Xiaolan"
+    ),
+    "title": "Could Micro-Expressions be Quantified? Electromyography Gives Affirmative Evidence",
+    "container-title": "IEEE Transactions on Affective Computing",
+    "issued": {"date-parts": [[2025]]},
+    "DOI": "10.1109/TAFFC.2025.3575127",
+}
+
+
 _NO_COMMERCIAL = (
     "No commercial use of any kind: not for testing, developing or demonstrating commercial "
     "systems, not in advertising, not sold, not broadcast."
@@ -78,6 +133,9 @@ DATASETS = [
         "slug": "smic",
         "name": "SMIC — Spontaneous Micro-expression Database",
         "short_name": "SMIC",
+        # S4 names papers to cite, not a name for the data.
+        "citation_name": "",
+        "citation_name_rule": "",
         "summary": "Spontaneous facial micro-expressions recorded with high-speed, visual and "
         "near-infrared cameras.",
         "description": (
@@ -135,6 +193,7 @@ DATASETS = [
         "citations": [
             {
                 "key": "li2013smic",
+                "csl": _SMIC_CSL,
                 "variants": [],
                 "bibtex": _SMIC_BIB,
                 "doi": "",
@@ -144,6 +203,7 @@ DATASETS = [
             },
             {
                 "key": "pfister2011recognising",
+                "csl": _SMIC_SUB_CSL,
                 "variants": ["smic-sub"],
                 "bibtex": _SMIC_SUB_BIB,
                 "doi": "",
@@ -152,6 +212,7 @@ DATASETS = [
             },
             {
                 "key": "li2018towards",
+                "csl": _SMIC_E_CSL,
                 "variants": ["smic-e"],
                 "bibtex": _SMIC_E_BIB,
                 "doi": "",
@@ -244,6 +305,8 @@ DATASETS = [
         "slug": "casmemg",
         "name": "CASMEMG — EMG-based Micro-expression Database",
         "short_name": "CASMEMG",
+        "citation_name": "CASMEMG",
+        "citation_name_rule": "Publications must call the data “CASMEMG” (clause C4).",
         "summary": "Micro-expressions recorded as face video together with 7-channel facial "
         "electromyography.",
         "description": (
@@ -280,6 +343,7 @@ DATASETS = [
         "citations": [
             {
                 "key": "li2025casmemg",
+                "csl": _CASMEMG_CSL,
                 "variants": [],
                 "bibtex": _CASMEMG_BIB,
                 "doi": "10.1109/TAFFC.2025.3575127",

@@ -13,10 +13,12 @@ accord.downloads.models) for clients that do not send their token with the file 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from ninja import Path, Router, Schema
 from ninja.security import HttpBearer
 
@@ -25,7 +27,8 @@ from accord.accounts.services import api_token_authenticate
 from accord.api.auth import ActiveSessionAuth, TokenAuth, token_or_session
 from accord.api.params import ROW_ID_MAX
 from accord.api.problems import ProblemOut
-from accord.downloads import manifests, services, signing
+from accord.core.errors import NotFound
+from accord.downloads import documents, manifests, services, signing
 from accord.downloads.models import DownloadLink
 
 router = Router(tags=["downloads"])
@@ -147,6 +150,36 @@ def get_manifest(request, slug: str, licence: str | None = None):
     _, entitlement = services.entitled_variant_or_404(request.user, slug, licence_reference=licence)
     data = manifests.manifest_issue(entitlement=entitlement, actor=request.user)
     response = HttpResponse(data, content_type="application/json")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@router.get(
+    "/downloads/variants/{slug}/documents/{name}",
+    response={frozenset({404}): ProblemOut},
+    auth=token_or_session,
+    summary="CITATION.cff or TERMS.md of a variant (listed in its manifest's documents)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The document, byte for byte what the signed manifest hashes.",
+                "content": {
+                    "application/yaml": {"schema": {"type": "string"}},
+                    "text/markdown": {"schema": {"type": "string"}},
+                },
+            }
+        }
+    },
+)
+def get_document(request, slug: str, name: Literal["CITATION.cff", "TERMS.md"]):
+    """A document that goes with the variant's files under your licence: how to cite it
+    (CITATION.cff, CFF 1.2.0) and a summary of the terms (TERMS.md). The same entitlement
+    check as the files; its size and SHA-256 are in the manifest's `documents`."""
+    _, entitlement = services.entitled_variant_or_404(request.user, slug)
+    document = documents.variant_document(entitlement=entitlement, name=name)
+    if document is None:
+        raise NotFound(gettext("This variant has no document of that name."))
+    response = HttpResponse(document.content, content_type=document.media_type)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -13,6 +13,7 @@ from accord.access.models import Entitlement
 from accord.access.policy import servable_files
 from accord.audit.services import audit_record
 from accord.client.manifest import ALGORITHM, FORMAT, document_bytes, key_id, signing_bytes
+from accord.downloads import documents
 from accord.downloads.signing import signing_key
 
 
@@ -53,6 +54,9 @@ def manifest_payload(*, entitlement: Entitlement, now=None) -> dict[str, Any]:
         },
         "files": entries,
         "total_size": sum(e["size"] for e in entries),
+        # CITATION.cff and TERMS.md, served at .../documents/<path> (generated, so the same
+        # bytes as hashed here); the client saves them next to the files.
+        "documents": documents.manifest_entries(entitlement),
     }
 
 

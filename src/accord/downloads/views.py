@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,7 +14,7 @@ from accord.access import policy
 from accord.core.decorators import public, signed_in
 from accord.core.errors import DomainError
 from accord.core.problem import problem_response
-from accord.downloads import manifests, services, signing
+from accord.downloads import documents, manifests, services, signing
 from accord.downloads.backends import get_backend
 from accord.downloads.models import DownloadLink
 
@@ -66,6 +66,24 @@ def variant_manifest(request, slug: str):
     data = manifests.manifest_issue(entitlement=entitlement, actor=request.user)
     response = HttpResponse(data, content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="accord-manifest-{variant.slug}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@signed_in
+@require_GET
+def variant_document(request, slug: str, name: str):
+    """CITATION.cff or TERMS.md of a variant, under the same entitlement check as its files
+    (404 for "no such document" and "not yours" alike); the bytes the manifest hashes."""
+    _variant, entitlement = services.entitled_variant_or_404(request.user, slug)
+    return document_response(documents.variant_document(entitlement=entitlement, name=name))
+
+
+def document_response(document: documents.Document | None) -> HttpResponse:
+    if document is None:
+        raise Http404
+    response = HttpResponse(document.content, content_type=document.media_type)
+    response["Content-Disposition"] = f'attachment; filename="{document.path}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
