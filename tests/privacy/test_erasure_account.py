@@ -75,3 +75,12 @@ def test_the_admin_lists_the_erasure_without_the_erased_values(client, person):
     detail = client.get(reverse("admin:accounts_erasure_change", args=[record.pk]))
     assert detail.status_code == 200
     assert b"quinn" not in detail.content.lower()
+
+
+def test_staff_find_the_erasures_page_in_their_navigation(client, staff, person):
+    client.force_login(staff)
+    page = client.get(reverse("accounts:personal_data"))
+    assert reverse("accounts:erasures").encode() in page.content
+    client.force_login(person)
+    page = client.get(reverse("accounts:personal_data"))
+    assert reverse("accounts:erasures").encode() not in page.content

@@ -17,6 +17,7 @@ NAV = [
     ("agreements:review_queue", "Review queue", "staff"),
     ("agreements:licence_register", "Licences", "staff"),
     ("audit:event_list", "Audit trail", "staff"),
+    ("accounts:erasures", "Erasures", "staff"),
 ]
 
 
