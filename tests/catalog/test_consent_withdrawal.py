@@ -472,18 +472,6 @@ def test_withdrawal_attestations_get_the_schedulers_reminders(
     assert sent == 3 and len(mail.outbox) == 3
 
 
-def test_a_reingest_of_the_old_folder_does_not_bring_their_files_back(
-    variant, subjects, data_manager, tmp_path
-):
-    from accord.catalog.services import variant_ingest
-
-    withdraw(subjects["01"], data_manager)
-    report = variant_ingest(variant=variant, folder=tmp_path / f"ingest-{variant.slug}")
-
-    assert (ONE_A, "its subject withdrew consent: not ingested") in report.skipped
-    assert not variant.files.filter(path=ONE_A, retired_at__isnull=True).exists()
-
-
 # --- The demo catalogue ------------------------------------------------------------------------
 
 
@@ -519,3 +507,21 @@ def test_the_person_asked_sees_a_withdrawal_not_an_ended_licence_and_attests(
     client.post(url, {"statement": "Deleted from my laptop.", "confirm": "1"})
     attestation.refresh_from_db()
     assert attestation.attested_at is not None
+
+
+def test_a_reingest_of_the_old_folder_brings_back_neither_their_files_nor_their_rows(
+    variant, subjects, data_manager, tmp_path
+):
+    from accord.catalog.services import variant_ingest
+
+    withdraw(subjects["01"], data_manager)
+    redacted = _file(variant, "HS/HS_annotations.csv")
+
+    report = variant_ingest(variant=variant, folder=tmp_path / f"ingest-{variant.slug}", prune=True)
+
+    skipped = dict(report.skipped)
+    assert skipped[ONE_A] == "its subject withdrew consent: not ingested"
+    assert "01, who withdrew consent" in skipped["HS/HS_annotations.csv"]
+    assert not variant.files.filter(path=ONE_A, retired_at__isnull=True).exists()
+    assert _file(variant, "HS/HS_annotations.csv") == redacted
+    assert "HS/HS_annotations.csv" not in report.removed + report.missing

@@ -3,6 +3,7 @@ subject (or declared shared) by the variant's path patterns (see catalog.models)
 
 from __future__ import annotations
 
+import csv
 import errno
 import mimetypes
 import os
@@ -123,6 +124,39 @@ def attribute_paths(variant: Variant, paths: list[str]) -> dict[str, Attribution
             + ". Add the subjects, correct the variant's patterns or move the files, and run "
             "the ingest again."
         )
+    return found
+
+
+def _sheets_with_withdrawn_rows(
+    variant: Variant, files: list[tuple[str, Path]], attribution: dict[str, Attribution]
+) -> dict[str, list[str]]:
+    """Shared CSV sheets (with the variant's subject column) that still hold rows of a subject
+    who withdrew consent, with those subjects' codes: ingesting them would serve the rows a
+    withdrawal redacted away."""
+    if not variant.subject_column:
+        return {}
+    withdrawn = list(
+        Subject.objects.filter(dataset_id=variant.dataset_id, status=Subject.Status.WITHDRAWN)
+    )
+    if not withdrawn:
+        return {}
+    found: dict[str, list[str]] = {}
+    for rel, real in files:
+        if not (attribution[rel].shared and rel.lower().endswith(".csv")):
+            continue
+        try:
+            with real.open(encoding="utf-8-sig", newline="") as fh:
+                rows = csv.reader(fh)
+                header = next(rows, [])
+                if variant.subject_column not in header:
+                    continue
+                at = header.index(variant.subject_column)
+                codes = {row[at].strip() for row in rows if len(row) > at}
+        except (OSError, UnicodeDecodeError, csv.Error):
+            continue  # not a sheet Accord can read: ingested as any other file
+        hit = sorted(s.code for s in withdrawn if any(same_subject_code(c, s.code) for c in codes))
+        if hit:
+            found[rel] = hit
     return found
 
 
@@ -249,11 +283,20 @@ def variant_ingest(
         and owner.status == Subject.Status.WITHDRAWN
     }
     skipped += [(rel, "its subject withdrew consent: not ingested") for rel in sorted(withdrawn)]
-    files = [(rel, real) for rel, real in files if rel not in withdrawn]
+    sheets = _sheets_with_withdrawn_rows(variant, files, attribution)
+    skipped += [
+        (
+            rel,
+            f"holds rows of subject(s) {', '.join(codes)}, who withdrew consent: the redacted "
+            "copy stays; remove their rows from the sheet to update it",
+        )
+        for rel, codes in sheets.items()
+    ]
+    files = [(rel, real) for rel, real in files if rel not in withdrawn and rel not in sheets]
     report = IngestReport(skipped=skipped)
     storage = protected_storage()
     existing = {f.path: f for f in variant.files.filter(retired_at__isnull=True)}
-    seen: set[str] = set()
+    seen: set[str] = set(sheets)  # their current (redacted) copies are neither missing nor pruned
     written: list[str] = []
     superseded: set[str] = set()
     infected: list[tuple[str, str]] = []
