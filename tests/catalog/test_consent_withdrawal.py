@@ -525,3 +525,23 @@ def test_a_reingest_of_the_old_folder_brings_back_neither_their_files_nor_their_
     assert not variant.files.filter(path=ONE_A, retired_at__isnull=True).exists()
     assert _file(variant, "HS/HS_annotations.csv") == redacted
     assert "HS/HS_annotations.csv" not in report.removed + report.missing
+
+
+def test_the_withdrawal_page_costs_the_same_queries_however_many_people_were_asked(
+    client, dataset, variant, subjects, data_manager, downloads
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    withdraw(subjects["01"], data_manager)  # Ann, Bo and the signer
+    withdraw(subjects["02"], data_manager)  # Cy and the signer
+    client.force_login(data_manager)
+    counts = []
+    for code in ("01", "02"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("catalog:staff_withdrawal", args=[dataset.slug, code]))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert DeletionAttestation.objects.filter(withdrawals__subject__code="01").count() == 3
+    assert DeletionAttestation.objects.filter(withdrawals__subject__code="02").count() == 2
+    assert counts[0] == counts[1]
