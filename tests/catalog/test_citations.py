@@ -156,3 +156,11 @@ def test_dataset_page_shows_the_citations_for_the_ticked_variants_in_every_forma
 def test_casmemg_page_states_the_naming_rule(client, demo):
     page = client.get("/datasets/casmemg/").content.decode()
     assert "Publications must call the data “CASMEMG” (clause C4)." in page
+
+
+def test_each_format_on_the_page_links_to_the_same_citations_in_the_api(client, demo):
+    page = client.get("/datasets/smic/?variants=smic-sub").content.decode()
+    link = "/api/v1/datasets/smic/citations?variants=smic-sub&amp;format=ris"
+    assert link in page
+    body = client.get(link.replace("&amp;", "&")).content.decode()
+    assert body.count("TY  - ") == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -55,12 +57,13 @@ def _how_to_cite(request, dataset) -> dict:
     cited = citations.citation_set(dataset, chosen)
     chosen_slugs = {v.slug for v in cited.variants}
     query = ",".join(v.slug for v in cited.variants)
+    api_url = reverse("api:get_citations", kwargs={"slug": dataset.slug})
     formats = [
         {
             "key": fmt,
             "label": label,
             "text": cited.render(fmt),
-            "url": f"/api/v1/datasets/{dataset.slug}/citations?variants={query}&format={fmt}",
+            "url": f"{api_url}?{urlencode({'variants': query, 'format': fmt})}",
         }
         for fmt, label in (
             ("text", _("Formatted text")),
