@@ -158,3 +158,34 @@ def test_someone_elses_draft_does_not_exist(client, smic, licensee, outsider):
     client.force_login(outsider)
     assert client.get(f"/publications/{paper.pk}/").status_code == 404
     assert client.post(f"/publications/{paper.pk}/submit").status_code == 404
+
+
+def test_paper_carrying_malware_is_refused_audited_and_not_saved(
+    client, smic, licensee, settings, request
+):
+    from tests.agreements.pdf_corpus import eicar_in_stream
+    from tests.clamav import SIGNATURE
+
+    settings.CLAMD_ADDRESS = request.getfixturevalue("clamd")
+    client.force_login(licensee)
+    response = client.post("/publications/register/smic/", form(eicar_in_stream()))
+    page = response.content.decode()
+    assert "The virus scanner found malware in this file" in page
+    assert SIGNATURE in page
+    assert "export the paper to a new PDF" in page
+    assert not Publication.objects.exists()
+    [event] = Event.objects.filter(event_type="publications:paper:malware-refused")
+    assert SIGNATURE in event.details["scanner"]
+
+
+def test_author_corrects_the_details_and_checks_again_keeping_the_pdf(client, smic, licensee):
+    client.force_login(licensee)
+    client.post("/publications/register/smic/", form(paper_pdf(INTRO, [SMIC_REF, SMIC_E_REF])))
+    paper = Publication.objects.get()
+    assert paper.check_state == "non_compliant"  # subject 02
+    response = client.post(f"/publications/{paper.pk}/", form(subjects="01"))
+    assert response.status_code == 302
+    paper.refresh_from_db()
+    assert paper.check_state == "compliant", paper.verdict["reasons"]
+    assert paper.pdf_sha256
+    assert Publication.objects.count() == 1

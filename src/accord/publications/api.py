@@ -3,6 +3,7 @@ paper (the verdict, kept as a draft) and registering it, and the custodian staff
 Thin: each endpoint fetches through a selector (404 for "not yours") and calls one service."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -126,7 +127,7 @@ def check(
 ):
     dataset = get_object_or_404(Dataset, slug=slug, is_published=True)
     if not policy.can_register_publication(request.user, dataset):
-        raise NotFound("No such dataset among those you hold a licence for.")
+        raise NotFound(_("No such dataset among those you hold a licence for."))
     details = services.PaperDetails(
         title=title,
         authors=authors,

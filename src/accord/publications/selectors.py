@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accord.access import policy
 from accord.catalog.models import Dataset, PublicationRule, RequiredCitation, Subject, Variant
@@ -123,21 +124,21 @@ def publication_mine(user, pk: int) -> Publication:
     """The author's own paper, or NotFound (also for someone else's)."""
     publication = publications_mine(user).filter(pk=pk).first()
     if publication is None:
-        raise NotFound("No such paper.")
+        raise NotFound(_("No such paper."))
     return publication
 
 
 def reviewable_dataset(user, slug: str) -> Dataset:
     dataset = policy.datasets_with_paper_review(user).filter(slug=slug).first()
     if dataset is None:
-        raise NotFound("No such dataset.")
+        raise NotFound(_("No such dataset."))
     return dataset
 
 
 def publication_for_staff(user, pk: int) -> Publication:
     publication = _with_related(policy.publications_reviewable_by(user)).filter(pk=pk).first()
     if publication is None:
-        raise NotFound("No such paper.")
+        raise NotFound(_("No such paper."))
     return publication
 
 
