@@ -270,3 +270,20 @@ def test_the_client_folder_is_never_reported(dest):
     fetch(portal, dest)
     assert (dest / ".accord" / "manifest.json").exists()
     assert find_stale(dest, portal.payload) == []
+
+
+def test_help_says_what_happens_to_stale_copies():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    accord = str(Path(sys.executable).with_name("accord"))
+    result = subprocess.run(
+        [accord, "fetch", "--help"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "--remove-withdrawn" in text
+    assert "you must delete this copy (your licence requires it)" in text
+    assert "3 stale files remain" in text
