@@ -64,3 +64,10 @@ def test_licensee_finds_the_register_on_the_dataset_page(client, casmemg_ds, cas
 def test_outsider_is_not_offered_the_register(client, casmemg_ds, outsider):
     client.force_login(outsider)
     assert "/publications/register/" not in client.get("/datasets/casmemg/").content.decode()
+
+
+def test_papers_are_in_the_navigation(client, casmemg_licensee, other_staff):
+    client.force_login(casmemg_licensee)
+    assert 'href="/publications/"' in client.get("/datasets/").content.decode()
+    client.force_login(other_staff)
+    assert 'href="/publications/staff/"' in client.get("/datasets/").content.decode()

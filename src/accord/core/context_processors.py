@@ -11,11 +11,13 @@ from accord.core.permissions import is_custodian_staff
 NAV = [
     ("agreements:my_applications", "My applications", "user"),
     ("access:my_access", "Your data", "user"),
+    ("publications:mine", "Your papers", "user"),
     ("accounts:tokens", "API tokens", "user"),
     ("accounts:personal_data", "Personal data", "user"),
     ("overview:dashboard", "Overview", "staff"),
     ("agreements:review_queue", "Review queue", "staff"),
     ("agreements:licence_register", "Licences", "staff"),
+    ("publications:staff_index", "Papers", "staff"),
     ("audit:event_list", "Audit trail", "staff"),
     ("accounts:erasures", "Erasures", "staff"),
 ]
