@@ -84,3 +84,12 @@ def test_staff_find_the_erasures_page_in_their_navigation(client, staff, person)
     client.force_login(person)
     page = client.get(reverse("accounts:personal_data"))
     assert reverse("accounts:erasures").encode() not in page.content
+
+
+def test_nobody_else_may_erase_a_persons_data(person, outsider):
+    from accord.core.errors import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        account_erase(user=person, actor=outsider)
+    person.refresh_from_db()
+    assert person.is_active and person.email == "quinn.erasable@uni-example.edu"

@@ -45,7 +45,7 @@ from accord.agreements.models import Application, ApplicationTransition, SignedA
 from accord.audit.models import Event
 from accord.audit.services import audit_record, personal_data_erase
 from accord.catalog.models import CustodianStaff
-from accord.core.errors import Conflict
+from accord.core.errors import Conflict, NotAllowed
 from accord.core.storage import protected_storage
 from accord.licences.models import DeletionAttestation, Licence, LicenceMember
 from accord.notifications.models import OutgoingEmail
@@ -132,6 +132,8 @@ def account_erase(*, user: User, actor: User) -> Erasure:
     (or a superuser acting on their written request, ``actor``). Refused with the reason
     (``ErasureRefused``) while they sign a licence in force or are custodian staff.
     Idempotent: erasing an erased account returns its first record."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise NotAllowed(gettext("Only the person themselves may erase their personal data."))
     user = User.objects.select_for_update().get(pk=user.pk)
     done = Erasure.objects.filter(user=user).order_by("created").first()
     if done is not None:
