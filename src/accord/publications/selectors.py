@@ -10,37 +10,18 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accord.access import policy
+from accord.catalog.citations import citation_set, csl_item, naming_rule
 from accord.catalog.models import Dataset, PublicationRule, RequiredCitation, Subject, Variant
 from accord.core.errors import NotFound
 
 from .check import Citation, ImageRule, Requirements
 from .models import Publication
 
-_BIBTEX_TITLE = re.compile(r"\btitle\s*=\s*([{\"])", re.IGNORECASE)
-
-
-def _bibtex_title(bibtex: str) -> str:
-    """The title field of a BibTeX entry, braces dropped ({SMIC} → SMIC)."""
-    match = _BIBTEX_TITLE.search(bibtex)
-    if not match:
-        return ""
-    start, depth = match.end(), 1
-    closer = "}" if match.group(1) == "{" else '"'
-    for index in range(start, len(bibtex)):
-        char = bibtex[index]
-        if closer == "}" and char == "{":
-            depth += 1
-        elif char == closer:
-            depth -= 1
-            if depth == 0:
-                return re.sub(r"[{}]", "", bibtex[start:index]).strip()
-    return ""
-
 
 def citation_title(citation: RequiredCitation) -> str:
-    """The title a reference list entry must contain: BibTeX's title, else the quoted part of
-    the formatted reference."""
-    title = _bibtex_title(citation.bibtex)
+    """The title a reference-list entry must contain: the citation's CSL-JSON title (derived
+    from its BibTeX when none was stored), else the quoted part of the formatted reference."""
+    title = str(csl_item(citation).get("title") or "").strip()
     if title:
         return title
     quoted = re.search(r"[\"“”](.+?)[\"“”]", citation.text)
@@ -48,21 +29,16 @@ def citation_title(citation: RequiredCitation) -> str:
 
 
 def required_citations(dataset: Dataset, variants: Iterable[Variant]) -> list[RequiredCitation]:
-    """The citations a paper using ``variants`` must contain (the catalogue's rule)."""
-    from accord.catalog.selectors import citations_for_variants
-
-    return citations_for_variants(dataset, list(variants))
+    """The citations a paper using ``variants`` must contain ("How to cite" decides)."""
+    return citation_set(dataset, list(variants)).citations
 
 
 def naming(dataset: Dataset) -> tuple[str, str]:
     """What papers must call the data and the rule as the author is shown it ("" when the
-    terms set no name: SMIC). catalog.citations (the "How to cite" part) owns the rule."""
-    try:
-        from accord.catalog.citations import naming_rule
-    except ImportError:  # pragma: no cover - until the "How to cite" part is installed
-        return dataset.short_name, ""
-    name = getattr(dataset, "citation_name", "")
-    return name, naming_rule(dataset) if name else ""
+    terms set no name: SMIC)."""
+    if not dataset.citation_name:
+        return "", ""
+    return dataset.citation_name, naming_rule(dataset)
 
 
 def pdf_required(dataset: Dataset) -> bool:
