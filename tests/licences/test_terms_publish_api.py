@@ -145,6 +145,7 @@ def test_an_api_token_is_told_to_publish_terms_in_the_portal_page_of_the_dataset
     problem = response.json()
     assert problem["type"].endswith("/problems/publish-in-portal")
     assert f"{settings.SITE_URL}/datasets/{dataset.slug}/manage/terms/" in problem["detail"]
+    assert f"/api/v1/datasets/{dataset.slug}/terms/draft" in problem["detail"]
     assert not TermsChange.objects.exists()
 
 
@@ -164,3 +165,68 @@ def test_publishing_terms_is_in_the_openapi_schema():
 
     assert operation["operationId"] == "accord_licences_api_publish_terms"
     assert {201, 400, 403, 404, 409, 422} <= {int(code) for code in operation["responses"]}
+
+
+def _put_draft(client, dataset, body, **extra):
+    return client.put(
+        f"/api/v1/datasets/{dataset.slug}/terms/draft",
+        body,
+        content_type="application/json",
+        **extra,
+    )
+
+
+def test_an_api_token_drafts_new_terms_and_reads_their_diff_without_telling_anyone(
+    client, clock, variant, terms_admin, mailoutbox
+):
+    dataset = variant.dataset
+    factories.ClauseFactory(
+        license_version=factories.LicenseVersionFactory(dataset=dataset),
+        code="C1",
+        title="No redistribution",
+        text="Do not share.",
+    )
+    licence_for(variants=[variant])
+    token = bearer(terms_admin)
+
+    response = _put_draft(client, dataset, _body(clock.localdate() + dt.timedelta(60)), **token)
+
+    assert response.status_code == 200, response.content
+    draft = response.json()
+    assert draft["status"] == "draft" and draft["current_version"] == draft["version"] - 1
+    assert [(d["code"], d["change"]) for d in draft["diff"]] == [("C1", "changed"), ("C2", "added")]
+    assert draft["publish_in_portal"].endswith(f"/datasets/{dataset.slug}/manage/terms/")
+    again = client.get(f"/api/v1/datasets/{dataset.slug}/terms/draft", **token).json()
+    assert again["version"] == draft["version"] and again["diff"] == draft["diff"]
+    assert not TermsChange.objects.exists() and mailoutbox == []
+
+
+def test_drafting_again_changes_the_same_draft(client, clock, variant, terms_admin):
+    dataset = variant.dataset
+    token = bearer(terms_admin)
+    body = _body(clock.localdate() + dt.timedelta(days=60))
+    first = _put_draft(client, dataset, body, **token).json()
+
+    second = _put_draft(client, dataset, body | {"title": "Licence agreement v2"}, **token).json()
+
+    assert second["version"] == first["version"] and second["title"] == "Licence agreement v2"
+    assert LicenseVersion.objects.filter(dataset=dataset, status="draft").count() == 1
+
+
+def test_no_draft_yet_is_a_404_problem(client, variant, terms_admin):
+    response = client.get(
+        f"/api/v1/datasets/{variant.dataset.slug}/terms/draft", **bearer(terms_admin)
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_people_without_the_terms_permission_cannot_draft_terms(
+    client, clock, variant, staff, other_custodian
+):
+    dataset = variant.dataset
+    before = _versions(dataset)
+    body = _body(clock.localdate() + dt.timedelta(days=60))
+    for user in (staff, factories.StaffFactory(custodian=other_custodian, role="admin").user):
+        assert _put_draft(client, dataset, body, **bearer(user)).status_code == 404
+    assert _versions(dataset) == before
