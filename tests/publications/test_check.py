@@ -46,6 +46,7 @@ def test_paper_citing_everything_is_compliant_in_one_or_two_columns(smic, licens
     found = {f["key"]: f["entry"] for f in paper.verdict["checks"]["citations"]["found"]}
     assert set(found) == {"li2013smic", "pfister2011recognising", "li2018towards"}
     assert "Inducement, Collection and Baseline" in found["li2013smic"]
+    assert "naming" not in paper.verdict["checks"]  # SMIC's terms set no name
 
 
 @pytest.mark.parametrize("columns", [1, 2])
