@@ -17,10 +17,12 @@ from accord.agreements.models import Application, ApplicationTransition, SignedA
 from accord.agreements.retention import step_application_retention
 from accord.audit.models import Event
 from accord.core.storage import protected_storage
+from tests import roles
 from tests.agreements.factories import draft, policy_dataset, signer_confirms, submitted
 from tests.core.test_settings import _import_settings
 
 pytestmark = pytest.mark.django_db
+data_manager = roles.data_manager
 PURGE = "agreements:application:purge"
 
 
@@ -211,3 +213,26 @@ def test_two_scheduler_processes_at_once_purge_each_application_once(
     assert not Application.objects.filter(pk__in=[a.pk for a in applications]).exists()
     assert Event.objects.filter(event_type=PURGE).count() == 3
     call_command("audit", "verify", stdout=io.StringIO())
+
+
+def test_custodian_staff_set_a_datasets_retention_period_on_its_page(client, data_manager, dataset):
+    client.force_login(data_manager)
+    data = {
+        "name": dataset.name,
+        "short_name": dataset.short_name,
+        "summary": dataset.summary,
+        "description": dataset.description,
+        "modalities": ", ".join(dataset.modalities),
+        "notice_days": dataset.notice_days,
+        "terms_no_action": dataset.terms_no_action,
+        "terms_acceptance": dataset.terms_acceptance,
+        "application_retention_days": "90",
+    }
+
+    response = client.post(f"/datasets/{dataset.slug}/manage/", data)
+
+    assert response.status_code == 302
+    dataset.refresh_from_db()
+    assert dataset.application_retention_days == 90
+    (event,) = Event.objects.filter(event_type="catalog:dataset:update")
+    assert event.details["changes"]["application_retention_days"] == {"before": None, "after": 90}

@@ -67,6 +67,17 @@ class DatasetForm(forms.Form):
         label=_("Members who downloaded also confirm deletion when a licence ends"),
         required=False,
     )
+    application_retention_days = forms.IntegerField(
+        label=_("Keep ended applications for (days)"),
+        min_value=1,
+        max_value=36500,
+        required=False,
+        help_text=_(
+            "Rejected, withdrawn and abandoned applications are deleted with their answers and "
+            "uploaded agreements this many days after their last change; empty: the portal's "
+            "setting."
+        ),
+    )
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, data=None) -> DatasetForm:

@@ -58,6 +58,8 @@ DATASET_FIELDS = (
     "licence_term_days",
     "renewal_requires_signed_agreement",
     "members_attest_deletion",
+    # How long applications that did not become a licence are kept (accord.agreements.retention).
+    "application_retention_days",
 )
 RULE_FIELDS = ("mode", "subjects", "notice", "conditions")
 # Paths under /datasets/ that a dataset slug must not take (the staff pages live there).
