@@ -189,3 +189,14 @@ def test_author_corrects_the_details_and_checks_again_keeping_the_pdf(client, sm
     assert paper.check_state == "compliant", paper.verdict["reasons"]
     assert paper.pdf_sha256
     assert Publication.objects.count() == 1
+
+
+def test_a_paper_longer_than_the_limit_is_refused_saying_so(client, smic, licensee, monkeypatch):
+    from accord.publications import extraction
+
+    monkeypatch.setattr(extraction, "MAX_PAGES", 1)
+    pdf = paper_pdf(INTRO * 40, [SMIC_REF])
+    client.force_login(licensee)
+    page = client.post("/publications/register/smic/", form(pdf)).content.decode()
+    assert "a paper may have at most 1" in page
+    assert not Publication.objects.exists()

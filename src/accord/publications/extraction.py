@@ -22,8 +22,9 @@ from accord.core.errors import DomainError
 # else a signed agreement may not carry (scripts, attachments, forms, launch actions) is
 # refused here too.
 ALLOWED_FINDINGS = ("uri-action",)
-# Longer than any paper with its appendices; the worker's CPU and memory limits bound the rest.
-MAX_PAGES = 150
+# Longer than a journal paper with its appendices, and what pdfminer reads within the worker's
+# CPU limit for text (agreements.pdf.intake.TEXT_CPU_SECONDS).
+MAX_PAGES = 80
 
 _SAVE_AGAIN = gettext_lazy(
     "Export the paper again from your editor (LaTeX, Word) as a plain PDF, without a password, "
@@ -44,6 +45,11 @@ MESSAGES = {
     "embedded-file": gettext_lazy("The PDF has files attached or embedded in it."),
     "form": gettext_lazy("The PDF is an interactive form."),
     "too-complex": gettext_lazy("The PDF is too complex for us to check safely."),
+    "too-many-pages": gettext_lazy(
+        "The PDF has {pages} pages; a paper may have at most {limit}. Upload the paper "
+        "without supplementary material."
+    ),
+    "too-large": gettext_lazy("The file is larger than the {limit} allowed."),
     "timeout": gettext_lazy("Reading the PDF took too long."),
 }
 
@@ -95,7 +101,7 @@ def read_paper(data: bytes, *, label: str, on_malware) -> PaperFile:
         text = extract_text(data, max_pages=max_pages)
     except PdfRefused as exc:
         message = MESSAGES.get(exc.code)
-        detail = f"{message} {_SAVE_AGAIN}" if message else exc.message
+        detail = f"{str(message).format(**exc.params)} {_SAVE_AGAIN}" if message else exc.message
         raise PaperRefused(detail, code=f"pdf-{exc.code}", field="pdf") from exc
     return PaperFile(
         data=data,

@@ -117,12 +117,24 @@ def inspect_pdf(
     )
 
 
+# pdfminer's layout analysis costs about a third of a CPU second per dense two-column page:
+# these let an 80-page paper through and still end a file built to exhaust it.
+TEXT_CPU_SECONDS = 60
+TEXT_WALL_SECONDS = 75.0
+
+
 def extract_text(data: bytes, *, max_pages: int, max_chars: int = 2_000_000) -> str:
     """The text of a PDF ``inspect_pdf`` accepted, in reading order (two-column pages column by
     column), read by pdfminer.six in the limited worker."""
     data = _as_bytes(data)
     _precheck(data, max(len(data), 1))
-    answer = run_worker("text", data, {"max_pages": max_pages, "max_chars": max_chars})
+    answer = run_worker(
+        "text",
+        data,
+        {"max_pages": max_pages, "max_chars": max_chars},
+        cpu_seconds=TEXT_CPU_SECONDS,
+        wall_seconds=TEXT_WALL_SECONDS,
+    )
     return answer["text"]
 
 
