@@ -84,7 +84,20 @@ def _out(p: Publication) -> dict:
     }
 
 
-_FILE = {"type": "string", "format": "binary", "minLength": 1}
+class _Rows:
+    """A queryset paginated by the database, each page's rows turned into PaperOut dicts."""
+
+    def __init__(self, qs):
+        self.qs = qs
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        return [_out(p) for p in self.qs[item]]
 
 
 @router.get(
@@ -95,7 +108,7 @@ _FILE = {"type": "string", "format": "binary", "minLength": 1}
 )
 @paginate(BoundedPageNumberPagination, page_size=50)
 def mine(request):
-    return [_out(p) for p in selectors.publications_mine(request.user)]
+    return _Rows(selectors.publications_mine(request.user))
 
 
 @router.post(
@@ -204,7 +217,7 @@ def staff_list(request, filters: Query[StaffFilters]):
         year=filters.year,
         variant=filters.variant[:50],
     )
-    return [_out(p) for p in papers]
+    return _Rows(papers)
 
 
 @staff_router.post(
