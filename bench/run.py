@@ -1,20 +1,30 @@
-"""Download benchmarks: `make bench` (= python -m bench.run). Results go to BENCHMARKS.md.
+"""`make bench` (= python -m bench.run): Accord's hot paths, each as a ratio to a baseline
+measured in the same run on the same machine. Results go to BENCHMARKS.md and BENCHMARKS.json.
 
-Sets up a throw-away portal (SQLite file, synthetic files) in a temp folder, runs it under
-gunicorn (and nginx when installed) exactly as deploy/ does, and measures:
+The stack is the production layout, started here on loopback: gunicorn with
+deploy/gunicorn.conf.py on a unix socket (as deploy/systemd does), nginx with the shipped
+deploy/nginx locations in front of it, and wrk as the load generator. Each measurement and its
+baseline run alternately, BENCH_ROUNDS times:
 
-- link authorization latency (API, bearer token);
-- one large download: the django backend (streamed by gunicorn) and the nginx backend
-  (X-Accel-Redirect), with the gunicorn worker's peak memory;
-- `accord fetch` of a whole variant, one file at a time and in parallel.
+- X-Accel downloads (whole file and 4 MiB ranges, 16 and 256 connections) against nginx
+  serving the same file as a static file;
+- the Django streaming backend behind nginx against the same static file;
+- the per-file authorisation request (a download link answered with X-Accel-Redirect, 4 KiB
+  file, 64 connections) against a minimal Django view (bench/urls.py) under the same gunicorn
+  and nginx location, on SQLite and on PostgreSQL;
+- `accord audit verify` against raw hashlib.sha256 over the same stored payloads.
 
-BENCH_MB (default 256) sets the large file's size; the variant for fetch is 8 files of
-BENCH_MB/8 MB each.
+Needs wrk and nginx (Debian: `apt-get install wrk nginx`) and, for the PostgreSQL runs, a
+server that BENCH_DATABASE_URL reaches (the database named there is dropped and re-created;
+BENCH_DATABASE_URL= skips PostgreSQL). Knobs: BENCH_SECONDS per wrk run (default 8),
+BENCH_ROUNDS (2), BENCH_MB (size of the large file, 256), BENCH_EVENTS (audit events added for
+verify, 50000). The defaults take about 10 minutes on a 2-core machine; whole-file runs last
+twice BENCH_SECONDS.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import platform
 import shutil
@@ -25,10 +35,27 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MB = 1024 * 1024
+RANGE = 4 * MB
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/accord_bench"
+
+
+def need_tools() -> tuple[str, str]:
+    wrk = shutil.which("wrk")
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    roles = {"wrk": "wrk (the load generator)", "nginx": "nginx (the production web server)"}
+    missing = [roles[name] for name, found in (("wrk", wrk), ("nginx", nginx)) if not found]
+    if missing:
+        sys.stderr.write(
+            f"make bench needs {' and '.join(missing)}, and cannot find it on PATH. "
+            "On Debian/Ubuntu: apt-get install wrk nginx\n"
+        )
+        raise SystemExit(2)
+    return wrk, nginx  # type: ignore[return-value]
 
 
 def free_port() -> int:
@@ -37,297 +64,584 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 30
+def wait_until(ready, proc: subprocess.Popen, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"{what} exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            text = log.read_text() if log and log.exists() else ""
+            raise SystemExit(f"{what} exited at start:\n{text}")
+        if ready():
             return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{what} did not start")
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not start within 60 s")
 
 
-def write_file(path: Path, size: int) -> None:
-    block = os.urandom(MB)
-    with path.open("wb") as fh:
-        for _ in range(size // MB):
-            fh.write(block)
-            block = hashlib.sha256(block[:64]).digest() * (MB // 32)
+def connectable(address) -> bool:
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    try:
+        with socket.socket(family) as s:
+            s.settimeout(0.2)
+            s.connect(address)
+        return True
+    except OSError:
+        return False
 
 
-class Bench:
-    def __init__(self, work: Path, big_mb: int):
-        self.work = work
-        self.big_mb = big_mb
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+class Stack:
+    """One throw-away portal (its own data folder and database), gunicorn on a unix socket
+    and, shared by every portal, nginx with the shipped locations."""
+
+    def __init__(self, work: Path, name: str, database_url: str):
+        self.work = work / name
+        self.work.mkdir(parents=True)
+        self.socket = self.work / "gunicorn.sock"
         self.env = {
             **os.environ,
-            "ACCORD_DATA_DIR": str(work / "var"),
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "ACCORD_DATA_DIR": str(self.work / "var"),
             "ACCORD_SECRET_KEY": "bench-" + "x" * 40,
             "ACCORD_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "ACCORD_TASKS_BACKEND": "immediate",
+            "ACCORD_TASKS_BACKEND": "database",
             "ACCORD_EMAIL_BACKEND": "locmem",
             "ACCORD_SECURE_COOKIES": "false",
             "ACCORD_HSTS_SECONDS": "0",
+            "ACCORD_DOWNLOAD_LINK_TTL": "86400",
+            # Whole files go to nginx (the shipped default hands nginx at most 64 MiB per
+            # authorisation and streams longer requests itself).
+            "ACCORD_DOWNLOAD_MAX_RESPONSE_BYTES": "0",
+            "ACCORD_DB_CONN_MAX_AGE": "60",  # as deploy/accord.env.example
+            "GUNICORN_BIND": f"unix:{self.socket}",
+            "GUNICORN_LOG_LEVEL": "warning",
             "NO_PROXY": "*",
         }
-        self.env.pop("ACCORD_DATABASE_URL", None)
-        self.results: list[tuple[str, str, str]] = []
+        if database_url:
+            self.env["ACCORD_DATABASE_URL"] = database_url
+        else:
+            self.env.pop("ACCORD_DATABASE_URL", None)
+        self.gunicorn_proc: subprocess.Popen | None = None
 
-    def setup_portal(self) -> None:
-        os.environ.update(self.env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "accord.settings"
-        import django
-
-        django.setup()
-        import logging
-
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        from django.utils import timezone
-
-        from accord.access.services import entitlements_sync_for_licence
-        from accord.accounts.models import User
-        from accord.accounts.services import api_token_create
-        from accord.agreements.models import Licence, LicenceMember
-        from accord.catalog.models import Custodian, Dataset, LicenseVersion, Variant
-        from accord.catalog.services import variant_ingest
-
-        custodian = Custodian.objects.create(
-            slug="bench", name="Bench Lab", country="Finland", contact_email="b@lab.example"
-        )
-        dataset = Dataset.objects.create(
-            custodian=custodian, slug="bench", name="Bench", summary="s", description="d"
-        )
-        version = LicenseVersion.objects.create(
-            dataset=dataset, version=1, title="LA", effective_date="2024-01-01",
-            status="published",
+    def django(self, *args: str, **env: str) -> dict:
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.portal", *args],
+            env={**self.env, **env}, cwd=ROOT, capture_output=True, text=True,
         )  # fmt: skip
-        big = Variant.objects.create(dataset=dataset, slug="bench-big", name="Big")
-        many = Variant.objects.create(dataset=dataset, slug="bench-many", name="Many")
-        src = self.work / "src"
-        (src / "big").mkdir(parents=True)
-        (src / "many").mkdir(parents=True)
-        write_file(src / "big" / "big.bin", self.big_mb * MB)
-        for i in range(8):
-            write_file(src / "many" / f"part{i}.bin", max(1, self.big_mb // 8) * MB)
-        variant_ingest(variant=big, folder=src / "big")
-        variant_ingest(variant=many, folder=src / "many")
-        shutil.rmtree(src)
-        user = User.objects.create_user("bench@uni.example.edu", "x" * 12, full_name="Bench")
-        licence = Licence.objects.create(
-            reference="BENCH-1", dataset=dataset, license_version=version, signer=user
-        )
-        licence.variants.set([big, many])
-        LicenceMember.objects.create(
-            licence=licence, user=user, email=user.email, full_name="Bench",
-            status="active", accepted_at=timezone.now(),
-        )  # fmt: skip
-        entitlements_sync_for_licence(licence=licence, reason="bench")
-        self.token = api_token_create(user=user, name="bench").secret
-        self.big_id = big.files.get().pk
-        (self.work / "token").write_text(self.token)
-        (self.work / "token").chmod(0o600)
+        for line in result.stdout.splitlines():
+            if line.startswith("BENCH-JSON "):
+                return json.loads(line.removeprefix("BENCH-JSON "))
+        raise SystemExit(f"bench.portal {args[0]} failed:\n{result.stdout}\n{result.stderr}")
 
-    def gunicorn(self, backend: str, port: int) -> subprocess.Popen:
-        env = {**self.env, "ACCORD_DOWNLOAD_BACKEND": backend}
-        proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "8",
-             "--access-logfile", "/dev/null"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.work,
+    def gunicorn(self, backend: str) -> None:
+        self.stop()
+        log = self.work / "gunicorn.log"
+        self.gunicorn_proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
+            env={**self.env, "ACCORD_DOWNLOAD_BACKEND": backend},
+            cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
         )  # fmt: skip
-        wait_port(port, proc, "gunicorn")
-        return proc
+        wait_until(lambda: connectable(str(self.socket)), self.gunicorn_proc, "gunicorn", log)
 
-    def nginx(self, upstream_port: int, port: int) -> subprocess.Popen | None:
-        binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-        if not binary:
-            return None
-        conf = self.work / "nginx"
-        conf.mkdir(exist_ok=True)
-        deploy = ROOT / "deploy" / "nginx"
-        (conf / "accord-proxy.conf").write_text((deploy / "accord-proxy.conf").read_text())
-        (conf / "accord-locations.conf").write_text(
-            (deploy / "accord-locations.conf").read_text()
-            .replace("/srv/accord/var/protected/", f"{self.work}/var/protected/")
-            .replace("/srv/accord/var/staticfiles/", f"{self.work}/var/staticfiles/")
+    def stop(self) -> None:
+        if self.gunicorn_proc is not None:
+            self.gunicorn_proc.terminate()
+            self.gunicorn_proc.wait(timeout=60)
+            self.gunicorn_proc = None
+
+
+def start_nginx(binary: str, conf: Path, port: int, sockets: dict[str, Path], static: Path):
+    """nginx with the shipped locations: a server per portal (on ``port``, ``port + 1``…) in
+    front of its gunicorn, each also serving ``static`` at /bench-static/ as plain static
+    files, configured like /_protected/ (the baseline)."""
+    deploy = ROOT / "deploy" / "nginx"
+    conf.mkdir(parents=True)
+    (conf / "accord-proxy.conf").write_text((deploy / "accord-proxy.conf").read_text())
+    site = (deploy / "accord.conf").read_text()
+    http_level = site[site.index("map $request_uri") : site.index("upstream accord_app")]
+    servers = []
+    ports = {}
+    for i, (name, sock) in enumerate(sockets.items()):
+        ports[name] = port + i
+        protected = sock.parent / "var" / "protected"
+        locations = (
+            (deploy / "accord-locations.conf")
+            .read_text()
+            .replace("/srv/accord/var/protected/", f"{protected}/")
+            .replace("/srv/accord/var/staticfiles/", f"{sock.parent}/var/staticfiles/")
             .replace("/etc/nginx/snippets/accord-proxy.conf", str(conf / "accord-proxy.conf"))
-        )  # fmt: skip
-        user = "user root;" if os.geteuid() == 0 else ""
-        (conf / "nginx.conf").write_text(
-            f"{user}\nworker_processes 1;\npid {conf}/nginx.pid;\nevents {{}}\nhttp {{\n"
-            f"access_log off;\nclient_body_temp_path {conf}/cb;\nproxy_temp_path {conf}/px;\n"
-            f"fastcgi_temp_path {conf}/fc;\nuwsgi_temp_path {conf}/uw;\nscgi_temp_path {conf}/sc;\n"
-            f"upstream accord_app {{ server 127.0.0.1:{upstream_port}; }}\n"
-            f"server {{ listen 127.0.0.1:{port}; include {conf}/accord-locations.conf; }}\n}}\n"
+            .replace("http://accord_app", f"http://app_{name}")
         )
-        proc = subprocess.Popen(
-            [binary, "-p", str(conf), "-c", str(conf / "nginx.conf"), "-e", str(conf / "err.log"),
-             "-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_port(port, proc, "nginx")
-        return proc
-
-    def record(self, what: str, value: str, note: str = "") -> None:
-        print(f"  {what}: {value} {note}")
-        self.results.append((what, value, note))
-
-    def link(self, client, base: str) -> str:
-        r = client.get(
-            f"{base}/api/v1/downloads/files/{self.big_id}/link",
-            headers={"Authorization": f"Bearer {self.token}"},
+        (conf / f"locations-{name}.conf").write_text(locations)
+        servers.append(
+            f"upstream app_{name} {{ server unix:{sock} fail_timeout=0; }}\n"
+            f"server {{\n  listen 127.0.0.1:{port + i};\n  server_name localhost;\n"
+            f"  include {conf}/locations-{name}.conf;\n"
+            f"  location /bench-static/ {{ alias {static}/; sendfile on; tcp_nopush on; }}\n}}\n"
         )
-        r.raise_for_status()
-        return r.json()["url"]
-
-    def download(self, client, url: str) -> float:
-        start = time.perf_counter()
-        total = 0
-        with client.stream("GET", url) as r:
-            r.raise_for_status()
-            for chunk in r.iter_bytes(MB):
-                total += len(chunk)
-        elapsed = time.perf_counter() - start
-        assert total == self.big_mb * MB, total
-        return elapsed
-
-    def run_http(self, label: str, base: str, gunicorn_pid: int) -> None:
-        import httpx
-
-        with httpx.Client(timeout=300) as client:
-            n = 50
-            start = time.perf_counter()
-            for _ in range(n):
-                self.link(client, base)
-            per = (time.perf_counter() - start) / n * 1000
-            self.record(f"{label}: link authorization", f"{per:.1f} ms", f"(mean of {n})")
-            best = min(self.download(client, self.link(client, base)) for _ in range(2))
-            self.record(
-                f"{label}: one {self.big_mb} MB download",
-                f"{self.big_mb / best:.0f} MB/s",
-                f"({best:.2f} s, best of 2)",
-            )
-            url = self.link(client, base)
-            start = time.perf_counter()
-            r = client.get(url, headers={"Range": f"bytes={self.big_mb * MB - 1024}-"})
-            assert r.status_code == 206
-            self.record(
-                f"{label}: resume near the end (Range)",
-                f"{(time.perf_counter() - start) * 1000:.1f} ms",
-            )
-        rss = worker_peak_rss(gunicorn_pid)
-        if rss:
-            self.record(f"{label}: gunicorn worker peak RSS", f"{rss / 1024:.0f} MB")
-
-    def run_fetch(self, base: str) -> None:
-        for parallel in (1, 4):
-            dest = self.work / f"fetch-{parallel}"
-            env = {**self.env, "COLUMNS": "120"}
-            start = time.perf_counter()
-            result = subprocess.run(
-                [str(BIN / "accord"), "fetch", "bench-many", "--to", str(dest), "--portal", base,
-                 "--token-file", str(self.work / "token"), "--parallel", str(parallel)],
-                env=env, capture_output=True, text=True, cwd=self.work,
-            )  # fmt: skip
-            elapsed = time.perf_counter() - start
-            if result.returncode != 0:
-                raise SystemExit(result.stdout + result.stderr)
-            size = max(1, self.big_mb // 8) * 8
-            self.record(
-                f"accord fetch, 8 files / {size} MB, --parallel {parallel}",
-                f"{elapsed:.2f} s",
-                f"({size / elapsed:.0f} MB/s incl. verification)",
-            )
-            shutil.rmtree(dest)
+    temp = "\n".join(
+        f"{kind}_temp_path {conf}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi")
+    )
+    (conf / "nginx.conf").write_text(
+        f"{'user root;' if os.geteuid() == 0 else ''}\n"
+        f"worker_processes auto;\npid {conf}/nginx.pid;\nerror_log {conf}/error.log warn;\n"
+        "events { worker_connections 4096; }\n"
+        f"http {{\ndefault_type application/octet-stream;\n{http_level}\n"
+        f"access_log {conf}/access.log accord;\n{temp}\nscgi_temp_path {conf}/scgi;\n"
+        + "".join(servers)
+        + "}\n"
+    )
+    proc = subprocess.Popen(
+        [binary, "-p", str(conf), "-c", str(conf / "nginx.conf"), "-e", str(conf / "error.log"),
+         "-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    for p in ports.values():
+        wait_until(lambda p=p: connectable(("127.0.0.1", p)), proc, "nginx")
+    return proc, ports
 
 
-def worker_peak_rss(arbiter_pid: int) -> int | None:
-    """Peak resident memory (kB) of the arbiter's worker processes (Linux)."""
-    peaks = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if f"PPid:\t{arbiter_pid}\n" in text:
-            for line in text.splitlines():
-                if line.startswith("VmHWM:"):
-                    peaks.append(int(line.split()[1]))
-    return max(peaks) if peaks else None
+DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK-JSON {"requests":%.0f,"bytes":%.0f,"duration_us":%.0f,'
+    .. '"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f,'
+    .. '"p50_us":%.0f,"p99_us":%.0f}\\n', summary.requests, summary.bytes, summary.duration,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+RANGES = """
+local chunk = {chunk}
+local chunks = {chunks}
+init = function(args) math.randomseed(os.time() + tonumber(tostring({{}}):sub(8), 16)) end
+request = function()
+  local first = math.random(0, chunks - 1) * chunk
+  wrk.headers["Range"] = "bytes=" .. first .. "-" .. (first + chunk - 1)
+  return wrk.format(nil, nil)
+end
+"""
+
+
+class Runner:
+    def __init__(self, wrk: str, work: Path, seconds: float, rounds: int):
+        self.wrk = wrk
+        self.work = work
+        self.seconds = seconds
+        self.rounds = rounds
+        self.rows: list[dict] = []
+        (work / "done.lua").write_text(DONE)
+
+    def script(self, size: int | None) -> Path:
+        if size is None:
+            return self.work / "done.lua"
+        path = self.work / f"ranges-{size}.lua"
+        path.write_text(RANGES.format(chunk=RANGE, chunks=max(1, size // RANGE)) + DONE)
+        return path
+
+    def wrk_run(
+        self, url: str, connections: int, *, script: Path, headers=(), seconds: float = 0
+    ) -> dict:
+        command = [
+            self.wrk, "-t", str(min(2, connections)), "-c", str(connections),
+            "-d", f"{seconds or self.seconds:g}s", "--timeout", "30s", "--latency",
+            "-s", str(script),
+            *[arg for h in headers for arg in ("-H", h)], url,
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        for line in result.stdout.splitlines():
+            if line.startswith("WRK-JSON "):
+                data = json.loads(line.removeprefix("WRK-JSON "))
+                seconds = data["duration_us"] / 1e6
+                data["req_per_s"] = data["requests"] / seconds
+                data["mb_per_s"] = data["bytes"] / seconds / MB
+                data["errors"] = sum(data[k] for k in ("connect", "read", "write", "timeout"))
+                return data
+        raise SystemExit(f"wrk failed ({' '.join(command)}):\n{result.stdout}{result.stderr}")
+
+    def pair(self, label: str, unit: str, measured: dict, baseline: dict) -> dict:
+        """Run the measurement and its baseline alternately; the ratio of their means."""
+        runs: dict[str, list[dict]] = {"measured": [], "baseline": []}
+        for spec in (measured, baseline):  # warm-up (lazy imports, page cache)
+            self.wrk_run(**{**spec, "seconds": 1})
+        for _ in range(self.rounds):
+            for side, spec in (("measured", measured), ("baseline", baseline)):
+                runs[side].append(self.wrk_run(**spec))
+        key = "mb_per_s" if unit == "MB/s" else "req_per_s"
+
+        def mean(side: str, k: str = key) -> float:
+            return sum(r[k] for r in runs[side]) / len(runs[side])
+
+        per_round = [
+            m[key] / b[key] for m, b in zip(runs["measured"], runs["baseline"], strict=True)
+        ]
+        row = {
+            "label": label,
+            "unit": unit,
+            "measured": mean("measured"),
+            "baseline": mean("baseline"),
+            "ratio": mean("measured") / mean("baseline"),
+            "ratio_range": [min(per_round), max(per_round)],
+            "p50_ms": [mean("measured", "p50_us") / 1000, mean("baseline", "p50_us") / 1000],
+            "p99_ms": [mean("measured", "p99_us") / 1000, mean("baseline", "p99_us") / 1000],
+            "failed": [
+                sum(r["errors"] + r["status"] for r in runs[s]) for s in ("measured", "baseline")
+            ],
+            "runs": runs,
+            "commands": [
+                f"wrk -c {spec['connections']} -d {spec.get('seconds') or self.seconds:g}s "
+                f"{urlsplit(spec['url']).path}"
+                for spec in (measured, baseline)
+            ],
+        }
+        self.rows.append(row)
+        print(
+            f"  {label}: {row['measured']:.1f} vs {row['baseline']:.1f} {unit} = "
+            f"{row['ratio']:.2f}x  (p99 {row['p99_ms'][0]:.1f} / {row['p99_ms'][1]:.1f} ms, "
+            f"failed {row['failed'][0]}/{row['failed'][1]})",
+            flush=True,
+        )
+        return row
+
+
+def issue_link(base: str, token: str, file_id: int) -> str:
+    import httpx
+
+    response = httpx.post(
+        f"{base}/api/v1/downloads/files/{file_id}/link",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    if response.status_code != 200:
+        raise SystemExit(f"could not issue a download link: {response.status_code} {response.text}")
+    return response.json()["url"]
+
+
+def reset_postgres(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def main() -> None:
-    big_mb = int(os.environ.get("BENCH_MB", "256"))
+    wrk, nginx_binary = need_tools()
+    seconds = float(os.environ.get("BENCH_SECONDS", "8"))
+    rounds = max(1, int(os.environ.get("BENCH_ROUNDS", "2")))
+    big_mb = max(8, int(os.environ.get("BENCH_MB", "256")))
+    events = int(os.environ.get("BENCH_EVENTS", "50000"))
+    pg_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG)
+    started = datetime.now(UTC)
+    load_start = load_average()
+    clock = time.monotonic()
+    report: dict = {"started": started.isoformat(timespec="seconds"), "load_start": load_start}
+
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
-        bench = Bench(Path(tmp), big_mb)
-        print(f"Setting up a throw-away portal in {tmp} ({big_mb} MB of synthetic files)…")
-        bench.setup_portal()
-
-        port = free_port()
-        proc = bench.gunicorn("django", port)
+        work = Path(tmp)
+        print(f"Throw-away portals in {tmp} ({big_mb} MiB file); {rounds} round(s) of "
+              f"{seconds:g} s per measurement.", flush=True)  # fmt: skip
+        stacks = {"sqlite": Stack(work, "sqlite", "")}
+        if pg_url:
+            try:
+                reset_postgres(pg_url)
+            except Exception as exc:
+                raise SystemExit(
+                    f"PostgreSQL at {pg_url} is not usable ({exc}); set BENCH_DATABASE_URL to "
+                    "a server you may create a database on, or BENCH_DATABASE_URL= to skip it."
+                ) from exc
+            stacks["postgresql"] = Stack(work, "postgresql", pg_url)
+        portals = {}
+        for name, stack in stacks.items():
+            print(f"Setting up the {name} portal…", flush=True)
+            portals[name] = stack.django(
+                "setup", str(stack.work), str(big_mb if name == "sqlite" else 8)
+            )
+        static = work / "static"
+        static.mkdir()
+        big = portals["sqlite"]["big"]
+        os.link(big["path"], static / "big.bin")
+        nginx_proc, ports = start_nginx(
+            nginx_binary, work / "nginx", free_port(), {n: s.socket for n, s in stacks.items()},
+            static,
+        )  # fmt: skip
+        runner = Runner(wrk, work, seconds, rounds)
         try:
-            print("django backend (gunicorn streams the file):")
-            bench.run_http("django backend", f"http://127.0.0.1:{port}", proc.pid)
-            bench.run_fetch(f"http://127.0.0.1:{port}")
+            run_downloads(runner, stacks["sqlite"], portals["sqlite"], ports["sqlite"], big_mb)
+            for name, stack in stacks.items():
+                run_authorisation(runner, name, stack, portals[name], ports[name])
         finally:
-            proc.terminate()
-            proc.wait()
+            for stack in stacks.values():
+                stack.stop()
+            nginx_proc.terminate()
+            nginx_proc.wait(timeout=30)
+        report["verify"] = []
+        for name, stack in stacks.items():
+            print(f"audit verify on {name} ({events} events added)…", flush=True)
+            result = stack.django("verify", str(events), str(rounds))
+            result["ratio"] = result["verify_events_per_s"] / result["raw_events_per_s"]
+            print(
+                f"  {result['verify_events_per_s']:.0f} vs {result['raw_events_per_s']:.0f} "
+                f"events/s = {result['ratio']:.3f}x", flush=True,
+            )  # fmt: skip
+            report["verify"].append(result)
+    report["pairs"] = runner.rows
+    report["load_end"] = load_average()
+    report["minutes"] = (time.monotonic() - clock) / 60
+    report["settings"] = {
+        "seconds": seconds, "rounds": rounds, "big_mb": big_mb, "events": events,
+        "postgresql": bool(pg_url),
+    }  # fmt: skip
+    report["machine"] = machine()
+    (ROOT / "BENCHMARKS.json").write_text(json.dumps(report, indent=1) + "\n")
+    write_report(report)
+    print(f"Wrote BENCHMARKS.md and BENCHMARKS.json in {report['minutes']:.1f} min")
 
-        port = free_port()
-        proc = bench.gunicorn("nginx", port)
-        nginx_port = free_port()
-        nginx = bench.nginx(port, nginx_port)
-        try:
-            if nginx is None:
-                bench.record("nginx backend", "skipped", "(nginx not installed)")
-            else:
-                print("nginx backend (X-Accel-Redirect):")
-                bench.run_http("nginx backend", f"http://127.0.0.1:{nginx_port}", proc.pid)
-        finally:
-            if nginx is not None:
-                nginx.terminate()
-                nginx.wait()
-            proc.terminate()
-            proc.wait()
-        write_report(bench.results, big_mb)
+
+def run_downloads(runner: Runner, stack: Stack, portal: dict, port: int, big_mb: int) -> None:
+    base = f"http://127.0.0.1:{port}"
+    size = portal["big"]["size"]
+    static = {"url": f"{base}/bench-static/big.bin"}
+    auth = (f"Authorization: Bearer {portal['token']}",)
+    print("X-Accel downloads (ACCORD_DOWNLOAD_BACKEND=nginx) vs nginx static:", flush=True)
+    stack.gunicorn("nginx")
+    url = issue_link(base, portal["token"], portal["big"]["id"])
+    whole, ranges = runner.script(None), runner.script(size)
+    # Whole files run twice the window: every connection starts with an authorisation, and
+    # at 256 connections those alone take seconds of it (see the reading below).
+    long = 2 * runner.seconds
+    for connections in (16, 256):
+        runner.pair(
+            f"X-Accel whole {big_mb} MiB file, {connections} connections",
+            "MB/s",
+            {"url": url, "connections": connections, "script": whole, "headers": auth,
+             "seconds": long},
+            {**static, "connections": connections, "script": whole, "seconds": long},
+        )  # fmt: skip
+    for connections in (16, 256):
+        runner.pair(
+            f"X-Accel 4 MiB ranges, {connections} connections",
+            "MB/s",
+            {"url": url, "connections": connections, "script": ranges, "headers": auth},
+            {**static, "connections": connections, "script": ranges},
+        )
+    print("Django streaming behind nginx (ACCORD_DOWNLOAD_BACKEND=django) vs nginx static:")
+    stack.gunicorn("django")
+    url = issue_link(base, portal["token"], portal["big"]["id"])
+    runner.pair(
+        f"Django stream whole {big_mb} MiB file, 16 connections",
+        "MB/s",
+        {"url": url, "connections": 16, "script": whole, "headers": auth, "seconds": long},
+        {**static, "connections": 16, "script": whole, "seconds": long},
+    )
+    stack.stop()
 
 
-def write_report(results, big_mb: int) -> None:
+def run_authorisation(runner: Runner, name: str, stack: Stack, portal: dict, port: int) -> None:
+    base = f"http://127.0.0.1:{port}"
+    print(f"Per-file authorisation (X-Accel, 4 KiB file) vs a minimal view, {name}:", flush=True)
+    stack.gunicorn("nginx")
+    url = issue_link(base, portal["token"], portal["small"]["id"])
+    script = runner.script(None)
+    runner.pair(
+        f"authorisation request, 64 connections, {name}",
+        "req/s",
+        {"url": url, "connections": 64, "script": script,
+         "headers": (f"Authorization: Bearer {portal['token']}",)},
+        {"url": f"{base}/bench/minimal/", "connections": 64, "script": script},
+    )  # fmt: skip
+    stack.stop()
+    profile = stack.django(
+        "profile-request", portal["token"], str(portal["small"]["id"]), "200",
+        ACCORD_DOWNLOAD_BACKEND="nginx",
+    )  # fmt: skip
+    runner.rows[-1]["profile"] = profile
+    a, m = profile["authorisation"], profile["minimal"]
+    print(
+        f"  in process: {a['ms']:.1f} ms per request ({a['db_ms']:.1f} ms in the database "
+        f"driver, {a['queries']:.0f} queries) vs {m['ms']:.1f} ms for the minimal view",
+        flush=True,
+    )
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    versions = {}
+    for tool, args in (("nginx", ["-v"]), ("wrk", ["-v"])):
+        path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin")
+        out = subprocess.run([path, *args], capture_output=True, text=True) if path else None
+        versions[tool] = (out.stdout + out.stderr).splitlines()[0].strip() if out else ""
+    import multiprocessing
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "gunicorn": f"{2 * multiprocessing.cpu_count() + 1} workers x 8 threads (deploy defaults)",
+        **versions,
+    }
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def write_report(report: dict) -> None:
+    m, s = report["machine"], report["settings"]
     lines = [
         "# Benchmarks",
         "",
-        "Download path of Accord, measured by `make bench` (`bench/run.py`): a throw-away portal",
-        "(SQLite, synthetic files) under gunicorn as configured in `deploy/gunicorn.conf.py`",
-        "(1 worker, 8 threads here), and nginx with the shipped `deploy/nginx` locations.",
-        "Client and server share one machine over loopback, so these numbers are the server's",
-        "ceiling, not what a researcher's network will give. Re-run `make bench` to refresh.",
+        "Written by `make bench` (`bench/run.py`; raw figures in `BENCHMARKS.json`). Every",
+        "figure is a ratio to a baseline measured in the same run on the same machine, the",
+        "measurement and its baseline alternating, so a busy or slow machine moves both.",
         "",
-        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {platform.machine()}, {os.cpu_count()} CPUs (shared with other work), "
-        f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
-        f"- Large file: {big_mb} MB",
+        "The stack is the production layout on loopback: gunicorn with `deploy/gunicorn.conf.py`",
+        f"({m['gunicorn']}) on a unix socket, nginx with the shipped `deploy/nginx` locations",
+        "in front of it (plain HTTP: TLS would cost both sides alike), load from wrk on the same",
+        "machine. So these are the server's ceilings, not what a researcher's network gives.",
         "",
-        "| measurement | result | note |",
-        "|---|---|---|",
-        *[f"| {a} | {b} | {c} |" for a, b, c in results],
+        f"- Date: {report['started'][:16].replace('T', ' ')} UTC; took "
+        f"{report['minutes']:.1f} min; load average {report['load_start']} at the start, "
+        f"{report['load_end']} at the end (the machine is shared)",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['system']}, Python "
+        f"{m['python']}, {m['nginx']}, {m['wrk']}",
+        f"- Settings: BENCH_SECONDS={s['seconds']:g} per wrk run, BENCH_ROUNDS={s['rounds']}, "
+        f"BENCH_MB={s['big_mb']}, BENCH_EVENTS={s['events']}",
+        "- Portal: `ACCORD_DOWNLOAD_MAX_RESPONSE_BYTES=0` (whole files are handed to nginx; "
+        "with the shipped 64 MiB cap a whole 256 MiB file would be streamed by Django), tasks "
+        "queued in the database (no worker running), `ACCORD_DB_CONN_MAX_AGE=60`",
+        "- Commands: `wrk -t 2 -c N -d Ss --timeout 30s --latency [-s ranges.lua] URL` "
+        "(ranges: a random 4 MiB-aligned `Range: bytes=a-b` per request; download links with "
+        "their `Authorization: Bearer` token)",
         "",
-        "Reading them: the gunicorn worker's peak memory is Django's baseline and does not",
-        "grow with the file (the django backend streams 256 KB chunks; nginx sends the file",
-        "itself): a run with BENCH_MB=64 showed the same peak as one with 256. Link",
-        "authorization is one short transaction per file (policy check, link row, audit",
-        "event), serialised by SQLite's write lock in these runs.",
-        "`--parallel` pays off over real networks (it hides per-file latency and TCP ramp-up);",
-        "over loopback on a 2-core machine the client's hashing and the server compete for the",
-        "same CPUs, so it may show no gain.",
-        "",
+        "| measurement | result | baseline | ratio (per round) | p50 / p99 ms (baseline) "
+        "| failed |",
+        "|---|---|---|---|---|---|",
     ]
+    baselines = {
+        "MB/s": "nginx static, same file",
+        "req/s": "minimal Django view",
+    }
+    for row in report["pairs"]:
+        lo, hi = row["ratio_range"]
+        p50, p99 = row["p50_ms"], row["p99_ms"]
+        lines.append(
+            f"| {row['label']} | {_fmt(row['measured'])} {row['unit']} | "
+            f"{_fmt(row['baseline'])} {row['unit']} ({baselines[row['unit']]}) | "
+            f"**{row['ratio']:.2f}×** ({lo:.2f}–{hi:.2f}) | "
+            f"{p50[0]:.1f} / {p99[0]:.1f} ({p50[1]:.1f} / {p99[1]:.1f}) | "
+            f"{row['failed'][0]} / {row['failed'][1]} |"
+        )
+    for v in report["verify"]:
+        lines.append(
+            f"| `accord audit verify`, {v['events']:,} events, {v['database']} | "
+            f"{_fmt(v['verify_events_per_s'])} events/s | "
+            f"{_fmt(v['raw_events_per_s'])} events/s (raw sha256 of the same "
+            f"{v['payload_bytes'] / MB:.0f} MiB of payloads, in memory) | "
+            f"**{v['ratio']:.3f}×** | – | – |"
+        )
+        lines.append(
+            f"| (floor: stream only the payloads from {v['database']} and hash them) | "
+            f"{_fmt(v['read_and_hash_events_per_s'])} events/s | the same raw sha256 | "
+            f"{v['read_and_hash_events_per_s'] / v['raw_events_per_s']:.3f}× | – | – |"
+        )
+    lines += ["", *reading(report), ""]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
-    print(f"Wrote {ROOT / 'BENCHMARKS.md'}")
+
+
+def reading(report: dict) -> list[str]:
+    """What the figures say, written from this run's own numbers (and its in-process
+    profiles), so a re-run cannot leave a stale explanation behind."""
+    by = {r["label"]: r for r in report["pairs"]}
+    out = ["## Reading them", ""]
+    xaccel = [r for label, r in by.items() if label.startswith("X-Accel whole")]
+    ranges = [r for label, r in by.items() if label.startswith("X-Accel 4 MiB")]
+    stream = [r for label, r in by.items() if label.startswith("Django stream")]
+    auth = [r for label, r in by.items() if label.startswith("authorisation")]
+    auth_ms = max(
+        (r["profile"]["authorisation"]["ms"] for r in auth if r.get("profile")), default=0.0
+    )
+    cores = report["machine"]["cores"] or 1
+    if xaccel:
+        burst = 256 * auth_ms / 1000 / cores
+        out.append(
+            "- **X-Accel, whole files**: "
+            + ", ".join(f"{r['ratio']:.2f}×" for r in xaccel)
+            + " of nginx's static throughput (16, 256 connections). nginx sends the bytes "
+            "either way; Django answers one authorisation per file, but every connection "
+            "starts with one: at 256 connections that burst is about "
+            f"{burst:.1f} s of CPU on {cores} cores (256 × {auth_ms:.0f} ms, the in-process "
+            f"cost below) out of a {2 * report['settings']['seconds']:g} s window, during "
+            "which static is already sending. The gap at 256 is that burst, and it closes "
+            "with the authorisation request's own cost."
+        )
+    if ranges and auth:
+        a = auth[0].get("profile", {}).get("authorisation", {})
+        out.append(
+            "- **X-Accel, 4 MiB ranges**: "
+            + ", ".join(f"{r['ratio']:.2f}×" for r in ranges)
+            + " of static. Every range is one authorisation request through gunicorn "
+            f"({a.get('ms', 0):.1f} ms of one core each, measured in process), so on this "
+            "machine the authorisation, not nginx, bounds range throughput: it rises with "
+            "the authorisation request's own ratio below."
+        )
+    if stream:
+        out.append(
+            f"- **Django streaming behind nginx**: {stream[0]['ratio']:.2f}× static with the "
+            "shipped `proxy_buffer_size 256k` (one 256 KiB chunk relayed per write; the "
+            "default 4 KB relayed it 4 KB at a time). Python reading and writing chunks "
+            "shares the cores with nginx and wrk here."
+        )
+    for r in auth:
+        p = r.get("profile")
+        if not p:
+            continue
+        a, m = p["authorisation"], p["minimal"]
+        python_ms = a["ms"] - a["db_ms"]
+        out.append(
+            f"- **Authorisation request, {p['database']}**: {r['ratio']:.2f}× the minimal "
+            f"view (p50 {r['p50_ms'][0]:.0f} ms, p99 {r['p99_ms'][0]:.0f} ms at 64 "
+            f"connections). In process one request takes {a['ms']:.1f} ms against "
+            f"{m['ms']:.1f} ms for the minimal view; {a['db_ms']:.1f} ms of it is inside the "
+            f"database driver ({a['queries']:.0f} queries) and {python_ms:.1f} ms is Python "
+            "(building the policy queries, the link and audit writes, the audit event's "
+            f"hashing and MAC): {python_ms / a['ms']:.0%} Python, "
+            f"{a['db_ms'] / a['ms']:.0%} database (its two write transactions' commits "
+            "included). Issue #13 goal 1 (a read-only hot path) is about both."
+        )
+    for v in report["verify"]:
+        out.append(
+            f"- **`accord audit verify`, {v['database']}**: {v['ratio']:.3f}× raw hashing "
+            f"({v['verify_events_per_s']:,.0f} vs {v['raw_events_per_s']:,.0f} events/s). "
+            f"Streaming verify's own rows (events joined with their personal fields, no "
+            f"check) takes {v['rows_share'] * 100:.0f}% of the walk; streaming only the "
+            "payloads from the database and hashing them reaches "
+            f"{v['read_and_hash_events_per_s'] / v['raw_events_per_s']:.2f}× raw hashing, "
+            "the ceiling for any verify that reads its events from this database. The "
+            "rest is the per-event checks in Python (rebuilding the canonical payload from "
+            "the columns and personal fields, the commitments' and MAC's hashing)."
+        )
+    return out
 
 
 if __name__ == "__main__":
