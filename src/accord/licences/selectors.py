@@ -80,6 +80,18 @@ def memberships_of(user: User) -> QuerySet[LicenceMember]:
     )
 
 
+def pending_invitations_of(user: User) -> list[LicenceMember]:
+    """Invitations the user has still to accept, on licences still in force: what stands
+    between an approved application and the data."""
+    return [
+        m
+        for m in memberships_of(user).filter(
+            status=LicenceMember.Status.INVITED, licence__status=Licence.Status.ACTIVE
+        )
+        if m.licence.is_in_force()
+    ]
+
+
 def membership_for(user: User, member_id: int) -> LicenceMember:
     member = memberships_of(user).filter(pk=member_id).first()
     if member is None:
