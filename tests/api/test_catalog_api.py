@@ -60,7 +60,10 @@ def test_variant_files_give_metadata_not_data(client, demo):
     body = client.get("/api/v1/variants/casmemg/files").json()
     assert body["count"] == 18
     item = body["items"][0]
-    assert set(item) == {"path", "size", "sha256", "media_type"}
+    assert set(item) == {"path", "size", "sha256", "media_type", "subject"}
+    assert item["path"] == "CASMEMG_annotations.csv" and item["subject"] is None
+    emg = next(i for i in body["items"] if i["path"].startswith("emg/sub07/"))
+    assert emg["subject"] == "07"
 
 
 def test_unknown_dataset_is_problem_json_404(client, db):

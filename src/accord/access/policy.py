@@ -186,7 +186,7 @@ def can_list_files(user, variant: Variant) -> bool:
 
 def variant_file_list(variant: Variant) -> QuerySet[DataFile]:
     """The files listed for a variant whose list may be read (``can_list_files``)."""
-    return servable_files(variant.files.all()).order_by("path")
+    return servable_files(variant.files.all()).select_related("subject").order_by("path")
 
 
 # --- Consent withdrawal ----------------------------------------------------------------------

@@ -141,6 +141,13 @@ class ListedFileOut(Schema):
     size: int
     sha256: str
     media_type: str
+    # The subject whose data the file holds; null for a shared file (an annotation sheet) or
+    # a variant that does not attribute its files.
+    subject: str | None
+
+    @staticmethod
+    def resolve_subject(obj) -> str | None:
+        return obj.subject_code
 
 
 @router.get("/datasets", response=list[DatasetOut], auth=None, summary="List datasets")

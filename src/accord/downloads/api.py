@@ -50,6 +50,11 @@ class DownloadableFileOut(Schema):
     size: int
     sha256: str
     media_type: str
+    subject: str | None  # null: a shared file (annotation sheet), or files not attributed
+
+    @staticmethod
+    def resolve_subject(obj) -> str | None:
+        return obj.subject_code
 
 
 class LinkOut(Schema):
