@@ -15,6 +15,7 @@ import time
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accord.audit.models import Event
 from accord.catalog.models import DataFile, Subject, VariantRelease
@@ -296,7 +297,19 @@ def test_a_manifest_signed_after_the_withdrawal_excludes_the_files_and_lists_the
         "release": "1.1",
         "withdrawn_on": withdrawn[ONE_A]["withdrawn_on"],
     }
-    assert len(withdrawn[ONE_A]["withdrawn_on"]) == 10  # an ISO date
+    assert withdrawn[ONE_A]["withdrawn_on"] == timezone.localdate().isoformat()
+
+
+def test_the_manifest_gives_the_day_consent_was_withdrawn_as_staff_recorded_it(
+    variant, licence, people, subjects, data_manager
+):
+    day = timezone.now() - dt.timedelta(days=3)
+    subject_withdraw(subject=subjects["01"], actor=data_manager, reason="x", withdrawn_at=day)
+
+    payload = manifest_payload(entitlement=licence.entitlements.get(user=people["ann"]))
+    assert {e["withdrawn_on"] for e in payload["withdrawn"]} == {
+        timezone.localdate(day).isoformat()
+    }
 
 
 # --- The shared-sheet rule --------------------------------------------------------------------

@@ -96,16 +96,20 @@ def withdrawn_files(variant) -> list[dict[str, Any]]:
     """Files earlier releases of ``variant`` held and a later one removed for a consent
     withdrawal: what `accord fetch` reports as stale local copies (this exact shape is the
     client's contract). ``subject`` is the subject who withdrew (also for a shared sheet's old
-    copy that held their rows), ``release`` the release that removed the file."""
+    copy that held their rows), ``release`` the release that removed the file, ``withdrawn_on``
+    the day consent was withdrawn (as staff recorded it)."""
     from accord.catalog.releases import withdrawn_entries  # here: keeps this hunk apart
 
-    return [
-        {
+    def entry_dict(entry) -> dict[str, Any]:
+        withdrawal = entry.release.withdrawal
+        subject = withdrawal.subject if withdrawal else None
+        when = (subject.withdrawn_at if subject else None) or entry.release.published_at
+        return {
             "path": entry.path,
             "sha256": entry.sha256,
-            "subject": entry.release.withdrawal.subject.code if entry.release.withdrawal else None,
+            "subject": subject.code if subject else None,
             "release": entry.release.label,
-            "withdrawn_on": entry.release.published_at.date().isoformat(),
+            "withdrawn_on": timezone.localdate(when).isoformat(),
         }
-        for entry in withdrawn_entries(variant)
-    ]
+
+    return [entry_dict(entry) for entry in withdrawn_entries(variant)]
