@@ -558,3 +558,22 @@ def test_the_withdrawal_page_costs_the_same_queries_however_many_people_were_ask
     assert DeletionAttestation.objects.filter(withdrawals__subject__code="01").count() == 3
     assert DeletionAttestation.objects.filter(withdrawals__subject__code="02").count() == 2
     assert counts[0] == counts[1]
+
+
+def test_accord_fetch_reads_the_new_manifest_and_says_the_local_copy_must_go(
+    variant, licence, people, subjects, data_manager, tmp_path
+):
+    """The contract with the client: what the portal signs after a withdrawal makes
+    ``accord fetch`` report the local copy of a withdrawn file as one to delete."""
+    from accord.client.fetch import find_stale
+
+    local = tmp_path / "my-copy"
+    for path in (ONE_A, TWO):
+        (local / path).parent.mkdir(parents=True, exist_ok=True)
+        (local / path).write_bytes(FILES[path])
+    withdraw(subjects["01"], data_manager)
+
+    manifest = manifest_payload(entitlement=licence.entitlements.get(user=people["ann"]))
+    (stale,) = find_stale(local, manifest)
+    assert stale.path == ONE_A and stale.must_delete
+    assert "consent withdrawn on" in stale.describe(manifest["variant"]["release"])
