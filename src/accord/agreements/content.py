@@ -236,10 +236,17 @@ def _flat(member: dict) -> list:
 
 def missing_items(application: Application, *, for_submission: bool) -> list[str]:
     """What is still missing, as sentences the applicant can act on (empty when complete)."""
+    return [message for _, message in missing_fields(application, for_submission=for_submission)]
+
+
+def missing_fields(application: Application, *, for_submission: bool) -> list[tuple[str, str]]:
+    """What is still missing as (form field, sentence) pairs, so the page can say each one
+    next to its field: the application form's field names, ``members`` for the member table
+    and ``file`` for the signed scan's upload."""
     policy = policy_for(application.dataset)
-    missing: list[str] = []
+    missing: list[tuple[str, str]] = []
     if application.dataset.variants.exists() and not application.variants.exists():
-        missing.append("Choose at least one variant.")
+        missing.append(("variants", "Choose at least one variant."))
     labels = {
         "signer_name": "the signer's name",
         "signer_affiliation": "the signer's affiliation",
@@ -250,31 +257,35 @@ def missing_items(application: Application, *, for_submission: bool) -> list[str
         labels["signer_title"] = "the signer's title or position"
     for name, label in labels.items():
         if not getattr(application, name).strip():
-            missing.append(f"Fill in {label}.")
+            missing.append((name, f"Fill in {label}."))
     if not application.organisation_type:
-        missing.append("Choose the type of organisation.")
+        missing.append(("organisation_type", "Choose the type of organisation."))
     if not application.purpose.strip():
-        missing.append("Describe the research purpose.")
+        missing.append(("purpose", "Describe the research purpose."))
     for f in policy_fields(policy):
         value = application.answers.get(f.key)
         if f.required and not value:
             verb = "Tick" if f.kind == ApplicationField.Kind.CHECKBOX else "Answer"
-            missing.append(f"{verb} “{f.label}”.")
+            missing.append((f"answer_{f.key}", f"{verb} “{f.label}”."))
     attested = set(application.attested_clauses)
     for clause in attestation_clauses(application.license_version):
         if clause.code not in attested:
-            missing.append(f"Attest clause {clause.code} ({clause.title}).")
+            missing.append(
+                (f"attest_{clause.code}", f"Attest clause {clause.code} ({clause.title}).")
+            )
     member_fields = [f for f in policy_member_fields(policy) if f.required]
     for number, member in enumerate(application.members, start=1):
         for f in member_fields:
             if not (member.get("extra") or {}).get(f.key):
-                missing.append(f"Give member {number}'s {f.label}.")
+                missing.append(("members", f"Give member {number}'s {f.label}."))
     if for_submission:
         agreement = _current_agreement(application)
         if agreement is None:
-            missing.append("Upload the signed agreement (the generated PDF, signed and scanned).")
+            missing.append(
+                ("file", "Upload the signed agreement (the generated PDF, signed and scanned).")
+            )
         elif scan_is_stale(application, agreement):
-            missing.append(STALE_SCAN_MESSAGE)
+            missing.append(("file", STALE_SCAN_MESSAGE))
     return missing
 
 

@@ -61,6 +61,10 @@ class ApplicationForm(forms.Form):
         self.member_fields = policy_member_fields(self.policy)
         if application is not None and "initial" not in kwargs:
             kwargs["initial"] = self._initial(application)
+        only_variant = [v.slug for v in self.dataset.variants.all()]
+        if len(only_variant) == 1 and not (kwargs.get("initial") or {}).get("variants"):
+            # Nothing to choose: the one variant is what the applicant applies for.
+            kwargs["initial"] = {**(kwargs.get("initial") or {}), "variants": only_variant}
         super().__init__(*args, **kwargs)
         self.fields["variants"].choices = [(v.slug, v.name) for v in self.dataset.variants.all()]
         if self.dataset.requires_affiliated_email:
@@ -94,6 +98,41 @@ class ApplicationForm(forms.Form):
         for code in application.attested_clauses:
             initial[f"attest_{code}"] = True
         return initial
+
+    def mark_missing(self, problems) -> None:
+        """Show each (field, message) of ``problems`` next to its field, bound or not; those
+        naming no form field (``members``, ``file``) are kept in ``section_errors``."""
+        if self._errors is None:
+            self.full_clean()  # an unbound form: no errors of its own
+        if not hasattr(self, "cleaned_data"):
+            self.cleaned_data = {}
+        for field, message in problems:
+            if field in self.fields:
+                if message not in self.errors.get(field, []):
+                    self.add_error(field, message)
+            else:
+                self.section_errors.setdefault(field, []).append(message)
+
+    @property
+    def section_errors(self) -> dict[str, list[str]]:
+        if not hasattr(self, "_section_errors"):
+            self._section_errors: dict[str, list[str]] = {}
+        return self._section_errors
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor, message) for every problem on the page, in the page's order, for the one
+        summary line at the top that links to each."""
+        anchors = {"variants": "step-variants", "members": "step-members", "file": "id_file"}
+        summary = []
+        for name in self.fields:
+            for message in self.errors.get(name, []):
+                anchor = anchors.get(name) or self[name].id_for_label
+                summary.append((anchor, message))
+        for name, messages in self.section_errors.items():
+            summary.extend((anchors.get(name, ""), m) for m in messages)
+        for message in self.non_field_errors():
+            summary.append(("", message))
+        return summary
 
     def answer_fields(self):
         return [self[f"answer_{f.key}"] for f in self.extra_fields]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,13 +15,15 @@ from accord.access import policy
 from accord.catalog.models import Dataset
 from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
-from accord.core.pages import refusal
+from accord.core.pages import paginate, refusal
 from accord.core.storage import protected_storage
 from accord.licences import selectors as licence_selectors
 
 from . import selectors, services, signed_pdf, states
 from .content import (
     STALE_SCAN_MESSAGE,
+    InvalidApplication,
+    missing_fields,
     missing_items,
     policy_for,
     policy_member_fields,
@@ -55,6 +58,8 @@ def application_start(request, slug: str):
             application = services.application_create(
                 actor=request.user, dataset=dataset, details=form.to_details()
             )
+        except InvalidApplication as exc:
+            form.mark_missing(exc.errors.items())
         except DomainError as exc:
             refusal(request, exc)
         else:
@@ -85,11 +90,21 @@ def application_detail(request, reference: str):
                 services.application_update(
                     application=application, actor=request.user, details=form.to_details()
                 )
+            except InvalidApplication as exc:
+                form.mark_missing(exc.errors.items())
             except DomainError as exc:
                 refusal(request, exc)
             else:
-                messages.success(request, "Draft saved.")
-                return redirect("agreements:application_detail", reference)
+                if not request.POST.get("submit"):
+                    messages.success(request, "Draft saved.")
+                    return redirect("agreements:application_detail", reference)
+                submitted = _submit_or_mark(request, application, form)
+                if submitted:
+                    return submitted
+        elif request.method == "GET" and request.GET.get("check") in ("pdf", "submit"):
+            # Sent back from the agreement download or the submit action: say what is missing.
+            for_submission = request.GET["check"] == "submit"
+            form.mark_missing(missing_fields(application, for_submission=for_submission))
     missing = missing_items(application, for_submission=False) if editable else []
     agreement = application.current_agreement()
     return render(
@@ -113,15 +128,36 @@ def application_detail(request, reference: str):
     )
 
 
+def _submit_or_mark(request, application, form):
+    """Submit the application; when something is missing, mark each field on ``form`` and
+    return None so the page is shown again with what was typed."""
+    try:
+        services.application_submit(application=application, actor=request.user)
+    except InvalidApplication:
+        application.refresh_from_db()
+        form.mark_missing(missing_fields(application, for_submission=True))
+        return None
+    except DomainError as exc:
+        refusal(request, exc)
+        return redirect("agreements:application_detail", application.reference)
+    messages.success(
+        request,
+        _("Application %(reference)s submitted.") % {"reference": application.reference},
+    )
+    return redirect("agreements:application_detail", application.reference)
+
+
+def _check_page(reference: str, check: str):
+    return redirect(
+        reverse("agreements:application_detail", args=[reference]) + f"?check={check}#error-summary"
+    )
+
+
 @signed_in
 def application_pdf(request, reference: str):
     application = selectors.application_for_user(request.user, reference, applicant_only=True)
-    missing = missing_items(application, for_submission=False)
-    if missing:
-        messages.error(request, "Complete the application before printing the agreement:")
-        for item in missing:
-            messages.error(request, item)
-        return redirect("agreements:application_detail", reference)
+    if missing_items(application, for_submission=False):
+        return _check_page(reference, "pdf")
     return agreement_download(application)
 
 
@@ -176,6 +212,9 @@ def _applicant_action(request, reference: str, service, success: str):
 @require_POST
 @signed_in
 def application_submit(request, reference: str):
+    application = selectors.application_for_user(request.user, reference, applicant_only=True)
+    if states.is_editable(application) and missing_items(application, for_submission=True):
+        return _check_page(reference, "submit")
     return _applicant_action(
         request,
         reference,
