@@ -53,6 +53,8 @@ SITE_URL = (env_str("ACCORD_SITE_URL", "http://127.0.0.1:8000") or "").rstrip("/
 SITE_NAME = env_str("ACCORD_SITE_NAME", "Accord") or "Accord"
 
 INSTALLED_APPS = [
+    # Before admin: translated catalogue fields (name_zh_hans, ...) with their admin widgets.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -86,11 +88,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions (the switcher's choice lives there), before common; no URL prefixes: the
+    # language comes from the session, then the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accord.ops.middleware.RefuseNulMiddleware",
     "accord.ops.middleware.ApiProblemMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in person's saved preference wins over the browser (accounts.languages).
+    "accord.accounts.languages.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -405,6 +412,13 @@ TASKS = {
 
 # --- Misc -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The custodians' languages (issue #14). Catalogues live in src/accord/locale and are compiled
+# by `make install`; `make test` fails on an untranslated or stale one (tests/i18n).
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("fi", "Suomi")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Catalogue content (datasets, clauses) falls back to the original English text.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

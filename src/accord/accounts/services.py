@@ -248,3 +248,13 @@ def session_sign_in_record(
 @transaction.atomic
 def session_sign_out_record(*, user: User) -> None:
     _audit_user("accounts:session:sign-out", user, actor=user)
+
+
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Save the language a person reads Accord and its emails in (a preference, not audited:
+    it grants nothing and names nobody)."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from accord.accounts import views, views_privacy
+from accord.accounts import languages, views, views_privacy
 
 app_name = "accounts"
 urlpatterns = [
+    path("language", languages.language_set, name="language_set"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke", views.token_revoke, name="token_revoke"),
     path("personal-data/", views_privacy.personal_data, name="personal_data"),

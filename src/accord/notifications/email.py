@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,15 @@ def _clean(addresses: Iterable[str] | None) -> list[str]:
     return list(seen)
 
 
+def _languages_of(addresses: list[str]) -> dict[str, str]:
+    """Each address's language: its account's preference, else English."""
+    from accord.accounts.languages import supported
+    from accord.accounts.models import User
+
+    known = dict(User.objects.filter(email__in=addresses).values_list("email", "language"))
+    return {a: supported(known.get(a)) or settings.LANGUAGE_CODE for a in addresses}
+
+
 def send_templated(
     *,
     to: Iterable[str],
@@ -30,22 +40,31 @@ def send_templated(
     cc: Iterable[str] | None = None,
     reply_to: Iterable[str] | None = None,
 ) -> int:
-    """Render ``templates/email/<template>.subject.txt`` and ``.body.txt`` and send them.
-    A recipient who is also in ``to`` is dropped from ``cc``."""
+    """Render ``templates/email/<template>.subject.txt`` and ``.body.txt`` and send them, in
+    each recipient's preferred language (English when they have none): one message per
+    language among ``to``; ``cc`` goes with the first. A recipient who is also in ``to`` is
+    dropped from ``cc``."""
     ctx = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
-    subject = render_to_string(f"email/{template}.subject.txt", ctx).strip().replace("\n", " ")
-    body = render_to_string(f"email/{template}.body.txt", ctx)
     to_list = _clean(to)
     cc_list = [a for a in _clean(cc) if a not in to_list]
-    message = EmailMessage(
-        subject=f"[{settings.SITE_NAME}] {subject}",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=to_list,
-        cc=cc_list,
-        reply_to=_clean(reply_to) or None,
-    )
-    return message.send(fail_silently=False)
+    by_language: dict[str, list[str]] = {}
+    for address, language in _languages_of(to_list).items():
+        by_language.setdefault(language, []).append(address)
+    sent = 0
+    for index, (language, addresses) in enumerate(by_language.items() or [("en", [])]):
+        with translation.override(language):
+            subject = render_to_string(f"email/{template}.subject.txt", ctx)
+            body = render_to_string(f"email/{template}.body.txt", ctx)
+        message = EmailMessage(
+            subject=f"[{settings.SITE_NAME}] {subject.strip().replace(chr(10), ' ')}",
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=addresses,
+            cc=cc_list if index == 0 else [],
+            reply_to=_clean(reply_to) or None,
+        )
+        sent += message.send(fail_silently=False)
+    return sent
 
 
 def notify_on_commit(**kwargs) -> None:
