@@ -337,6 +337,7 @@ def personal_data_export(user: User) -> dict[str, Any]:
             "id": user.pk,
             "email": user.email,
             "full_name": user.full_name,
+            "language": user.language,
             "date_joined": _when(user.date_joined),
             "last_login": _when(user.last_login),
             "is_active": user.is_active,
