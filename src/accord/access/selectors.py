@@ -12,11 +12,13 @@ from accord.access.models import Entitlement
 def entitlements_of(user) -> tuple[QuerySet[Entitlement], QuerySet[Entitlement]]:
     """(usable now, every other entitlement the user ever held), newest first."""
     related = ("variant", "variant__dataset", "licence", "license_version")
-    usable = policy.usable_entitlements(user).select_related(*related).order_by("variant__slug")
+    usable = (
+        policy.usable_entitlements(user).select_related(*related).order_by("variant__slug", "pk")
+    )
     ended = (
         Entitlement.objects.filter(user_id=user.pk)
         .exclude(pk__in=usable.values("pk"))
         .select_related(*related)
-        .order_by("-revoked_at", "-valid_from")
+        .order_by("-revoked_at", "-valid_from", "-pk")
     )
     return usable, ended

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accord.accounts.models import ApiToken
 from accord.accounts.services import api_token_create, api_token_revoke
 from accord.core.decorators import signed_in
+from accord.core.pages import paginate
 
+TOKENS_PAGE_SIZE = 50
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
 
 
@@ -46,7 +48,8 @@ def tokens(request):
         # Rendered straight from the POST (not a redirect through the session) so the
         # secret is never stored anywhere; never_cache keeps it out of browser caches.
         return render(request, "accounts/token_created.html", {"issued": issued})
-    listed = request.user.api_tokens.order_by("revoked_at", "-created")
+    mine = request.user.api_tokens.order_by("revoked_at", "-created", "-pk")
+    listed, _ = paginate(request, mine, TOKENS_PAGE_SIZE)
     return render(
         request, "accounts/tokens.html", {"form": form, "tokens": listed, "now": timezone.now()}
     )

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
 from accord.access import policy
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
+from accord.api.pagination import PAGES_DOC, link_paginated
 from accord.api.problems import ProblemOut
 from accord.catalog.models import Dataset
 from accord.core.permissions import Permission
@@ -146,9 +147,15 @@ def _mine(request, reference: str) -> Application:
     return selectors.application_for_user(request.user, reference, applicant_only=True)
 
 
-@router.get("/applications", response=list[ApplicationOut], summary="My applications")
-def list_applications(request):
-    return [_out(a) for a in selectors.applications_of(request.user)]
+@router.get(
+    "/applications",
+    response=list[ApplicationOut],
+    summary="My applications",
+    description="Newest first." + PAGES_DOC.format(size=100),
+)
+@link_paginated(to_out=_out)
+def list_applications(request, response: HttpResponse):
+    return selectors.with_completeness(selectors.applications_of(request.user))
 
 
 @router.post(
@@ -266,9 +273,12 @@ def confirm_as_signer(request, token: str):
     response=list[ApplicationOut],
     tags=["review"],
     summary="Review queue (your custodians only)",
+    description="Oldest submission first." + PAGES_DOC.format(size=100),
 )
+@link_paginated(to_out=_out)
 def review_list(
     request,
+    response: HttpResponse,
     dataset: str = "",
     state: str = "submitted",
     # Bounded: a huge value overflowed the date arithmetic (found by schemathesis).
@@ -277,7 +287,7 @@ def review_list(
     qs = selectors.review_queue(
         request.user, dataset=dataset, state=state, older_than_days=older_than_days
     )
-    return [_out(a) for a in qs[:500]]
+    return selectors.with_completeness(qs)
 
 
 @router.get(

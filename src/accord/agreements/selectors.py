@@ -40,9 +40,21 @@ def _with_relations(qs: QuerySet[Application]) -> QuerySet[Application]:
     )
 
 
+def with_completeness(qs: QuerySet[Application]) -> QuerySet[Application]:
+    """``qs`` with what ``content.missing_items`` reads (the dataset's rules, questions,
+    member fields and variants; the terms' clauses) prefetched: a page of drafts costs the
+    same number of queries however many drafts it holds."""
+    return qs.prefetch_related(
+        "dataset__application_rules__fields",
+        "dataset__application_rules__member_fields",
+        "dataset__variants",
+        "license_version__clauses",
+    )
+
+
 def applications_of(user: User) -> QuerySet[Application]:
     """Applications the user made or was named signer of (and confirmed)."""
-    return _with_relations(policy.applications_of(user)).order_by("-created")
+    return _with_relations(policy.applications_of(user)).order_by("-created", "-pk")
 
 
 def application_for_user(
@@ -86,7 +98,7 @@ def review_queue(
     if older_than_days:
         cutoff = timezone.now() - timedelta(days=older_than_days)
         qs = qs.filter(submitted_at__lte=cutoff)
-    return _with_relations(qs).order_by("submitted_at", "created")
+    return _with_relations(qs).order_by("submitted_at", "created", "pk")
 
 
 def datasets_with(user: User, permission: Permission) -> QuerySet[Dataset]:

@@ -32,18 +32,26 @@ from .content import (
 from .documents import agreement_download
 from .forms import ApplicationForm, UploadForm
 from .retention import retention_days
+from .timeline import next_step, timeline
+
+MY_PAGE_SIZE = 50
 
 
 @signed_in
 def my_applications(request):
+    """The person's applications, licences and memberships, each list with its own pages."""
+    user = request.user
+    applications, _ = paginate(request, selectors.applications_of(user), MY_PAGE_SIZE)
+    licences, _ = paginate(
+        request, licence_selectors.licences_signed_by(user), MY_PAGE_SIZE, param="licences_page"
+    )
+    memberships, _ = paginate(
+        request, licence_selectors.memberships_of(user), MY_PAGE_SIZE, param="memberships_page"
+    )
     return render(
         request,
         "agreements/my_applications.html",
-        {
-            "applications": selectors.applications_of(request.user),
-            "licences": licence_selectors.licences_signed_by(request.user),
-            "memberships": licence_selectors.memberships_of(request.user),
-        },
+        {"applications": applications, "licences": licences, "memberships": memberships},
     )
 
 
@@ -122,7 +130,8 @@ def application_detail(request, reference: str):
             if editable and agreement and scan_is_stale(application, agreement)
             else "",
             "upload_form": UploadForm(),
-            "history": selectors.history(application),
+            "timeline": timeline(application),
+            "next_step": next_step(application, for_user=request.user) if is_applicant else "",
             "member_fields": policy_member_fields(policy_for(application.dataset)),
         },
     )

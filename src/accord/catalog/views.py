@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 from accord.catalog import citations, selectors
 from accord.catalog.enforcement import clauses_handling
 from accord.core.decorators import public
+from accord.core.pages import paginate
+
+PAGE_SIZE = 50
 
 
 @public
 def dataset_list(request):
-    return render(
-        request, "catalog/dataset_list.html", {"datasets": selectors.published_datasets()}
-    )
+    datasets, _ = paginate(request, selectors.published_datasets(), PAGE_SIZE)
+    return render(request, "catalog/dataset_list.html", {"datasets": datasets})
 
 
 @public

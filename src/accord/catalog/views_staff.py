@@ -22,12 +22,14 @@ from accord.catalog.forms import (
 from accord.catalog.models import Dataset, Subject
 from accord.core.decorators import sensitive, staff
 from accord.core.errors import DomainError
+from accord.core.pages import paginate
 from accord.core.permissions import Permission
 
 MANAGE = Permission.CATALOG_DATASET_MANAGE
 SUBJECTS = Permission.CATALOG_SUBJECT_MANAGE
 WITHDRAW = Permission.CATALOG_SUBJECT_WITHDRAW
 WHOLE_DATASET = "dataset"
+PAGE_SIZE = 50
 
 
 def _refused(form, exc: DomainError) -> None:
@@ -40,7 +42,7 @@ def catalogue(request):
     return render(
         request,
         "catalog/staff_catalogue.html",
-        {"datasets": selectors.editable_datasets(request.user)},
+        {"datasets": paginate(request, selectors.editable_datasets(request.user), PAGE_SIZE)[0]},
     )
 
 

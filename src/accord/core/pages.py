@@ -8,13 +8,24 @@ from django.core.paginator import Page, Paginator
 
 from accord.core.errors import DomainError
 
+# No list page shows more rows than this, whatever a view asks for: a page's cost stays
+# bounded however much data there is (tests/test_list_query_counts.py).
+MAX_PAGE_SIZE = 200
 
-def paginate(request, qs, per_page: int) -> tuple[Page, str]:
-    """One page of ``qs`` and the query string of the other filters (for the page links)."""
-    page = Paginator(qs, per_page).get_page(request.GET.get("page"))
+
+def paginate(request, qs, per_page: int, *, param: str = "page") -> tuple[Page, str]:
+    """One page of ``qs`` and the query string of the other filters (for the page links).
+
+    ``param`` names the page number in the query string, so one view can show several lists
+    each with its own pages. The page also carries ``param`` and ``query`` for the shared
+    partial: ``{% include "_pagination.html" with page=... %}``."""
+    paginator = Paginator(qs, min(per_page, MAX_PAGE_SIZE))
+    page = paginator.get_page(request.GET.get(param))
     query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    query.pop(param, None)
+    page.param = param  # type: ignore[attr-defined]
+    page.query = query.urlencode()  # type: ignore[attr-defined]
+    return page, page.query  # type: ignore[attr-defined]
 
 
 def refusal(request, exc: DomainError) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 
 from django.conf import settings
+from django.db.models import Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,10 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accord.access import policy
 from accord.core.decorators import public, signed_in
 from accord.core.errors import DomainError
+from accord.core.pages import paginate
 from accord.core.problem import problem_response
 from accord.downloads import documents, manifests, services, signing
 from accord.downloads.backends import get_backend
 from accord.downloads.models import DownloadLink
+
+FILES_PAGE_SIZE = 100
 
 
 @signed_in
@@ -29,14 +33,15 @@ def variant_files(request, slug: str):
         .select_related("subject")
         .order_by("path")
     )
+    page, _ = paginate(request, files, FILES_PAGE_SIZE)
     return render(
         request,
         "downloads/variant_files.html",
         {
             "variant": variant,
             "entitlement": entitlement,
-            "files": files,
-            "total_size": sum(f.size for f in files),
+            "files": page,
+            "total_size": files.aggregate(total=Sum("size"))["total"] or 0,
             "portal_url": request.build_absolute_uri("/").rstrip("/"),
             "client_install": shlex.quote(settings.CLIENT_INSTALL),
         },

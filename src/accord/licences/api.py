@@ -6,6 +6,7 @@ yours") and calls one service.
 The paths, tags and operation ids are the ones these endpoints had under accord.agreements.api:
 the OpenAPI schema is the contract, and moving code does not change it."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
@@ -15,7 +16,7 @@ from accord.agreements import licence_agreement
 from accord.agreements.schemas import MemberIn
 from accord.agreements.signed_pdf import read_upload
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
-from accord.api.pagination import BoundedPageNumberPagination
+from accord.api.pagination import PAGES_DOC, BoundedPageNumberPagination, link_paginated
 from accord.api.problems import ProblemOut
 from accord.core.permissions import Permission
 
@@ -106,10 +107,12 @@ def _licence_out(licence: Licence) -> dict:
     "/licences",
     response=list[LicenceOut],
     summary="Licences I signed",
+    description="Licences I signed, newest first." + PAGES_DOC.format(size=100),
     operation_id=_op("list_licences"),
 )
-def list_licences(request):
-    return [_licence_out(lic) for lic in selectors.licences_signed_by(request.user)]
+@link_paginated(to_out=_licence_out)
+def list_licences(request, response: HttpResponse):
+    return selectors.licences_signed_by(request.user)
 
 
 @router.get(
@@ -299,10 +302,12 @@ def _invitation_out(m: LicenceMember) -> dict:
     "/memberships",
     response=list[InvitationOut],
     summary="My invitations and memberships",
+    description="Newest first." + PAGES_DOC.format(size=100),
     operation_id=_op("list_memberships"),
 )
-def list_memberships(request):
-    return [_invitation_out(m) for m in selectors.memberships_of(request.user)]
+@link_paginated(to_out=_invitation_out)
+def list_memberships(request, response: HttpResponse):
+    return selectors.memberships_of(request.user)
 
 
 @router.post(

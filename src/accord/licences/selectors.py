@@ -5,6 +5,7 @@ another custodian's (or another signer's) licences."""
 from __future__ import annotations
 
 from django.db.models import Case, CharField, Count, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accord.access import policy
@@ -58,9 +59,9 @@ def with_lifecycle(qs: QuerySet[Licence]) -> QuerySet[Licence]:
 def licences_signed_by(user: User) -> QuerySet[Licence]:
     return with_lifecycle(
         policy.licences_signed_by(user)
-        .select_related("dataset", "license_version")
+        .select_related("dataset", "license_version", "signer")
         .prefetch_related("variants", "members")
-        .order_by("-granted_at")
+        .order_by("-granted_at", "-pk")
     )
 
 
@@ -76,7 +77,7 @@ def memberships_of(user: User) -> QuerySet[LicenceMember]:
     return (
         LicenceMember.objects.filter(Q(email__in=verified_emails(user)) | Q(user=user))
         .select_related("licence", "licence__dataset", "licence__signer")
-        .order_by("-created")
+        .order_by("-created", "-pk")
     )
 
 
@@ -100,6 +101,18 @@ def membership_for(user: User, member_id: int) -> LicenceMember:
 
 
 # --- Custodian staff: the licence register ------------------------------------------------
+
+
+def _active_member_count():
+    active = (
+        LicenceMember.objects.filter(licence=OuterRef("pk"), status=LicenceMember.Status.ACTIVE)
+        .order_by()
+        .values("licence")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(active), 0)
+
 
 LICENCE_PAGE_SIZE = 50
 
@@ -130,11 +143,9 @@ def licence_register(
             "dataset", "dataset__custodian", "license_version", "signer", "application"
         )
         .prefetch_related("variants")
-        .annotate(
-            active_member_count=Count(
-                "members", filter=Q(members__status=LicenceMember.Status.ACTIVE), distinct=True
-            )
-        )
+        # A correlated subquery, not Count(): the paginator's COUNT(*) leaves it out and the
+        # page's SELECT counts the members of the page's licences only.
+        .annotate(active_member_count=_active_member_count())
         .order_by("-granted_at", "-pk")
     )
 

@@ -1,0 +1,318 @@
+"""Every list page and list endpoint is paginated and costs the same number of queries for its
+first page with 1× data (2 rows) and with 100× data (200 rows); the page holds at most its
+page size and its "next" link (web: rel="next"; API: the Link header or the total) works.
+
+Rows are bulk-inserted where listing does not depend on a service's side effects, so the
+module stays fast; the list pages read them exactly as they read rows the services made."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.access.models import Entitlement
+from accord.accounts.models import ApiToken
+from accord.agreements.models import Application
+from accord.audit.services import audit_record
+from accord.catalog.models import DataFile, Dataset
+from accord.licences.models import Licence, LicenceMember
+from tests import factories
+from tests.agreements.factories import draft, policy_dataset
+from tests.downloads.conftest import signing_key_file  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.django_db
+
+ONE_X, HUNDRED_X = 2, 200
+_seq = itertools.count(1)
+
+
+# --- Data, bulk-inserted ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(custodian, signing_key_file):  # noqa: F811 - the imported fixture
+    dataset = policy_dataset(custodian, slug="smic")
+    variant = dataset.variants.get()
+    version = dataset.license_versions.get()
+    me = factories.UserFactory(email="me@uni-example.edu", full_name="Me Researcher")
+    staff = factories.StaffFactory(custodian=custodian, admin=True).user
+    return SimpleNamespace(
+        custodian=custodian, dataset=dataset, variant=variant, version=version, me=me, staff=staff
+    )
+
+
+def _licences(w, n: int, *, signer, member=None, status=Licence.Status.ACTIVE) -> list[Licence]:
+    rows = Licence.objects.bulk_create(
+        Licence(
+            reference=f"LIC-BULK-{next(_seq):05d}",
+            dataset=w.dataset,
+            license_version=w.version,
+            signer=signer,
+            status=status,
+        )
+        for _ in range(n)
+    )
+    Licence.variants.through.objects.bulk_create(
+        Licence.variants.through(licence_id=lic.pk, variant_id=w.variant.pk) for lic in rows
+    )
+    LicenceMember.objects.bulk_create(
+        LicenceMember(
+            licence=lic,
+            user=member,
+            email=member.email if member else f"m{lic.pk}@uni-example.edu",
+            full_name="A Member",
+            status=LicenceMember.Status.ACTIVE if member is None else LicenceMember.Status.INVITED,
+        )
+        for lic in rows
+    )
+    return rows
+
+
+def grow_licences_signed(w, n):
+    _licences(w, n, signer=w.me)
+
+
+def grow_memberships(w, n):
+    _licences(w, n, signer=factories.UserFactory(), member=w.me)
+
+
+def grow_register(w, n):
+    _licences(w, n, signer=factories.UserFactory())
+
+
+def _entitlements(w, n, *, revoked: bool):
+    now = timezone.now()
+    Entitlement.objects.bulk_create(
+        Entitlement(
+            user=w.me,
+            variant=w.variant,
+            licence=lic,
+            license_version=w.version,
+            revoked_at=now if revoked else None,
+            revoke_reason="licence ended" if revoked else "",
+        )
+        for lic in _licences(w, n, signer=w.me)
+    )
+
+
+def grow_usable(w, n):
+    _entitlements(w, n, revoked=False)
+
+
+def grow_ended(w, n):
+    _entitlements(w, n, revoked=True)
+
+
+def _applications(w, n, *, state):
+    if not hasattr(w, "application"):
+        w.application = draft(w.me, w.dataset)
+    rows = []
+    for _ in range(n):
+        a = copy.copy(w.application)
+        a.pk = a.id = None
+        a._state.adding = True
+        a.reference = f"APP-BULK-{next(_seq):05d}"
+        a.state = state
+        a.submitted_at = timezone.now() if state == Application.State.SUBMITTED else None
+        rows.append(a)
+    Application.objects.bulk_create(rows)
+
+
+def grow_applications(w, n):
+    # Drafts and submitted ones: a draft's API row also carries what it still misses.
+    _applications(w, n - n // 2, state=Application.State.DRAFT)
+    _applications(w, n // 2, state=Application.State.SUBMITTED)
+
+
+def grow_submitted(w, n):
+    _applications(w, n, state=Application.State.SUBMITTED)
+
+
+def grow_returned(w, n):
+    # Returned to the applicant: editable again, so each row also carries what it misses.
+    _applications(w, n, state=Application.State.RETURNED)
+
+
+def grow_datasets(w, n):
+    Dataset.objects.bulk_create(
+        factories.DatasetFactory.build(custodian=w.custodian, slug=f"bulk-{next(_seq):05d}")
+        for _ in range(n)
+    )
+
+
+def grow_files(w, n):
+    if not hasattr(w, "files_licence"):
+        w.files_licence = _licences(w, 1, signer=w.me)[0]
+        Entitlement.objects.create(
+            user=w.me, variant=w.variant, licence=w.files_licence, license_version=w.version
+        )
+    DataFile.objects.bulk_create(
+        DataFile(
+            variant=w.variant,
+            path=f"sub{i % 7:02d}/clip-{next(_seq):05d}.mp4",
+            size=1000 + i,
+            sha256=f"{i:064x}",
+            storage_name=f"bulk/{i}",
+            scan_status=DataFile.ScanStatus.CLEAN,
+        )
+        for i in range(n)
+    )
+
+
+def grow_tokens(w, n):
+    ApiToken.objects.bulk_create(
+        ApiToken(
+            user=w.me, name=f"script {i}", prefix=f"acc_{i:04d}", token_hash=f"{next(_seq):064x}"
+        )
+        for i in range(n)
+    )
+
+
+def grow_events(w, n):
+    for _ in range(n):
+        audit_record(
+            actor=w.staff,
+            event_type="catalog:dataset:update",
+            target=w.dataset,
+            dataset_id=w.dataset.pk,
+            custodian_id=w.custodian.pk,
+            details={"fields": ["summary"]},
+        )
+
+
+# --- The lists -------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    id: str
+    url: Callable[[SimpleNamespace], str]
+    viewer: str  # "me", "staff" or "anonymous"
+    grow: Callable[[SimpleNamespace, int], None]
+    page_size: int
+    key: str = ""  # web: the context name of the page; "" for an API endpoint
+    param: str = "page"
+    api: str = ""  # "link" (bare array, Link header) or "items" ({items, count})
+
+
+def web(id, url, viewer, grow, page_size, key, param="page"):
+    return Case(id, url, viewer, grow, page_size, key=key, param=param)
+
+
+def api(id, url, viewer, grow, page_size, shape):
+    return Case(id, url, viewer, grow, page_size, api=shape)
+
+
+def _u(name, *args):
+    return lambda w: reverse(name, args=args)
+
+
+CASES = [
+    web("web-catalogue", _u("catalog:dataset_list"), "anonymous", grow_datasets, 50, "datasets"),
+    web("web-my-applications", _u("agreements:my_applications"), "me", grow_applications, 50,
+        "applications"),
+    web("web-my-licences", _u("agreements:my_applications"), "me", grow_licences_signed, 50,
+        "licences", "licences_page"),
+    web("web-my-memberships", _u("agreements:my_applications"), "me", grow_memberships, 50,
+        "memberships", "memberships_page"),
+    web("web-my-data-usable", _u("access:my_access"), "me", grow_usable, 50, "usable"),
+    web("web-my-data-ended", _u("access:my_access"), "me", grow_ended, 50, "ended", "ended_page"),
+    web("web-variant-files", lambda w: reverse("downloads:variant_files", args=[w.variant.slug]),
+        "me", grow_files, 100, "files"),
+    web("web-tokens", _u("accounts:tokens"), "me", grow_tokens, 50, "tokens"),
+    web("web-review-queue", _u("agreements:review_queue"), "staff", grow_submitted, 50, "page"),
+    web("web-licence-register", _u("agreements:licence_register"), "staff", grow_register, 50,
+        "page"),
+    web("web-staff-catalogue", _u("catalog:staff_catalogue"), "staff", grow_datasets, 50,
+        "datasets"),
+    web("web-audit-trail", _u("audit:event_list"), "staff", grow_events, 100, "page"),
+    api("api-datasets", lambda w: "/api/v1/datasets", "anonymous", grow_datasets, 50, "items"),
+    api("api-variant-files", lambda w: f"/api/v1/variants/{w.variant.slug}/files?page_size=50",
+        "me", grow_files, 50, "items"),
+    api("api-licences", lambda w: "/api/v1/licences", "me", grow_licences_signed, 100, "link"),
+    api("api-memberships", lambda w: "/api/v1/memberships", "me", grow_memberships, 100, "link"),
+    api("api-applications", lambda w: "/api/v1/applications", "me", grow_applications, 100,
+        "link"),
+    api("api-entitlements", lambda w: "/api/v1/access/entitlements", "me", grow_ended, 100,
+        "link"),
+    api("api-review-applications", lambda w: "/api/v1/review/applications", "staff",
+        grow_submitted, 100, "link"),
+    api("api-review-returned", lambda w: "/api/v1/review/applications?state=returned", "staff",
+        grow_returned, 100, "link"),
+    api("api-licence-register", lambda w: "/api/v1/review/licences", "staff", grow_register, 50,
+        "items"),
+    api("api-audit-events", lambda w: "/api/v1/audit/events", "staff", grow_events, 100,
+        "items"),
+]  # fmt: skip
+
+
+def _rows(case: Case, response) -> list:
+    if case.key:
+        return list(response.context[case.key].object_list)
+    body = response.json()
+    return body["items"] if case.api == "items" else body
+
+
+def _next_url(case: Case, url: str, response) -> str | None:
+    if case.key:
+        match = re.search(r'href="\?([^"]*)" rel="next"', response.content.decode())
+        if match:
+            return f"{url}?{match.group(1).replace('&amp;', '&')}"
+        page = response.context[case.key]  # a page with its own links (the audit trail)
+        return f"{url}?{case.param}={page.next_page_number()}" if page.has_next() else None
+    if case.api == "link":
+        match = re.search(r'<([^>]+)>; rel="next"', response.get("Link", ""))
+        return match.group(1) if match else None
+    body = response.json()
+    if body["count"] <= len(body["items"]):
+        return None
+    return f"{url}{'&' if '?' in url else '?'}page=2"
+
+
+def _get(client, case, url, headers):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.content[:300])
+    return len(ctx), response
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_page_one_costs_the_same_queries_at_1x_and_100x_data(case, world, client):
+    headers = {}
+    if case.viewer != "anonymous":
+        user = getattr(world, case.viewer)
+        client.force_login(user)
+        if case.api:
+            from tests.roles import bearer
+
+            headers = bearer(user, scope=ApiToken.Scope.READ)
+    url = case.url(world)
+
+    case.grow(world, ONE_X)
+    _get(client, case, url, headers)  # warm caches (site, content types, session)
+    few, small = _get(client, case, url, headers)
+    assert len(_rows(case, small)) >= ONE_X
+    case.grow(world, HUNDRED_X - ONE_X)
+    many, big = _get(client, case, url, headers)
+
+    assert few == many, f"{case.id}: {few} queries with 1x data, {many} with 100x"
+    assert len(_rows(case, big)) == case.page_size
+    next_url = _next_url(case, url, big)
+    assert next_url, f"{case.id}: no link to the next page"
+    _, second = _get(client, case, next_url, headers)
+    assert 0 < len(_rows(case, second)) <= case.page_size
+    assert {_key(r) for r in _rows(case, second)}.isdisjoint(_key(r) for r in _rows(case, big))
+
+
+def _key(row) -> str:
+    return f"pk={row.pk}" if hasattr(row, "pk") else repr(row)
