@@ -27,7 +27,7 @@ def test_file_name_with_newline_quote_and_control_characters_downloads_with_a_sa
     assert all(0x20 <= ord(c) < 0x7F for c in disposition)
     assert ascii_part.count('"') == 2 and "\\" not in ascii_part
     # The exact name survives for clients that read filename* (RFC 6266/8187).
-    assert "filename*=UTF-8''report%22%0D%0AX-Injected%3A%20yes%5C%20%07%20%C3%BC.txt" in (
+    assert "filename*=UTF-8''sub__report%22%0D%0AX-Injected%3A%20yes%5C%20%07%20%C3%BC.txt" in (
         disposition
     )
 

@@ -33,12 +33,25 @@ from accord.downloads.services import record_handoff, record_served
 S3_MAX_EXPIRY = 300
 
 
+# Browser downloads land in one folder, so the file's folders go into its name, joined by
+# this separator: HS/s01/ep01_2.avi is saved as HS__s01__ep01_2.avi, and two ep01_2.avi from
+# different folders no longer overwrite each other. `accord fetch` keeps the folder layout.
+BROWSER_NAME_SEPARATOR = "__"
+
+
+def browser_file_name(path: str) -> str:
+    """The name a browser saves the file under: its path inside the variant, folders joined
+    by BROWSER_NAME_SEPARATOR."""
+    return BROWSER_NAME_SEPARATOR.join(part for part in path.split("/") if part)
+
+
 def content_disposition(path: str) -> str:
-    """An attachment header for the file's name. Ingest accepts any name the file system
-    does, so the quoted ASCII fallback keeps only printable characters other than the quote
-    and backslash (a CR/LF made Django refuse the header: a 500 on every download); the
-    exact name travels percent-encoded in filename*."""
-    name = path.rsplit("/", 1)[-1]
+    """An attachment header for the file's name (its folders kept, see browser_file_name).
+    Ingest accepts any name the file system does, so the quoted ASCII fallback keeps only
+    printable characters other than the quote and backslash (a CR/LF made Django refuse the
+    header: a 500 on every download); the exact name travels percent-encoded in filename*
+    (RFC 6266, RFC 8187)."""
+    name = browser_file_name(path)
     ascii_name = "".join(c if " " <= c <= "~" and c not in '"\\?' else "_" for c in name)
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
