@@ -5,6 +5,7 @@ tamper-evident copy)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,7 +26,7 @@ class Entry:
     comment: str = ""
 
 
-_STATE_EVENTS = {
+_STATE_EVENTS: dict[str, Callable[[], str]] = {
     Application.State.SUBMITTED: lambda: _("Submitted; waiting for review"),
     Application.State.RETURNED: lambda: _("Returned to the applicant for changes"),
     Application.State.APPROVED: lambda: _("Approved by the custodian"),

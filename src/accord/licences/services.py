@@ -7,9 +7,11 @@ after commit."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accord.access import policy
 from accord.access.services import entitlements_sync_for_licence
@@ -158,6 +160,58 @@ def licence_member_add(*, licence: Licence, actor: User, full_name: str, email: 
     row = _invite(licence, member, actor)
     entitlements_sync_for_licence(licence=licence, actor=actor, reason="member invited")
     return row
+
+
+RESEND_INTERVAL = timedelta(minutes=15)
+RESENDS_PER_DAY = 5
+
+
+@transaction.atomic
+def licence_member_resend(*, licence: Licence, member: LicenceMember, actor: User) -> LicenceMember:
+    """Email an invitation again (the signer's "resend"), at most once a quarter of an hour and
+    five times a day per invitation, so the button cannot be turned into a mail cannon."""
+    from accord.audit.models import Event
+
+    licence = licence_lock(licence)
+    _require_signer(licence, actor)
+    locked = licence.members.select_for_update().filter(pk=member.pk).first()
+    if locked is None:
+        raise NotFound(_("No such invitation."))
+    member = locked
+    if member.status != LicenceMember.Status.INVITED:
+        raise Conflict(
+            _("%(email)s is not waiting for an invitation any more.") % {"email": member.email},
+            code="not-invited",
+        )
+    now = clock.now()
+    sent = Event.objects.filter(
+        event_type__in=("agreements:member:invite", "agreements:member:invite-resend"),
+        licence_id=licence.pk,
+        target_id=str(member.pk),
+        created__gte=now - timedelta(days=1),
+    ).values_list("created", flat=True)
+    last = max(sent, default=None)
+    if last is not None and last > now - RESEND_INTERVAL:
+        raise Conflict(
+            _(
+                "The invitation to %(email)s was sent less than 15 minutes ago; give it time "
+                "to arrive (and ask them to look in their spam folder) before sending it again."
+            )
+            % {"email": member.email},
+            code="resend-too-soon",
+        )
+    if len(sent) >= RESENDS_PER_DAY + 1:
+        raise Conflict(
+            _(
+                "The invitation to %(email)s was sent %(count)s times today; try again "
+                "tomorrow, or check the address."
+            )
+            % {"email": member.email, "count": len(sent)},
+            code="resend-limit",
+        )
+    licence_audit(licence, "invite-resend", actor, target=member)
+    notify.member_invited(member)
+    return member
 
 
 @transaction.atomic

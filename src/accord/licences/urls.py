@@ -14,6 +14,11 @@ urlpatterns = [
         name="licence_member_remove",
     ),
     path(
+        "licences/<str:reference>/members/<int:member_id>/resend",
+        views.licence_member_resend,
+        name="licence_member_resend",
+    ),
+    path(
         "licences/<str:reference>/renew",
         views_renewal.licence_renew_page,
         name="licence_renew",

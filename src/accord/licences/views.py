@@ -77,6 +77,24 @@ def licence_member_remove(request, reference: str, member_id: int):
     return redirect("agreements:licence_detail", reference)
 
 
+@require_POST
+@signed_in
+def licence_member_resend(request, reference: str, member_id: int):
+    licence = selectors.licence_for_signer(request.user, reference)
+    member = get_object_or_404(licence.members, pk=member_id)
+    try:
+        services.licence_member_resend(licence=licence, member=member, actor=request.user)
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(
+            request, _("The invitation was sent to %(email)s again.") % {"email": member.email}
+        )
+    if request.POST.get("back") == "home":
+        return redirect("agreements:my_applications")
+    return redirect("agreements:licence_detail", reference)
+
+
 @signed_in
 def member_accept(request, member_id: int):
     member = selectors.membership_for(request.user, member_id)
