@@ -24,7 +24,7 @@ from accord.access.models import Entitlement
 from accord.accounts.models import ApiToken
 from accord.agreements.models import Application
 from accord.audit.services import audit_record
-from accord.catalog.models import DataFile, Dataset
+from accord.catalog.models import DataFile, Dataset, Variant
 from accord.licences.models import Licence, LicenceMember
 from tests import factories
 from tests.agreements.factories import draft, policy_dataset
@@ -169,6 +169,35 @@ def grow_files(w, n):
     )
 
 
+def grow_variants(w, n):
+    """``n`` more variants ``me`` may download, each with a file."""
+    if not hasattr(w, "variants_licence"):
+        w.variants_licence = _licences(w, 1, signer=w.me)[0]
+    variants = Variant.objects.bulk_create(
+        factories.VariantFactory.build(dataset=w.dataset, slug=f"v-{next(_seq):05d}")
+        for _ in range(n)
+    )
+    Licence.variants.through.objects.bulk_create(
+        Licence.variants.through(licence_id=w.variants_licence.pk, variant_id=v.pk)
+        for v in variants
+    )
+    Entitlement.objects.bulk_create(
+        Entitlement(user=w.me, variant=v, licence=w.variants_licence, license_version=w.version)
+        for v in variants
+    )
+    DataFile.objects.bulk_create(
+        DataFile(
+            variant=v,
+            path="clip.mp4",
+            size=10,
+            sha256="0" * 64,
+            storage_name=f"bulk/{v.pk}",
+            scan_status=DataFile.ScanStatus.CLEAN,
+        )
+        for v in variants
+    )
+
+
 def grow_tokens(w, n):
     ApiToken.objects.bulk_create(
         ApiToken(
@@ -243,6 +272,8 @@ CASES = [
     api("api-memberships", lambda w: "/api/v1/memberships", "me", grow_memberships, 100, "link"),
     api("api-applications", lambda w: "/api/v1/applications", "me", grow_applications, 100,
         "link"),
+    api("api-downloadable-variants", lambda w: "/api/v1/downloads/variants", "me", grow_variants,
+        100, "link"),
     api("api-entitlements", lambda w: "/api/v1/access/entitlements", "me", grow_ended, 100,
         "link"),
     api("api-review-applications", lambda w: "/api/v1/review/applications", "staff",

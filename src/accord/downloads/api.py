@@ -25,6 +25,7 @@ from ninja.security import HttpBearer
 from accord.access import policy
 from accord.accounts.services import api_token_authenticate
 from accord.api.auth import ActiveSessionAuth, TokenAuth, token_or_session
+from accord.api.pagination import PAGES_DOC, link_paginated
 from accord.api.params import ROW_ID_MAX
 from accord.api.problems import ProblemOut
 from accord.core.errors import NotFound
@@ -97,32 +98,62 @@ def _link_out(request, issued: services.IssuedLink) -> LinkOut:
     )
 
 
-@router.get("/downloads/variants", response=list[DownloadableVariantOut], auth=token_or_session)
-def list_variants(request):
-    """The variants you may download now (three queries, however many)."""
-    totals = {
-        row["variant_id"]: row
-        for row in policy.downloadable_files(request.user)
-        .order_by()
-        .values("variant_id")
-        .annotate(n=Count("pk"), total=Sum("size"))
-    }
-    licences = {
-        variant_id: entitlement.licence.reference
-        for variant_id, entitlement in policy.entitlements_in_use(request.user).items()
-    }
-    return [
-        DownloadableVariantOut(
-            slug=variant.slug,
-            name=variant.name,
-            release=variant.release,
-            dataset=variant.dataset.name,
-            licence=licences.get(variant.pk, ""),
-            files=totals.get(variant.pk, {}).get("n", 0),
-            total_size=totals.get(variant.pk, {}).get("total", 0) or 0,
-        )
-        for variant in policy.entitled_variants(request.user).order_by("slug")
-    ]
+class _EntitledVariants:
+    """The variants ``user`` may download now, by slug, as the paginator counts and slices
+    them: each page's file counts and licences are read for that page's variants only."""
+
+    def __init__(self, user):
+        self.user = user
+        self.variants = policy.entitled_variants(user).order_by("slug", "pk")
+
+    def count(self) -> int:
+        return self.variants.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice) -> list[DownloadableVariantOut]:
+        variants = list(self.variants[item])
+        ids = [v.pk for v in variants]
+        totals = {
+            row["variant_id"]: row
+            for row in policy.downloadable_files(self.user)
+            .filter(variant_id__in=ids)
+            .order_by()
+            .values("variant_id")
+            .annotate(n=Count("pk"), total=Sum("size"))
+        }
+        licences = {
+            variant_id: entitlement.licence.reference
+            for variant_id, entitlement in policy.entitlements_in_use(self.user).items()
+        }
+        return [
+            DownloadableVariantOut(
+                slug=variant.slug,
+                name=variant.name,
+                release=variant.release,
+                dataset=variant.dataset.name,
+                licence=licences.get(variant.pk, ""),
+                files=totals.get(variant.pk, {}).get("n", 0),
+                total_size=totals.get(variant.pk, {}).get("total", 0) or 0,
+            )
+            for variant in variants
+        ]
+
+
+@router.get(
+    "/downloads/variants",
+    response=list[DownloadableVariantOut],
+    auth=token_or_session,
+    description=(
+        "The variants you may download now, by slug (a constant number of queries)."
+        + PAGES_DOC.format(size=100)
+    ),
+)
+@link_paginated()
+def list_variants(request, response: HttpResponse):
+    """The variants you may download now (a constant number of queries, however many)."""
+    return _EntitledVariants(request.user)
 
 
 @router.get(
