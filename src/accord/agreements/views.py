@@ -19,7 +19,7 @@ from accord.core.pages import paginate, refusal
 from accord.core.storage import protected_storage
 from accord.licences import selectors as licence_selectors
 
-from . import selectors, services, signed_pdf, states
+from . import selectors, selectors_home, services, signed_pdf, states
 from .content import (
     STALE_SCAN_MESSAGE,
     InvalidApplication,
@@ -48,10 +48,21 @@ def my_applications(request):
     memberships, _ = paginate(
         request, licence_selectors.memberships_of(user), MY_PAGE_SIZE, param="memberships_page"
     )
+    statuses = dict(
+        licence_selectors.memberships_of(user).values_list("licence_id", "status")
+    )  # one query for every row's next step
+    for application in applications:
+        application.next_step = next_step(application, for_user=user, memberships=statuses)
     return render(
         request,
         "agreements/my_applications.html",
-        {"applications": applications, "licences": licences, "memberships": memberships},
+        {
+            "applications": applications,
+            "licences": licences,
+            "memberships": memberships,
+            "signer_requests": selectors_home.signer_requests_for(user),
+            "attestations_owed": selectors_home.attestations_owed_by(user),
+        },
     )
 
 

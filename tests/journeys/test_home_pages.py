@@ -1,0 +1,70 @@
+""" "My applications" is each person's home: what waits for them and the next step, as a
+student (applicant, invited member) and as a professor (signer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.licences.models import LicenceMember
+from tests.access.factories import licence_for
+from tests.agreements.factories import draft, submitted
+
+pytestmark = pytest.mark.django_db
+
+HOME = reverse("agreements:my_applications")
+
+
+@pytest.fixture(autouse=True)
+def _locmem(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+def _home(client, user) -> str:
+    client.force_login(user)
+    return client.get(HOME).content.decode()
+
+
+def test_student_sees_the_invitation_waiting_with_the_accept_action(
+    client, student, professor, variant
+):
+    licence = licence_for(variants=[variant], signer=professor)
+    invitation = LicenceMember.objects.create(
+        licence=licence, email=student.email, full_name=student.full_name
+    )
+    page = _home(client, student)
+    waiting = page[page.index('id="waiting"') :]
+    assert licence.reference in waiting
+    assert reverse("agreements:member_accept", args=[invitation.pk]) in waiting
+
+
+def test_student_sees_the_next_step_of_each_application(client, student, casmemg):
+    draft(student, casmemg)
+    page = _home(client, student)
+    assert "Complete the application, upload the signed agreement and submit it." in page
+
+
+def test_professor_sees_the_confirmation_asked_of_them(client, student, professor, casmemg):
+    application = submitted(student, casmemg)
+    page = _home(client, professor)
+    waiting = page[page.index('id="waiting"') :]
+    assert application.reference in waiting
+    assert "Sam Student named you as the signer" in waiting
+
+
+def test_professor_sees_licence_expiry_and_can_resend_a_pending_invitation(
+    client, professor, variant, student
+):
+    expires = timezone.now() + dt.timedelta(days=200)
+    licence = licence_for(variants=[variant], signer=professor, expires_at=expires)
+    invitation = LicenceMember.objects.create(
+        licence=licence, email=student.email, full_name=student.full_name
+    )
+    page = _home(client, professor)
+    row = page[page.index('id="licences"') :]
+    assert expires.strftime("%Y-%m-%d") in row
+    resend = reverse("agreements:licence_member_resend", args=[licence.reference, invitation.pk])
+    assert resend in row
