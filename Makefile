@@ -5,6 +5,11 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-stamp
+# Message catalogues (English, Simplified Chinese, Finnish): the .po files are checked in, the
+# .mo files are compiled here (needs GNU gettext's msgfmt: Debian/Ubuntu `apt install gettext`,
+# macOS `brew install gettext`).
+CATALOGUES := $(wildcard src/accord/locale/*/LC_MESSAGES/django.po)
+COMPILED   := $(CATALOGUES:.po=.mo)
 LINT_PATHS := $(wildcard src tests bench)
 # Type-checked: the modules that decide (policy) and change or read state (services,
 # selectors), and the download client.
@@ -27,7 +32,11 @@ $(STAMP): requirements/dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(COMPILED)
+
+%.mo: %.po $(STAMP)
+	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: install GNU gettext (Debian: apt install gettext)"; exit 1; }
+	msgfmt --check-format -o $@ $<
 
 # After editing requirements/*.in: recompile both hashed locks. Pins already in a lock are
 # kept unless the .in file rules them out; `make lock UPGRADE=1` moves everything to the newest.

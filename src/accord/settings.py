@@ -88,8 +88,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # After sessions (the switcher's choice lives there), before common; no URL prefixes: the
-    # language comes from the session, then the browser's Accept-Language.
+    # Before common; no URL prefixes: the language is the switcher's cookie, else the
+    # browser's Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -419,6 +419,8 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 # Catalogue content (datasets, clauses) falls back to the original English text.
 MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+# A dataset created while another language is active still gets its English original.
+MODELTRANSLATION_AUTO_POPULATE = "default"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

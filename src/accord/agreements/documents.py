@@ -5,7 +5,11 @@ in a QR code, which the upload check reads back from the signed scan)."""
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accord.accounts.languages import supported
+from accord.accounts.models import User
 
 from .content import content_version, policy_fields, policy_for, policy_member_fields
 from .models import Application
@@ -15,16 +19,36 @@ from .pdf.generate import GeneratedAgreement, build_agreement
 
 def _answer_text(field, value) -> str:
     if field.kind == "checkbox":
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     return str(value or "—")
 
 
+def signer_language(application: Application) -> str:
+    """The agreement's language: the signer's preference, else the applicant's (who prepares
+    it, often for a signer without an account yet), else English. Taken from accounts, not
+    the request, so a template regenerated at upload matches the one the signer printed."""
+    signer = application.signer_user
+    if signer is None and application.signer_email:
+        signer = User.objects.filter(email__iexact=application.signer_email).first()
+    for person in (signer, application.applicant):
+        code = supported(getattr(person, "language", ""))
+        if code:
+            return code
+    return "en"
+
+
 def pdf_data(application: Application) -> AgreementPdfData:
+    language = signer_language(application)
+    with translation.override(language):
+        return _pdf_data(application, language)
+
+
+def _pdf_data(application: Application, language: str) -> AgreementPdfData:
     dataset = application.dataset
     policy = policy_for(dataset)
     version = application.license_version
     answers = [
-        ("Type of organisation", application.get_organisation_type_display() or "—"),
+        (_("Type of organisation"), application.get_organisation_type_display() or "—"),
         *(
             (f.label, _answer_text(f, application.answers.get(f.key)))
             for f in policy_fields(policy)
@@ -66,6 +90,7 @@ def pdf_data(application: Application) -> AgreementPdfData:
         members=members,
         generated_at=timezone.now(),
         content_version=content_version(application),
+        language=language,
     )
 
 

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accord.accounts.languages import supported
 from accord.catalog import scanning
 from accord.catalog.models import LicenseVersion
 
@@ -122,13 +123,18 @@ def pdf_data(document: LicenceAgreement) -> AgreementPdfData:
             applicant_email=None,
             purpose="",
         )
+    if licence.application is None:
+        base = replace(base, language=supported(getattr(licence.signer, "language", "")) or "en")
+    with translation.override(base.language):  # the terms in the signer's language
+        title = version.title
+        clauses = [(c.code, c.title, c.text) for c in version.clauses.all()]
     return replace(
         base,
         reference=document.reference,
-        license_title=version.title,
+        license_title=title,
         license_version=version.version,
         effective_date=version.effective_date,
-        clauses=[(c.code, c.title, c.text) for c in version.clauses.all()],
+        clauses=clauses,
         variants=[v.name for v in licence.variants.all()],
         members=members,
         generated_at=timezone.now(),

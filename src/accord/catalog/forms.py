@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +29,27 @@ class DatasetForm(forms.Form):
     )
     summary = forms.CharField(label=_("Summary (one line)"), max_length=300)
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
+    # Translations (catalog.translation): empty shows readers the English above.
+    name_zh_hans = forms.CharField(
+        label=_("Name in Simplified Chinese"), max_length=200, required=False
+    )
+    summary_zh_hans = forms.CharField(
+        label=_("Summary in Simplified Chinese"), max_length=300, required=False
+    )
+    description_zh_hans = forms.CharField(
+        label=_("Description in Simplified Chinese"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "lang": "zh-hans"}),
+        help_text=_("Leave empty to show the English text to readers of this language."),
+    )
+    name_fi = forms.CharField(label=_("Name in Finnish"), max_length=200, required=False)
+    summary_fi = forms.CharField(label=_("Summary in Finnish"), max_length=300, required=False)
+    description_fi = forms.CharField(
+        label=_("Description in Finnish"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "lang": "fi"}),
+        help_text=_("Leave empty to show the English text to readers of this language."),
+    )
     modalities = forms.CharField(
         label=_("Modalities"),
         required=False,
@@ -81,7 +103,8 @@ class DatasetForm(forms.Form):
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, data=None) -> DatasetForm:
-        initial = {name: getattr(dataset, name) for name in cls.base_fields}
+        with translation.override(settings.LANGUAGE_CODE):  # name, summary...: the originals
+            initial = {name: getattr(dataset, name) for name in cls.base_fields}
         initial["modalities"] = ", ".join(dataset.modalities or [])
         return cls(data, initial=initial)
 

@@ -20,7 +20,8 @@ def published_datasets() -> QuerySet[Dataset]:
         Dataset.objects.filter(is_published=True)
         .select_related("custodian")
         .annotate(variant_count=Count("variants", distinct=True))
-        .order_by("name")
+        # By the original name: a translation may be missing, and pages must keep one order.
+        .order_by("name_en", "pk")
     )
 
 

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accord.access import policy
@@ -42,6 +43,11 @@ if TYPE_CHECKING:
 
     from accord.accounts.models import User
 
+TRANSLATED_FIELDS = ("name", "summary", "description")
+TRANSLATIONS = ("zh_hans", "fi")  # the columns besides the English original (settings.LANGUAGES)
+
+TRANSLATION_FIELDS = tuple(f"{f}_{lang}" for f in TRANSLATED_FIELDS for lang in TRANSLATIONS)
+
 DATASET_FIELDS = (
     "name",
     "short_name",
@@ -60,6 +66,9 @@ DATASET_FIELDS = (
     "members_attest_deletion",
     # How long applications that did not become a licence are kept (accord.agreements.retention).
     "application_retention_days",
+    # Translations of the description (catalog.translation); name, summary and description
+    # above are the English originals.
+    *TRANSLATION_FIELDS,
 )
 RULE_FIELDS = ("mode", "subjects", "notice", "conditions")
 # Paths under /datasets/ that a dataset slug must not take (the staff pages live there).
@@ -192,7 +201,16 @@ def staff_set_role(
 
 
 def _dataset_values(dataset: Dataset) -> dict[str, Any]:
-    return {name: getattr(dataset, name) for name in DATASET_FIELDS}
+    with _original_language():
+        values = {name: getattr(dataset, name) for name in DATASET_FIELDS}
+    # An untranslated field is NULL in the database and "" in a form: the same "none".
+    return {n: "" if v is None and n in TRANSLATION_FIELDS else v for n, v in values.items()}
+
+
+def _original_language():
+    """Dataset's name, summary and description read and write their English original here,
+    whatever language the editor reads Accord in (their translations are named fields)."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def _check_fields(fields: dict[str, Any], allowed: Sequence[str]) -> None:
@@ -216,7 +234,8 @@ def dataset_create(*, custodian: Custodian, slug: str, actor: User, **fields: An
         raise InvalidChange(
             {"slug": gettext("“%(slug)s” is reserved; choose another slug.") % {"slug": slug}}
         )
-    dataset = Dataset(custodian=custodian, slug=slug, **fields)
+    with _original_language():
+        dataset = Dataset(custodian=custodian, slug=slug, **fields)
     try:
         dataset.full_clean()
     except ValidationError as exc:
@@ -241,8 +260,9 @@ def dataset_update(*, dataset: Dataset, actor: User, **fields: Any) -> Dataset:
     _check_fields(fields, DATASET_FIELDS)
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
     before = _dataset_values(dataset)
-    for name, value in fields.items():
-        setattr(dataset, name, value)
+    with _original_language():
+        for name, value in fields.items():
+            setattr(dataset, name, value)
     try:
         dataset.full_clean()
     except ValidationError as exc:

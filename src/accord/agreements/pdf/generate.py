@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import segno
+from django.utils import translation
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
@@ -28,8 +30,10 @@ logging.getLogger("fontTools").setLevel(logging.WARNING)
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 # Glyphs DejaVu lacks (Chinese names for CASMEMG applicants) come from these when installed.
+# A Chinese agreement needs the first (Debian: fonts-droid-fallback).
+CJK_FONT = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 FALLBACK_FONTS = [
-    Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+    CJK_FONT,
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 ]
@@ -68,6 +72,13 @@ class AgreementPdfData:
     # The start of the content fingerprint, printed and in the QR code. Empty: the code holds
     # only the reference (as agreements generated before versions were printed did).
     content_version: str = ""
+    # The signer's language (accounts.languages): the agreement's own words are in it, the
+    # terms in their translation where the custodian gave one.
+    language: str = "en"
+
+
+class MissingFont(RuntimeError):
+    """The server lacks a font the agreement's language needs: an installation problem."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,8 @@ def _needs_fallback(data: AgreementPdfData) -> bool:
     texts += [part for answer in data.answers for part in answer]
     for name, email, extra in data.members:
         texts += [name, email, *extra.keys(), *extra.values()]
+    if data.language.startswith("zh"):
+        return True
     return any(ord(char) >= 0x3000 for text in texts for char in text)
 
 
@@ -190,6 +203,11 @@ class _AgreementDocument(FPDF):
                 fallbacks.append(f"Fallback{index}")
             except Exception:
                 logger.info("could not load fallback font %s", path)
+        if self.data.language.startswith("zh") and "Fallback0" not in fallbacks:
+            raise MissingFont(
+                f"A Chinese agreement needs the font {CJK_FONT} "
+                "(Debian package fonts-droid-fallback); install it and try again."
+            )
         if fallbacks:
             self.set_fallback_fonts(fallbacks, exact_match=False)
         return True
@@ -229,7 +247,7 @@ class _AgreementDocument(FPDF):
         self.cell(
             x0 - MARGIN - 4,
             5,
-            self.t("LICENCE AGREEMENT · " + self.data.custodian_name),
+            self.t(_("LICENCE AGREEMENT") + " · " + self.data.custodian_name),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
@@ -241,13 +259,15 @@ class _AgreementDocument(FPDF):
         self.cell(
             x0 - MARGIN - 4,
             7,
-            self.t(f"Reference {self.data.reference}"),
+            self.t(_("Reference %(reference)s") % {"reference": self.data.reference}),
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
         self.font("", 7.5)
         self.cell(
-            x0 - MARGIN - 4, 4, self.t("Keep this code visible when you scan the signed pages.")
+            x0 - MARGIN - 4,
+            4,
+            self.t(_("Keep this code visible when you scan the signed pages.")),
         )
         self.set_draw_color(120, 120, 120)
         self.line(MARGIN, y0 + QR_SIZE + 3, self.w - MARGIN, y0 + QR_SIZE + 3)
@@ -257,13 +277,13 @@ class _AgreementDocument(FPDF):
     def footer(self) -> None:
         self.set_y(-15)
         self.font("", 8)
-        version = f" · version {self.data.content_version}" if self.data.content_version else ""
-        self.cell(
-            0,
-            6,
-            self.t(f"{self.data.reference}{version} · page {self.page_no()}/{{nb}}"),
-            align="C",
+        version = (
+            " · " + _("version %(version)s") % {"version": self.data.content_version}
+            if self.data.content_version
+            else ""
         )
+        page = _("page %(page)s/%(pages)s") % {"page": self.page_no(), "pages": "{nb}"}
+        self.cell(0, 6, self.t(f"{self.data.reference}{version} · {page}"), align="C")
 
     # --- building blocks ----------------------------------------------------------------------
 
@@ -347,17 +367,31 @@ def _build(doc: _AgreementDocument) -> None:
     doc.font("B", 16)
     doc.multi_cell(0, 8, doc.t(data.license_title), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.paragraph(
-        f"Version {data.license_version}, effective {data.effective_date.isoformat()}", 10
+        _("Version %(version)s, effective %(date)s")
+        % {"version": data.license_version, "date": data.effective_date.isoformat()},
+        10,
     )
+    if not data.language.startswith("en"):
+        doc.paragraph(
+            _(
+                "This is a translation of the custodian's official agreement, which is in "
+                "English. The English text governs: where the two differ, the English text "
+                "prevails."
+            ),
+            9.5,
+            "B",
+        )
     doc.ln(2)
-    doc.field_row("Data custodian", data.custodian_name)
-    doc.field_row("Dataset", data.dataset_name)
-    doc.field_row("Variants", ", ".join(data.variants) or "all")
+    doc.field_row(_("Data custodian"), data.custodian_name)
+    doc.field_row(_("Dataset"), data.dataset_name)
+    doc.field_row(_("Variants"), ", ".join(data.variants) or _("all"))
 
-    doc.heading("Terms")
+    doc.heading(_("Terms"))
     doc.paragraph(
-        "Tick every box and initial the page margins. The summary below is the version of the "
-        "terms this application was made against.",
+        _(
+            "Tick every box and initial the page margins. The summary below is the version of "
+            "the terms this application was made against."
+        ),
         9,
         "I",
     )
@@ -370,44 +404,47 @@ def _build(doc: _AgreementDocument) -> None:
         doc.paragraph(f"{code}. {title}", 10.5, "B")
         doc.paragraph(text, 9.5)
         doc.checkbox_line(
-            f"I attest that I have read clause {code} and that I and every member of my group "
-            "will comply with it.",
+            _(
+                "I attest that I have read clause %(code)s and that I and every member of my "
+                "group will comply with it."
+            )
+            % {"code": code},
             code,
         )
 
-    doc.heading("Signer (responsible for every member of the group)")
-    doc.field_row("Name", data.signer_name)
-    doc.field_row("Title / position", data.signer_title)
-    doc.field_row("Affiliation", data.signer_affiliation)
-    doc.field_row("Work email", data.signer_email)
-    doc.field_row("Address", data.signer_address)
+    doc.heading(_("Signer (responsible for every member of the group)"))
+    doc.field_row(_("Name"), data.signer_name)
+    doc.field_row(_("Title / position"), data.signer_title)
+    doc.field_row(_("Affiliation"), data.signer_affiliation)
+    doc.field_row(_("Work email"), data.signer_email)
+    doc.field_row(_("Address"), data.signer_address)
     if data.applicant_name or data.applicant_email:
-        doc.heading("Prepared by")
-        doc.field_row("Applicant", data.applicant_name or "")
-        doc.field_row("Applicant email", data.applicant_email or "")
-        doc.paragraph("The signer is copied on every message about this application.", 9, "I")
+        doc.heading(_("Prepared by"))
+        doc.field_row(_("Applicant"), data.applicant_name or "")
+        doc.field_row(_("Applicant email"), data.applicant_email or "")
+        doc.paragraph(_("The signer is copied on every message about this application."), 9, "I")
 
-    doc.heading("Research purpose")
+    doc.heading(_("Research purpose"))
     doc.paragraph(data.purpose or "")
     if data.answers:
-        doc.heading("Further answers")
+        doc.heading(_("Further answers"))
         for label, value in data.answers:
             doc.field_row(label, value)
 
-    doc.heading("Group members covered by this agreement")
+    doc.heading(_("Group members covered by this agreement"))
     if data.members:
         _members_table(doc, data.members)
     else:
-        doc.paragraph("No group members are listed; only the signer will have access.", 9.5, "I")
+        doc.paragraph(_("No group members are listed; only the signer will have access."), 9.5, "I")
 
     _signature_block(doc)
 
 
 def _members_table(doc: _AgreementDocument, members: list[tuple[str, str, dict[str, str]]]) -> None:
     extra_keys: list[str] = []
-    for _, _, extra in members:
+    for _name, _email, extra in members:
         extra_keys.extend(key for key in extra if key not in extra_keys)
-    headings = ["#", "Name", "Email", *extra_keys]
+    headings = ["#", _("Name"), _("Email"), *extra_keys]
     width = doc.w - 2 * MARGIN
     rest = (width - 8) / (len(headings) - 1)
     doc.font("", 8.5)
@@ -433,28 +470,41 @@ def _members_table(doc: _AgreementDocument, members: list[tuple[str, str, dict[s
 def _signature_block(doc: _AgreementDocument) -> None:
     data = doc.data
     doc.ensure_space(62)
-    doc.heading("Signature")
+    doc.heading(_("Signature"))
     doc.paragraph(
-        "By signing, the signer accepts these terms for themself and for every member listed "
-        "above, confirms the answers given in this agreement, and holds a fixed position that "
-        "allows them to do so.",
+        _(
+            "By signing, the signer accepts these terms for themself and for every member "
+            "listed above, confirms the answers given in this agreement, and holds a fixed "
+            "position that allows them to do so."
+        ),
         9.5,
     )
     doc.ln(4)
     width = (doc.w - 2 * MARGIN) / 3
-    doc.signature_line("Signature", width, kind="signature")
-    doc.signature_line("Date", width, kind="date")
-    doc.signature_line("Printed name", width, data.signer_name)
+    doc.signature_line(_("Signature"), width, kind="signature")
+    doc.signature_line(_("Date"), width, kind="date")
+    doc.signature_line(_("Printed name"), width, data.signer_name)
     doc.ln(20)
     generated = data.generated_at
     if generated.tzinfo is not None:
         generated = generated.astimezone(UTC)
+    generated_line = (
+        _("Generated by Accord on %(when)s UTC for application %(reference)s, version %(version)s.")
+        if data.content_version
+        else _("Generated by Accord on %(when)s UTC for application %(reference)s.")
+    ) % {
+        "when": f"{generated:%Y-%m-%d %H:%M}",
+        "reference": data.reference,
+        "version": data.content_version,
+    }
     doc.paragraph(
-        f"Generated by Accord on {generated:%Y-%m-%d %H:%M} UTC for application {data.reference}"
-        + (f", version {data.content_version}" if data.content_version else "")
-        + ". This agreement is valid only for the application as it was when generated: if the "
-        "application changes, download the agreement again. Upload the signed, scanned pages "
-        "as one PDF on the application page.",
+        generated_line
+        + " "
+        + _(
+            "This agreement is valid only for the application as it was when generated: if the "
+            "application changes, download the agreement again. Upload the signed, scanned "
+            "pages as one PDF on the application page."
+        ),
         8,
         "I",
     )
@@ -466,9 +516,15 @@ def build_agreement_pdf(data: AgreementPdfData) -> bytes:
 
 
 def build_agreement(data: AgreementPdfData) -> GeneratedAgreement:
-    """The printable agreement and where on it the signer signs, dates and ticks."""
+    """The printable agreement and where on it the signer signs, dates and ticks, in the
+    signer's language."""
+    with translation.override(data.language):
+        return _build_agreement(data)
+
+
+def _build_agreement(data: AgreementPdfData) -> GeneratedAgreement:
     doc = _AgreementDocument(data)
-    doc.set_title(f"Licence agreement {data.reference}")
+    doc.set_title(_("Licence agreement %(reference)s") % {"reference": data.reference})
     doc.set_creator("Accord")
     created = (
         data.generated_at if data.generated_at.tzinfo else data.generated_at.replace(tzinfo=UTC)
