@@ -352,6 +352,9 @@ AGREEMENT_MAX_PAGES = env_int("ACCORD_AGREEMENT_MAX_PAGES", 30, minimum=1)
 # Rejected, withdrawn and abandoned applications (with their stored agreements) are deleted
 # this many days after their last change; a dataset may set its own period.
 APPLICATION_RETENTION_DAYS = env_int("ACCORD_APPLICATION_RETENTION_DAYS", 365, minimum=1)
+# A submitted application waiting longer than this for a decision is overdue: the review
+# queue counts and marks it.
+REVIEW_OVERDUE_DAYS = env_int("ACCORD_REVIEW_OVERDUE_DAYS", 7, minimum=1)
 
 
 def _pades_trust_roots() -> Path | None:

@@ -4,9 +4,11 @@ custodian's applications. Licences are read through accord.licences.selectors.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,6 +20,15 @@ from accord.core.permissions import Permission, custodian_ids_with
 from .models import Application, ApplicationTransition, SignedAgreement
 
 AGE_FILTERS = {"": None, "2": 2, "7": 7, "30": 30}  # "waiting longer than N days"
+OVERDUE = "overdue"  # the age filter "waiting longer than REVIEW_OVERDUE_DAYS"
+
+
+def age_filter_days(age: str) -> int | None:
+    if age == OVERDUE:
+        return settings.REVIEW_OVERDUE_DAYS
+    return AGE_FILTERS.get(age)
+
+
 REVIEW_PAGE_SIZE = 50
 
 
@@ -99,6 +110,26 @@ def review_queue(
         cutoff = timezone.now() - timedelta(days=older_than_days)
         qs = qs.filter(submitted_at__lte=cutoff)
     return _with_relations(qs).order_by("submitted_at", "created", "pk")
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    waiting: int  # submitted, waiting for a decision
+    overdue: int  # of those, waiting longer than overdue_days
+    overdue_days: int
+
+
+def review_queue_summary(user) -> QueueSummary:
+    """What waits for ``user``'s decision and how much of it is overdue (submitted more than
+    REVIEW_OVERDUE_DAYS ago), over every dataset they may review, whatever the filters."""
+    days = settings.REVIEW_OVERDUE_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    counts = (
+        policy.applications_visible_to(user)
+        .filter(state=Application.State.SUBMITTED)
+        .aggregate(waiting=Count("pk"), overdue=Count("pk", filter=Q(submitted_at__lte=cutoff)))
+    )
+    return QueueSummary(waiting=counts["waiting"], overdue=counts["overdue"], overdue_days=days)
 
 
 def datasets_with(user: User, permission: Permission) -> QuerySet[Dataset]:

@@ -4,11 +4,15 @@ through a helper that 404s for other custodians' applications."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accord.access.policy import can_review
@@ -45,8 +49,9 @@ def review_queue(request):
         request.user,
         dataset=dataset,
         state=state,
-        older_than_days=selectors.AGE_FILTERS.get(age),
+        older_than_days=selectors.age_filter_days(age),
     )
+    summary = selectors.review_queue_summary(request.user)
     # "All states" would otherwise load every application the custodian ever received.
     page, query = paginate(request, applications, selectors.REVIEW_PAGE_SIZE)
     return render(
@@ -59,11 +64,25 @@ def review_queue(request):
             "datasets": selectors.reviewable_datasets(request.user),
             "states": [(v, lbl) for v, lbl in Application.State.choices if v != "draft"],
             "filters": {"state": state, "age": age, "dataset": dataset},
+            # Filters hide rows only when one differs from the default "submitted, any age".
+            "filtered": bool(dataset or age or state != Application.State.SUBMITTED),
+            "summary": summary,
+            "overdue_filter": selectors.OVERDUE,
+            "overdue_since": timezone.now() - timedelta(days=summary.overdue_days),
             "ages": [
                 ("", "any age"),
                 ("2", "over 2 days"),
                 ("7", "over a week"),
                 ("30", "over a month"),
+                (
+                    selectors.OVERDUE,
+                    ngettext(
+                        "overdue (over %(days)d day)",
+                        "overdue (over %(days)d days)",
+                        summary.overdue_days,
+                    )
+                    % {"days": summary.overdue_days},
+                ),
             ],
             "can_intake": bool(_intake_datasets(request.user).exists()),
         },
