@@ -90,6 +90,40 @@ def grow_register(w, n):
     _licences(w, n, signer=factories.UserFactory())
 
 
+def _the_licence(w) -> Licence:
+    if not hasattr(w, "the_licence"):
+        w.the_licence = _licences(w, 1, signer=w.me)[0]
+    return w.the_licence
+
+
+def grow_licence_members(w, n):
+    licence = _the_licence(w)
+    LicenceMember.objects.bulk_create(
+        LicenceMember(
+            licence=licence,
+            email=f"member{next(_seq):05d}@uni-example.edu",
+            full_name="A Member",
+            status=LicenceMember.Status.INVITED,
+        )
+        for _ in range(n)
+    )
+
+
+def grow_licence_entitlements(w, n):
+    licence = _the_licence(w)
+    Entitlement.objects.bulk_create(
+        Entitlement(
+            user=w.me,
+            variant=w.variant,
+            licence=licence,
+            license_version=w.version,
+            revoked_at=timezone.now(),
+            revoke_reason="member removed",
+        )
+        for _ in range(n)
+    )
+
+
 def _entitlements(w, n, *, revoked: bool):
     now = timezone.now()
     Entitlement.objects.bulk_create(
@@ -258,6 +292,15 @@ CASES = [
     web("web-my-data-ended", _u("access:my_access"), "me", grow_ended, 50, "ended", "ended_page"),
     web("web-variant-files", lambda w: reverse("downloads:variant_files", args=[w.variant.slug]),
         "me", grow_files, 100, "files"),
+    web("web-licence-members", lambda w: reverse("agreements:licence_detail",
+        args=[_the_licence(w).reference]), "me", grow_licence_members, 50, "members",
+        "members_page"),
+    web("web-staff-licence-members", lambda w: reverse("agreements:licence_staff_detail",
+        args=[_the_licence(w).reference]), "staff", grow_licence_members, 50, "members",
+        "members_page"),
+    web("web-staff-licence-entitlements", lambda w: reverse("agreements:licence_staff_detail",
+        args=[_the_licence(w).reference]), "staff", grow_licence_entitlements, 50, "entitlements",
+        "entitlements_page"),
     web("web-tokens", _u("accounts:tokens"), "me", grow_tokens, 50, "tokens"),
     web("web-review-queue", _u("agreements:review_queue"), "staff", grow_submitted, 50, "page"),
     web("web-licence-register", _u("agreements:licence_register"), "staff", grow_register, 50,

@@ -23,6 +23,7 @@ from .models import Licence
 
 VIEW = Permission.AGREEMENTS_LICENCE_VIEW
 REVOKE = Permission.AGREEMENTS_LICENCE_REVOKE
+MEMBERS_PAGE_SIZE = 50  # a licence's members (and, for staff, its entitlements) per page
 
 
 # --- The signer and the members -------------------------------------------------------------
@@ -52,7 +53,12 @@ def licence_detail(request, reference: str):
         "licences/licence_detail.html",
         {
             "licence": licence,
-            "members": licence.members.all(),
+            "members": paginate(
+                request,
+                licence.members.order_by("full_name", "pk"),
+                MEMBERS_PAGE_SIZE,
+                param="members_page",
+            )[0],
             "member_fields": member_fields,
             "form": form,
             "policy": policy_for(licence.dataset),
@@ -169,9 +175,19 @@ def licence_staff_detail(request, licence: str):
         "licences/licence_staff_detail.html",
         {
             "licence": obj,
-            "members": selectors.licence_members_for_staff(obj),
+            "members": paginate(
+                request,
+                selectors.licence_members_for_staff(obj),
+                MEMBERS_PAGE_SIZE,
+                param="members_page",
+            )[0],
             "member_fields": policy_member_fields(policy_for(obj.dataset)),
-            "entitlements": selectors.licence_entitlements(obj),
+            "entitlements": paginate(
+                request,
+                selectors.licence_entitlements(obj),
+                MEMBERS_PAGE_SIZE,
+                param="entitlements_page",
+            )[0],
             "history": selectors.licence_audit_history(obj) if can_audit else None,
             "can_manage": policy.can_manage(request.user, obj),
             "actions": states.staff_actions(obj),
