@@ -306,7 +306,7 @@ class Runner:
         return row
 
 
-def issue_link(base: str, token: str, file_id: int) -> str:
+def issue_link(base: str, token: str, file_id: int, stack: Stack) -> str:
     import httpx
 
     response = httpx.post(
@@ -315,7 +315,12 @@ def issue_link(base: str, token: str, file_id: int) -> str:
         timeout=60,
     )
     if response.status_code != 200:
-        raise SystemExit(f"could not issue a download link: {response.status_code} {response.text}")
+        log = stack.work / "gunicorn.log"
+        tail = log.read_text()[-3000:] if log.exists() else ""
+        raise SystemExit(
+            f"could not issue a download link: {response.status_code} {response.text[:500]}\n"
+            f"gunicorn's log ends:\n{tail}"
+        )
     return response.json()["url"]
 
 
@@ -410,7 +415,7 @@ def run_downloads(runner: Runner, stack: Stack, portal: dict, port: int, big_mb:
     auth = (f"Authorization: Bearer {portal['token']}",)
     print("X-Accel downloads (ACCORD_DOWNLOAD_BACKEND=nginx) vs nginx static:", flush=True)
     stack.gunicorn("nginx")
-    url = issue_link(base, portal["token"], portal["big"]["id"])
+    url = issue_link(base, portal["token"], portal["big"]["id"], stack)
     whole, ranges = runner.script(None), runner.script(size)
     # Whole files run twice the window: every connection starts with an authorisation, and
     # at 256 connections those alone take seconds of it (see the reading below).
@@ -432,7 +437,7 @@ def run_downloads(runner: Runner, stack: Stack, portal: dict, port: int, big_mb:
         )
     print("Django streaming behind nginx (ACCORD_DOWNLOAD_BACKEND=django) vs nginx static:")
     stack.gunicorn("django")
-    url = issue_link(base, portal["token"], portal["big"]["id"])
+    url = issue_link(base, portal["token"], portal["big"]["id"], stack)
     runner.pair(
         f"Django stream whole {big_mb} MiB file, 16 connections",
         "MB/s",
@@ -446,7 +451,7 @@ def run_authorisation(runner: Runner, name: str, stack: Stack, portal: dict, por
     base = f"http://127.0.0.1:{port}"
     print(f"Per-file authorisation (X-Accel, 4 KiB file) vs a minimal view, {name}:", flush=True)
     stack.gunicorn("nginx")
-    url = issue_link(base, portal["token"], portal["small"]["id"])
+    url = issue_link(base, portal["token"], portal["small"]["id"], stack)
     script = runner.script(None)
     runner.pair(
         f"authorisation request, 64 connections, {name}",
@@ -574,6 +579,15 @@ def reading(report: dict) -> list[str]:
     profiles), so a re-run cannot leave a stale explanation behind."""
     by = {r["label"]: r for r in report["pairs"]}
     out = ["## Reading them", ""]
+    loads = [float(x) for x in (report["load_start"].split()[:1] + report["load_end"].split()[:1])]
+    if max(loads) > (report["machine"]["cores"] or 1):
+        out += [
+            f"The load average ({', '.join(f'{x:.1f}' for x in loads)} at the start and end) "
+            f"was above the {report['machine']['cores']} cores: other work shared the machine, "
+            "so a ratio moves between runs (the per-round range shows how much within this "
+            "one). Trust a figure only when re-runs on a quiet machine agree.",
+            "",
+        ]
     xaccel = [r for label, r in by.items() if label.startswith("X-Accel whole")]
     ranges = [r for label, r in by.items() if label.startswith("X-Accel 4 MiB")]
     stream = [r for label, r in by.items() if label.startswith("Django stream")]
@@ -592,8 +606,8 @@ def reading(report: dict) -> list[str]:
             "starts with one: at 256 connections that burst is about "
             f"{burst:.1f} s of CPU on {cores} cores (256 × {auth_ms:.0f} ms, the in-process "
             f"cost below) out of a {2 * report['settings']['seconds']:g} s window, during "
-            "which static is already sending. The gap at 256 is that burst, and it closes "
-            "with the authorisation request's own cost."
+            "which static is already sending: part of the gap at 256 connections is that "
+            "burst, and it shrinks with the authorisation request's own cost."
         )
     if ranges and auth:
         a = auth[0].get("profile", {}).get("authorisation", {})
