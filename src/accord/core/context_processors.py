@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from accord.core.permissions import is_custodian_staff
 
@@ -14,6 +15,7 @@ NAV = [
     ("publications:mine", "Your papers", "user"),
     ("accounts:tokens", "API tokens", "user"),
     ("accounts:personal_data", "Personal data", "user"),
+    ("accounts:email_preferences", _("Emails"), "user"),
     ("overview:dashboard", "Overview", "staff"),
     ("agreements:review_queue", "Review queue", "staff"),
     ("agreements:licence_register", "Licences", "staff"),

@@ -44,9 +44,17 @@ def send_templated(
     each recipient's preferred language (English when they have none): one message per
     language among ``to``; ``cc`` goes with the first. A recipient who is also in ``to`` is
     dropped from ``cc``."""
+    from .preferences import opted_out
+
     ctx = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
     to_list = _clean(to)
     cc_list = [a for a in _clean(cc) if a not in to_list]
+    declined = opted_out([*to_list, *cc_list], template)  # only optional kinds, by choice
+    if declined:
+        to_list = [a for a in to_list if a not in declined]
+        cc_list = [a for a in cc_list if a not in declined]
+        if not to_list and not cc_list:
+            return 0
     by_language: dict[str, list[str]] = {}
     for address, language in _languages_of(to_list).items():
         by_language.setdefault(language, []).append(address)

@@ -72,3 +72,17 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"schedule run at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class EmailPreference(models.Model):
+    """Which optional emails a person gets (accord.notifications.preferences says which are
+    optional). No row: every email, as before anyone chose."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="email_preference"
+    )
+    opted_out = models.JSONField(default=list, blank=True)  # keys of preferences.OPTIONAL
+    updated = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"email preferences of user {self.user_id}"
