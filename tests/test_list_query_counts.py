@@ -301,6 +301,8 @@ CASES = [
     web("web-staff-licence-entitlements", lambda w: reverse("agreements:licence_staff_detail",
         args=[_the_licence(w).reference]), "staff", grow_licence_entitlements, 50, "entitlements",
         "entitlements_page"),
+    web("web-staff-files", lambda w: reverse("catalog:staff_files", args=[w.dataset.slug]),
+        "staff", grow_files, 100, "variants.0.files", "smic-v_page"),
     web("web-tokens", _u("accounts:tokens"), "me", grow_tokens, 50, "tokens"),
     web("web-review-queue", _u("agreements:review_queue"), "staff", grow_submitted, 50, "page"),
     web("web-licence-register", _u("agreements:licence_register"), "staff", grow_register, 50,
@@ -330,9 +332,18 @@ CASES = [
 ]  # fmt: skip
 
 
+def _page(case: Case, response):
+    """The page object a web case names: a context name, or a path into it ("variants.0.files")."""
+    name, *path = case.key.split(".")
+    page = response.context[name]
+    for step in path:
+        page = page[int(step)] if step.isdigit() else getattr(page, step)
+    return page
+
+
 def _rows(case: Case, response) -> list:
     if case.key:
-        return list(response.context[case.key].object_list)
+        return list(_page(case, response).object_list)
     body = response.json()
     return body["items"] if case.api == "items" else body
 
@@ -342,7 +353,7 @@ def _next_url(case: Case, url: str, response) -> str | None:
         match = re.search(r'href="\?([^"]*)" rel="next"', response.content.decode())
         if match:
             return f"{url}?{match.group(1).replace('&amp;', '&')}"
-        page = response.context[case.key]  # a page with its own links (the audit trail)
+        page = _page(case, response)  # a page with its own links (the audit trail)
         return f"{url}?{case.param}={page.next_page_number()}" if page.has_next() else None
     if case.api == "link":
         match = re.search(r'<([^>]+)>; rel="next"', response.get("Link", ""))

@@ -26,7 +26,7 @@ from accord.licences.models import DeletionAttestation
 @dataclass(frozen=True)
 class VariantFiles:
     variant: Variant
-    files: list[DataFile]
+    files: QuerySet[DataFile]  # not evaluated: the page shows one page of each variant's files
     releases: list[VariantRelease]
 
 
@@ -41,7 +41,7 @@ def dataset_files(dataset: Dataset) -> list[VariantFiles]:
         )
     )
     return [
-        VariantFiles(variant=v, files=list(current_files(v)), releases=list(v.releases.all()))
+        VariantFiles(variant=v, files=current_files(v), releases=list(v.releases.all()))
         for v in variants
     ]
 

@@ -5,25 +5,34 @@ custodian's dataset or withdrawal does not exist here (404)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.shortcuts import render
 
 from accord.catalog import selectors_files as selectors
 from accord.catalog import selectors_staff
 from accord.core.decorators import staff
+from accord.core.pages import paginate
 from accord.core.permissions import Permission
 
 SUBJECTS = Permission.CATALOG_SUBJECT_MANAGE
 WITHDRAW = Permission.CATALOG_SUBJECT_WITHDRAW
+FILES_PAGE_SIZE = 100
+
+
+def _page(request, files, param: str):
+    return paginate(request, files, FILES_PAGE_SIZE, param=param)[0]
 
 
 @staff(SUBJECTS)
 def dataset_files(request, slug: str):
     dataset = selectors_staff.editable_dataset_or_404(request.user, slug, SUBJECTS)
-    return render(
-        request,
-        "catalog/staff_files.html",
-        {"dataset": dataset, "variants": selectors.dataset_files(dataset)},
-    )
+    # Each variant's files have their own pages (?<variant slug>_page=N).
+    variants = [
+        replace(item, files=_page(request, item.files, f"{item.variant.slug}_page"))
+        for item in selectors.dataset_files(dataset)
+    ]
+    return render(request, "catalog/staff_files.html", {"dataset": dataset, "variants": variants})
 
 
 @staff(WITHDRAW)
