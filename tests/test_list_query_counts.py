@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.access.models import Entitlement
-from accord.accounts.models import ApiToken
+from accord.accounts.models import ApiToken, Erasure
 from accord.agreements.models import Application
 from accord.audit.services import audit_record
 from accord.catalog.models import DataFile, Dataset, Variant
@@ -232,6 +232,16 @@ def grow_variants(w, n):
     )
 
 
+def grow_erasures(w, n):
+    rows = Erasure.objects.bulk_create(
+        Erasure(user=factories.UserFactory(), pseudonym=f"erased-{next(_seq):05d}", counts={"x": 1})
+        for _ in range(n)
+    )
+    Erasure.custodians.through.objects.bulk_create(
+        Erasure.custodians.through(erasure_id=e.pk, custodian_id=w.custodian.pk) for e in rows
+    )
+
+
 def grow_tokens(w, n):
     ApiToken.objects.bulk_create(
         ApiToken(
@@ -303,6 +313,7 @@ CASES = [
         "entitlements_page"),
     web("web-staff-files", lambda w: reverse("catalog:staff_files", args=[w.dataset.slug]),
         "staff", grow_files, 100, "variants.0.files", "smic-v_page"),
+    web("web-erasures", _u("accounts:erasures"), "staff", grow_erasures, 50, "records"),
     web("web-tokens", _u("accounts:tokens"), "me", grow_tokens, 50, "tokens"),
     web("web-review-queue", _u("agreements:review_queue"), "staff", grow_submitted, 50, "page"),
     web("web-licence-register", _u("agreements:licence_register"), "staff", grow_register, 50,

@@ -24,7 +24,10 @@ from accord.accounts.services_privacy import (
     personal_data_export_request,
 )
 from accord.core.decorators import sensitive, signed_in, staff
+from accord.core.pages import paginate
 from accord.core.permissions import Permission
+
+ERASURES_PAGE_SIZE = 50
 
 
 class ErasureForm(forms.Form):
@@ -102,5 +105,6 @@ def personal_data_erase(request):
 @staff(Permission.AGREEMENTS_APPLICATION_VIEW)
 @require_GET
 def erasures(request):
-    records = policy.erasures_visible_to(request.user).prefetch_related("custodians")
-    return render(request, "accounts/erasures.html", {"records": records[:500]})
+    records = policy.erasures_visible_to(request.user).order_by("-created", "-pk")
+    page, _ = paginate(request, records, ERASURES_PAGE_SIZE)
+    return render(request, "accounts/erasures.html", {"records": page})
