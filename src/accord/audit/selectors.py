@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accord.access import policy
@@ -21,6 +21,10 @@ class EventFilter:
     event_type: str = ""  # exact type or a prefix ending in ":" ("agreements:")
     since: date | None = None
     until: date | None = None  # inclusive
+    # An application's own events and those of the licence it was granted (-1: none such).
+    application_id: int | None = None
+    application_licence_id: int | None = None
+    file: str = ""  # part of a file's "<variant>/<path>", case-insensitive
 
 
 def events_visible_to(user, permission: Permission = Permission.AUDIT_EVENT_VIEW) -> QuerySet:
@@ -45,10 +49,19 @@ def filter_events(qs: QuerySet, f: EventFilter) -> QuerySet:
             personal__erased__isnull=True,
         )
     if f.event_type:
-        if f.event_type.endswith(":"):
-            qs = qs.filter(event_type__startswith=f.event_type)
+        # Types are "<app>:<thing>:<action>": fewer parts ("downloads", "downloads:file") is
+        # a prefix, as is anything ending in ":".
+        if f.event_type.endswith(":") or f.event_type.count(":") < 2:
+            qs = qs.filter(event_type__startswith=f.event_type.rstrip(":") + ":")
         else:
             qs = qs.filter(event_type=f.event_type)
+    if f.application_id is not None:
+        about = Q(target_type="agreements.application", target_id=str(f.application_id))
+        if f.application_licence_id is not None:
+            about |= Q(licence_id=f.application_licence_id)
+        qs = qs.filter(about)
+    if f.file:
+        qs = qs.filter(target_type="catalog.datafile", target_label__icontains=f.file.strip())
     if f.since:
         qs = qs.filter(created__gte=_day_start(f.since))
     if f.until:
@@ -62,3 +75,137 @@ def event_types(qs: QuerySet) -> list[str]:
 
 def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-number").first()
+
+
+# --- Download sessions ---------------------------------------------------------------------
+# One `accord fetch` of 219 files writes a link and a serve (or hand-off) event per file. The
+# trail page shows them as one row per fetch session, expandable to the files; exports keep
+# one row per event. Refusals and manifests stay single rows: they are decisions to see.
+DOWNLOAD_SESSION_TYPES = (
+    "downloads:link:issue",
+    "downloads:file:serve",
+    "downloads:file:interrupt",
+    "downloads:file:handoff",
+)
+# Events of the same person, credential and variant at most this far apart are one session.
+DOWNLOAD_SESSION_GAP = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class DownloadEvent:
+    """What grouping needs of one download event."""
+
+    seq: int
+    created: datetime
+    event_type: str
+    actor_id: int | None
+    dataset_id: int | None
+    file_label: str  # "<variant>/<path>"
+    link_id: int | None
+    bytes: int | None  # bytes sent (serve, interrupt); None when nginx or S3 sent them
+
+
+@dataclass
+class DownloadSession:
+    first: DownloadEvent
+    last: DownloadEvent
+    events: list[DownloadEvent]
+    credential: str  # "session", "token #<id>", "unbound" or "" when the link is gone
+
+    @property
+    def files(self) -> list[str]:
+        return sorted({e.file_label for e in self.events})
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files)
+
+    @property
+    def bytes(self) -> int:
+        return sum(e.bytes or 0 for e in self.events)
+
+    @property
+    def served(self) -> int:
+        return sum(1 for e in self.events if e.event_type != "downloads:link:issue")
+
+    def anchor(self, newest_first: bool) -> int:
+        """The seq of the event the session's row stands in place of."""
+        return self.last.seq if newest_first else self.first.seq
+
+
+def download_events(qs: QuerySet) -> list[DownloadEvent]:
+    """The download events among ``qs`` (already scoped and filtered), oldest first. The one
+    place the trail page reads them: when download events move to their own journal, only
+    this function changes."""
+    rows = (
+        qs.filter(event_type__in=DOWNLOAD_SESSION_TYPES)
+        .prefetch_related(None)
+        .order_by("seq")
+        .values_list(
+            "seq",
+            "created",
+            "event_type",
+            "actor_id",
+            "dataset_id",
+            "target_label",
+            "details",
+        )
+    )
+    events = []
+    for seq, created, event_type, actor_id, dataset_id, label, details in rows.iterator(2000):
+        details = details if isinstance(details, dict) else {}
+        link = details.get("link")
+        sent = details.get("bytes")
+        events.append(
+            DownloadEvent(
+                seq=seq,
+                created=created,
+                event_type=event_type,
+                actor_id=actor_id,
+                dataset_id=dataset_id,
+                file_label=label,
+                link_id=link if isinstance(link, int) else None,
+                bytes=sent if isinstance(sent, int) else None,
+            )
+        )
+    return events
+
+
+def _link_keys(link_ids: set[int]) -> dict[int, tuple[str, int | None]]:
+    """Each link's credential ("session", "token #7", "unbound") and variant."""
+    from accord.downloads.models import DownloadLink
+
+    keys: dict[int, tuple[str, int | None]] = {}
+    ids = sorted(link_ids)
+    for start in range(0, len(ids), 5000):
+        for pk, binding, token_id, variant_id in DownloadLink.objects.filter(
+            pk__in=ids[start : start + 5000]
+        ).values_list("pk", "binding", "api_token_id", "data_file__variant_id"):
+            credential = f"token #{token_id}" if binding == "token" else binding
+            keys[pk] = (credential, variant_id)
+    return keys
+
+
+def download_sessions(
+    events: list[DownloadEvent], *, gap: timedelta = DOWNLOAD_SESSION_GAP
+) -> list[DownloadSession]:
+    """``events`` (oldest first) grouped into fetch sessions: the same person, with the same
+    credential (browser session or API token), on the same variant, each event at most
+    ``gap`` after the one before. Oldest first."""
+    keys = _link_keys({e.link_id for e in events if e.link_id is not None})
+    open_sessions: dict[tuple, DownloadSession] = {}
+    sessions: list[DownloadSession] = []
+    for event in events:
+        credential, variant = keys.get(event.link_id or 0, ("", None))
+        key = (event.actor_id, credential, variant if variant is not None else event.dataset_id)
+        session = open_sessions.get(key)
+        if session is None or event.created - session.last.created > gap:
+            session = DownloadSession(
+                first=event, last=event, events=[event], credential=credential
+            )
+            open_sessions[key] = session
+            sessions.append(session)
+        else:
+            session.events.append(event)
+            session.last = event
+    return sessions

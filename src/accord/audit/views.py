@@ -3,8 +3,8 @@ and download the signed checkpoints to keep elsewhere."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +14,11 @@ from accord.audit.checkpoints import export_chunks
 from accord.audit.exports import csv_lines, json_chunks
 from accord.audit.forms import EventFilterForm
 from accord.audit.selectors import (
+    DOWNLOAD_SESSION_GAP,
+    DOWNLOAD_SESSION_TYPES,
+    DownloadSession,
+    download_events,
+    download_sessions,
     event_types,
     events_visible_to,
     filter_events,
@@ -21,6 +26,7 @@ from accord.audit.selectors import (
 )
 from accord.audit.services import audit_record
 from accord.core.decorators import staff
+from accord.core.pages import paginate
 from accord.core.permissions import Permission
 
 PAGE_SIZE = 100
@@ -40,16 +46,28 @@ def _filtered(request, permission: Permission):
 @staff(Permission.AUDIT_EVENT_VIEW)
 def event_list(request):
     form, qs = _filtered(request, Permission.AUDIT_EVENT_VIEW)
-    page = Paginator(qs.order_by("-seq"), PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    newest_first = request.GET.get("order") != "oldest"
+    grouped = request.GET.get("group") != "off"
+    sessions: dict[int, DownloadSession] = {}
+    if grouped:
+        # A fetch's link and serve events become one row, standing where its newest (or,
+        # oldest first, its first) event stands.
+        found = download_sessions(download_events(qs))
+        sessions = {s.anchor(newest_first): s for s in found}
+        qs = qs.filter(~Q(event_type__in=DOWNLOAD_SESSION_TYPES) | Q(seq__in=list(sessions)))
+    page, query = paginate(request, qs.order_by("-seq" if newest_first else "seq"), PAGE_SIZE)
+    rows = [(e, sessions.get(e.seq)) for e in page]
     return render(
         request,
         "audit/event_list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "rows": rows,
+            "query": query,
+            "newest_first": newest_first,
+            "grouped": grouped,
+            "session_gap_minutes": int(DOWNLOAD_SESSION_GAP.total_seconds() // 60),
             "types": event_types(events_visible_to(request.user)),
             "can_export": policy.can_export_audit_trail(request.user),
             "latest_checkpoint": latest_checkpoint(),
