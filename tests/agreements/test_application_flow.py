@@ -257,7 +257,7 @@ def test_application_keeps_its_terms_version_when_new_terms_are_published(studen
     application.refresh_from_db()
     assert application.license_version == v1
     data = pdf_data(application)
-    assert (data.license_version, [c[0] for c in data.clauses]) == (1, ["C1", "C3", "C6"])
+    assert (data.license_version, [c[0] for c in data.clauses]) == (1, ["C1", "C3"])
     with pytest.raises(InvalidApplication, match="C9 is not a clause"):
         services.application_update(
             application=application, actor=student, details=Details(attested_clauses=["C9"])

@@ -72,7 +72,6 @@ def test_a_signed_scan_shows_the_signature_and_which_boxes_are_ticked(
         "date": "ink",
         "C1": "ink",
         "C3": "empty",
-        "C6": "empty",
     }
     assert agreement.signature_evidence == "ink"
     application.state = "submitted"
@@ -94,7 +93,7 @@ def test_a_blank_agreement_printed_and_scanned_shows_signature_empty(
         application=application, actor=student, data=pdf_corpus.printed_blank(template.pdf)
     )
     # A scan is accepted (ink can be too faint to measure), but nobody is misled about it.
-    assert regions_of(agreement) == dict.fromkeys(["signature", "date", "C1", "C3", "C6"], "empty")
+    assert regions_of(agreement) == dict.fromkeys(["signature", "date", "C1", "C3"], "empty")
     assert agreement.signature_evidence == "none"
     application.state = "submitted"
     application.save()
@@ -297,7 +296,7 @@ def test_the_email_intake_refuses_an_unsigned_generated_agreement(
 def test_the_api_shows_what_was_found_where_the_signer_writes(client, student, casmemg):
     application = draft(student, casmemg)
     template = agreement_template(application)
-    scan = pdf_corpus.signed_by_hand(template.pdf, template.regions, tick=("C1", "C3", "C6"))
+    scan = pdf_corpus.signed_by_hand(template.pdf, template.regions, tick=("C1", "C3"))
     client.force_login(student)
     response = client.post(
         f"/api/v1/applications/{application.reference}/signed-agreement",
@@ -311,5 +310,4 @@ def test_the_api_shows_what_was_found_where_the_signer_writes(client, student, c
         "date": "ink",
         "C1": "ink",
         "C3": "ink",
-        "C6": "ink",
     }

@@ -75,7 +75,7 @@ def policy_member_fields(policy: ApplicationRules):
 
 
 def attestation_clauses(license_version: LicenseVersion) -> list[Clause]:
-    return [c for c in license_version.clauses.all() if c.needs_attestation]
+    return license_version.attested_clauses()
 
 
 def _email_error(value: str, *, affiliated: bool) -> str | None:

@@ -76,7 +76,7 @@ def _pdf_data(application: Application, language: str) -> AgreementPdfData:
         license_title=version.title,
         license_version=version.version,
         effective_date=version.effective_date,
-        clauses=[(c.code, c.title, c.text) for c in version.clauses.all()],
+        clauses=[(c.code, c.title, c.text) for c in version.attested_clauses()],
         variants=[v.name for v in application.variants.all()],
         signer_name=application.signer_name,
         signer_title=application.signer_title,

@@ -444,6 +444,12 @@ class LicenseVersion(TimeStampedModel):
         a change is a new version."""
         return self.status == self.Status.PUBLISHED
 
+    def attested_clauses(self) -> list[Clause]:
+        """The clauses the signer attests one by one, in order: the one list behind the web
+        form's boxes, the agreement PDF's boxes and the completeness check (a clause only
+        enforced by the portal is not attested)."""
+        return [c for c in self.clauses.all() if c.needs_attestation]
+
 
 class Clause(models.Model):
     class Enforcement(models.TextChoices):
