@@ -24,7 +24,7 @@ from accord.access.models import Entitlement
 from accord.accounts.models import ApiToken, Erasure
 from accord.agreements.models import Application
 from accord.audit.services import audit_record
-from accord.catalog.models import DataFile, Dataset, Variant
+from accord.catalog.models import DataFile, Dataset, Subject, Variant
 from accord.licences.models import Licence, LicenceMember
 from tests import factories
 from tests.agreements.factories import draft, policy_dataset
@@ -242,6 +242,12 @@ def grow_erasures(w, n):
     )
 
 
+def grow_subjects(w, n):
+    Subject.objects.bulk_create(
+        Subject(dataset=w.dataset, code=f"s{next(_seq):05d}") for _ in range(n)
+    )
+
+
 def grow_tokens(w, n):
     ApiToken.objects.bulk_create(
         ApiToken(
@@ -314,6 +320,8 @@ CASES = [
     web("web-staff-files", lambda w: reverse("catalog:staff_files", args=[w.dataset.slug]),
         "staff", grow_files, 100, "variants.0.files", "smic-v_page"),
     web("web-erasures", _u("accounts:erasures"), "staff", grow_erasures, 50, "records"),
+    web("web-staff-subjects", lambda w: reverse("catalog:staff_subjects", args=[w.dataset.slug]),
+        "staff", grow_subjects, 100, "subjects"),
     web("web-tokens", _u("accounts:tokens"), "me", grow_tokens, 50, "tokens"),
     web("web-review-queue", _u("agreements:review_queue"), "staff", grow_submitted, 50, "page"),
     web("web-licence-register", _u("agreements:licence_register"), "staff", grow_register, 50,

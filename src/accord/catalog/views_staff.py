@@ -30,6 +30,7 @@ SUBJECTS = Permission.CATALOG_SUBJECT_MANAGE
 WITHDRAW = Permission.CATALOG_SUBJECT_WITHDRAW
 WHOLE_DATASET = "dataset"
 PAGE_SIZE = 50
+SUBJECTS_PER_PAGE = 100  # large: a refused withdrawal is shown again on the first page
 
 
 def _refused(form, exc: DomainError) -> None:
@@ -64,12 +65,13 @@ def dataset_edit(request, slug: str):
 
 
 def _subjects_page(request, dataset: Dataset, *, add_form=None, withdraw_form=None):
+    subjects, _ = paginate(request, selectors.dataset_subjects(dataset), SUBJECTS_PER_PAGE)
     return render(
         request,
         "catalog/staff_subjects.html",
         {
             "dataset": dataset,
-            "subjects": selectors.dataset_subjects(dataset),
+            "subjects": subjects,
             "add_form": add_form or SubjectAddForm(),
             "withdraw_form": withdraw_form,
         },
