@@ -183,3 +183,15 @@ def test_event_type_filter_accepts_an_app_name_as_prefix(client, staff, dataset)
 
 def test_session_gap_is_stated_on_the_page(client, staff):
     assert "at most 10 minutes after the one before" in _trail(client, staff)
+
+
+def test_too_many_sessions_to_group_shows_events_with_a_note(
+    client, staff, member, licence, variant, monkeypatch
+):
+    monkeypatch.setattr("accord.audit.views.MAX_GROUPED_SESSIONS", 0)
+    _fetch(client, member, variant.files.all())
+
+    page = _trail(client, staff)
+
+    assert "Too many download sessions to group" in page
+    assert "<td><code>downloads:file:serve</code></td>" in page

@@ -30,6 +30,9 @@ from accord.core.pages import paginate
 from accord.core.permissions import Permission
 
 PAGE_SIZE = 100
+# Grouping reads every matching download event and lists the sessions' rows by number; past
+# this many sessions (SQLite takes at most 32766 parameters) the page shows events ungrouped.
+MAX_GROUPED_SESSIONS = 20000
 
 
 def _filtered(request, permission: Permission):
@@ -53,8 +56,11 @@ def event_list(request):
         # A fetch's link and serve events become one row, standing where its newest (or,
         # oldest first, its first) event stands.
         found = download_sessions(download_events(qs))
-        sessions = {s.anchor(newest_first): s for s in found}
-        qs = qs.filter(~Q(event_type__in=DOWNLOAD_SESSION_TYPES) | Q(seq__in=list(sessions)))
+        if len(found) > MAX_GROUPED_SESSIONS:
+            grouped = False  # too many to list by number: the page says narrow the filters
+        else:
+            sessions = {s.anchor(newest_first): s for s in found}
+            qs = qs.filter(~Q(event_type__in=DOWNLOAD_SESSION_TYPES) | Q(seq__in=list(sessions)))
     page, query = paginate(request, qs.order_by("-seq" if newest_first else "seq"), PAGE_SIZE)
     rows = [(e, sessions.get(e.seq)) for e in page]
     return render(
@@ -67,6 +73,7 @@ def event_list(request):
             "query": query,
             "newest_first": newest_first,
             "grouped": grouped,
+            "too_many_sessions": request.GET.get("group") != "off" and not grouped,
             "session_gap_minutes": int(DOWNLOAD_SESSION_GAP.total_seconds() // 60),
             "types": event_types(events_visible_to(request.user)),
             "can_export": policy.can_export_audit_trail(request.user),
