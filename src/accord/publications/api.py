@@ -2,6 +2,8 @@
 paper (the verdict, kept as a draft) and registering it, and the custodian staff's register.
 Thin: each endpoint fetches through a selector (404 for "not yours") and calls one service."""
 
+from typing import Annotated
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
@@ -14,6 +16,7 @@ from accord.api.pagination import BoundedPageNumberPagination
 from accord.api.problems import ProblemOut
 from accord.catalog.models import Dataset
 from accord.core.errors import NotFound
+from accord.core.validators import SingleLine
 
 from . import selectors, services
 from .extraction import read_upload
@@ -127,13 +130,13 @@ def mine(request):
 def check(
     request,
     slug: str,
-    title: Form[str],
-    authors: Form[str],
-    venue: Form[str],
+    title: Annotated[SingleLine, Form(..., min_length=1, max_length=500)],
+    authors: Annotated[SingleLine, Form(..., min_length=1, max_length=2000)],
+    venue: Annotated[SingleLine, Form(..., min_length=1, max_length=300)],
     year: Form[int],
-    variants: Form[str],
-    doi: Form[str] = "",
-    subjects: Form[str] = "",
+    variants: Annotated[SingleLine, Form(..., min_length=1, max_length=500)],
+    doi: Annotated[SingleLine, Form("", max_length=200)] = "",
+    subjects: Annotated[SingleLine, Form("", max_length=500)] = "",
     is_public: Form[bool] = False,
     submit: Form[bool] = False,
     pdf: File[UploadedFile] = None,  # type: ignore[assignment]
@@ -201,7 +204,7 @@ def set_public(request, pk: int, body: PublicIn):
 
 @staff_router.get(
     "/review/publications",
-    response=list[PaperOut],
+    response={200: list[PaperOut], frozenset({404}): ProblemOut},
     summary="Papers that used your custodians' datasets (filter by dataset, state, year, variant)",
     operation_id=_op("staff_list"),
 )
