@@ -68,3 +68,14 @@ def test_professor_sees_licence_expiry_and_can_resend_a_pending_invitation(
     assert expires.strftime("%Y-%m-%d") in row
     resend = reverse("agreements:licence_member_resend", args=[licence.reference, invitation.pk])
     assert resend in row
+
+
+def test_a_student_with_an_application_lands_on_my_applications_after_sign_in(student, casmemg):
+    from django.test import RequestFactory
+
+    from accord.accounts.adapter import AccountAdapter
+
+    draft(student, casmemg)
+    request = RequestFactory().get("/")
+    request.user = student
+    assert AccountAdapter(request).get_login_redirect_url(request) == HOME

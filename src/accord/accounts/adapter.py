@@ -42,10 +42,14 @@ class AccountAdapter(DefaultAccountAdapter):
         A ?next= link (for example from an email) still wins; allauth checks it first."""
         from django.urls import reverse
 
+        from accord.agreements.selectors_home import has_journey
         from accord.core.permissions import is_custodian_staff
 
         if is_custodian_staff(request.user):
             return reverse("agreements:review_queue")
+        if has_journey(request.user):
+            # What waits for them (an invitation, a confirmation, an application's next step).
+            return reverse("agreements:my_applications")
         return super().get_login_redirect_url(request)
 
     def send_confirmation_mail(self, request, emailconfirmation, signup):

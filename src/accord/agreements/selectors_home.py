@@ -37,3 +37,17 @@ def attestations_owed_by(user: User) -> QuerySet[DeletionAttestation]:
         .select_related("licence", "licence__dataset")
         .order_by("due_at", "pk")
     )
+
+
+def has_journey(user: User) -> bool:
+    """Whether ``user`` has applied, signs, holds or is asked anything: then their home is
+    "My applications", not the catalogue."""
+    from accord.access import policy
+    from accord.licences.selectors import memberships_of
+
+    return (
+        policy.applications_of(user).exists()
+        or policy.licences_signed_by(user).exists()
+        or memberships_of(user).exists()
+        or signer_requests_for(user).exists()
+    )
