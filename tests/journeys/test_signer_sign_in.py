@@ -53,3 +53,10 @@ def test_sign_in_page_uses_the_portals_wording(client):
     assert "Remember Me" not in page
     assert "Keep me signed in on this device" in page
     assert 'name="login"' in page and 'name="password"' in page
+
+
+def test_password_reset_pages_use_the_portals_wording(client):
+    page = client.get(reverse("account_reset_password")).content.decode()
+    assert "Reset My Password" not in page
+    assert "Send me a link" in page
+    assert 'name="email"' in page
