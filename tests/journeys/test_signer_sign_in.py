@@ -60,3 +60,21 @@ def test_password_reset_pages_use_the_portals_wording(client):
     assert "Reset My Password" not in page
     assert "Send me a link" in page
     assert 'name="email"' in page
+
+
+def test_a_password_reset_link_lets_the_person_choose_a_new_password(client, student):
+    import re
+
+    client.post(reverse("account_reset_password"), {"email": student.email})
+    body = next(m.body for m in mail.outbox if "password" in m.subject.lower())
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    done = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": "a-new-long-password-9", "password2": "a-new-long-password-9"},
+        follow=True,
+    )
+    assert done.status_code == 200
+    student.refresh_from_db()
+    assert student.check_password("a-new-long-password-9")
