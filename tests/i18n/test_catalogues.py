@@ -1,6 +1,6 @@
 """`make test` fails when the Chinese or Finnish catalogue has an untranslated or fuzzy entry,
 or is stale (the code has strings the catalogue lacks, or the catalogue keeps dropped ones).
-After changing strings: see README "Translations" (makemessages, translate, compile)."""
+After changing strings: see README "Languages" (makemessages, translate, compile)."""
 
 from __future__ import annotations
 

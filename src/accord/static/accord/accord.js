@@ -6,7 +6,7 @@ document.addEventListener("click", (event) => {
   if (!source || !navigator.clipboard) return;
   navigator.clipboard.writeText(source.textContent).then(() => {
     const label = button.textContent;
-    button.textContent = "Copied";
+    button.textContent = document.documentElement.dataset.copied || "Copied";  // in the page's language
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });
