@@ -420,3 +420,20 @@ def test_page_one_costs_the_same_queries_at_1x_and_100x_data(case, world, client
 
 def _key(row) -> str:
     return f"pk={row.pk}" if hasattr(row, "pk") else repr(row)
+
+
+def test_the_clients_file_list_costs_the_same_queries_at_1x_and_100x_data(world, client):
+    """GET /api/v1/downloads/variants/{slug}/files stays one list (accord fetch reads it whole,
+    as its manifest): not paginated, but its cost does not grow with the number of files."""
+    from tests.roles import bearer
+
+    headers = bearer(world.me, scope=ApiToken.Scope.READ)
+    url = f"/api/v1/downloads/variants/{world.variant.slug}/files"
+    grow_files(world, ONE_X)
+    _get(client, None, url, headers)
+    few, small = _get(client, None, url, headers)
+    grow_files(world, HUNDRED_X - ONE_X)
+    many, big = _get(client, None, url, headers)
+
+    assert few == many
+    assert (len(small.json()), len(big.json())) == (ONE_X, HUNDRED_X)
