@@ -15,6 +15,7 @@ from django.utils import timezone
 from accord.access import policy
 from accord.accounts.models import User
 from accord.catalog.models import Dataset
+from accord.core import clock
 from accord.core.permissions import Permission, custodian_ids_with
 
 from .models import Application, ApplicationTransition, SignedAgreement
@@ -123,7 +124,7 @@ def review_queue_summary(user) -> QueueSummary:
     """What waits for ``user``'s decision and how much of it is overdue (submitted more than
     REVIEW_OVERDUE_DAYS ago), over every dataset they may review, whatever the filters."""
     days = settings.REVIEW_OVERDUE_DAYS
-    cutoff = timezone.now() - timedelta(days=days)
+    cutoff = clock.now() - timedelta(days=days)
     counts = (
         policy.applications_visible_to(user)
         .filter(state=Application.State.SUBMITTED)

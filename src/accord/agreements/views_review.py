@@ -10,12 +10,12 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accord.access.policy import can_review
+from accord.core import clock
 from accord.core.decorators import sensitive, staff
 from accord.core.errors import DomainError
 from accord.core.pages import paginate, refusal
@@ -68,7 +68,7 @@ def review_queue(request):
             "filtered": bool(dataset or age or state != Application.State.SUBMITTED),
             "summary": summary,
             "overdue_filter": selectors.OVERDUE,
-            "overdue_since": timezone.now() - timedelta(days=summary.overdue_days),
+            "overdue_since": clock.now() - timedelta(days=summary.overdue_days),
             "ages": [
                 ("", "any age"),
                 ("2", "over 2 days"),
