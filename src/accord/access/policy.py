@@ -316,6 +316,11 @@ def licences_signed_by(user) -> QuerySet[Licence]:
     return Licence.objects.filter(signer=user)
 
 
+def can_close_licence(user, licence: Licence) -> bool:
+    """Only the signer ends their licence early (the group's members leave it instead)."""
+    return _is_active_user(user) and licence.signer_id == user.pk
+
+
 def can_manage_members(user, licence: Licence) -> bool:
     return _is_active_user(user) and licence.signer_id == user.pk
 

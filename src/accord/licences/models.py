@@ -24,6 +24,7 @@ class Licence(TimeStampedModel):
         REVOKED = "revoked", "Revoked"
         VOID = "void", "Void (terms refused)"
         EXPIRED = "expired", "Expired"
+        CLOSED = "closed", _("Closed by the signer")
 
     reference = models.CharField(max_length=32, unique=True)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="licences")
@@ -170,6 +171,7 @@ class DeletionAttestation(TimeStampedModel):
         VOID = "void", _("Licence void")
         REVOKED = "revoked", _("Licence revoked")
         WITHDRAWAL = "withdrawal", _("Consent withdrawn")
+        CLOSED = "closed", _("Licence closed by its signer")
 
     licence = models.ForeignKey(
         Licence, on_delete=models.PROTECT, related_name="deletion_attestations"

@@ -288,6 +288,49 @@ def licence_member_accept(*, member: LicenceMember, actor: User, extra=None) -> 
     return member
 
 
+# --- The signer ends the licence -------------------------------------------------------------
+
+@transaction.atomic
+def licence_close(*, licence: Licence, actor: User, confirmation: str, reason: str = "") -> Licence:
+    """The signer ends their licence before its term (the group no longer needs the data, the
+    signer leaves the institution, or wants their personal data erased): access ends at once
+    for everyone, the members are told, and deletion of every copy is requested. Final, like
+    a revocation: a new application makes a new licence. Closing twice closes once."""
+    licence = licence_lock(licence)
+    if not policy.can_close_licence(actor, licence):
+        raise NotFound(_("No such licence."))
+    if licence.status == Licence.Status.CLOSED:
+        return licence
+    if licence.status not in (Licence.Status.ACTIVE, Licence.Status.SUSPENDED):
+        raise Conflict(
+            _("Licence %(reference)s is %(status)s already; there is nothing to close.")
+            % {"reference": licence.reference, "status": licence.get_status_display().lower()},
+            code="licence-not-in-force",
+        )
+    if confirmation.strip() != licence.reference:
+        raise DomainError(
+            _("Type the licence's reference, %(reference)s, to confirm that you end it.")
+            % {"reference": licence.reference},
+            field="confirmation",
+        )
+    reason = reason.strip()
+    if len(reason) > 2000:
+        raise DomainError(_("Keep the reason under 2000 characters."), field="reason")
+    source = licence.status
+    licence.status = Licence.Status.CLOSED
+    licence.ended_at = clock.now()
+    licence.end_reason = reason
+    licence.save(update_fields=["status", "ended_at", "end_reason", "updated"])
+    # The reason is the signer's free text: it stays on the licence, not in the hashed chain.
+    licence_audit(licence, "close", actor, source=source, status=licence.status)
+    entitlements_sync_for_licence(licence=licence, actor=actor, reason="licence closed by signer")
+    notify.licence_status_changed(licence, action="close", reason=reason)
+    deletion_attestation_request(
+        licence=licence, reason=DeletionAttestation.Reason.CLOSED, actor=actor
+    )
+    return licence
+
+
 # --- Custodian staff: suspend, reinstate, revoke (the table is in states.py) ----------------
 
 

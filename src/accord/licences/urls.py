@@ -4,7 +4,7 @@ bookmarked and the emails already sent keep working."""
 
 from django.urls import path
 
-from . import views, views_closeout, views_renewal, views_terms
+from . import views, views_close, views_closeout, views_renewal, views_terms
 
 urlpatterns = [
     path("licences/<str:reference>/", views.licence_detail, name="licence_detail"),
@@ -24,6 +24,7 @@ urlpatterns = [
         name="licence_renew",
     ),
     path("licences/<str:reference>/terms", views_terms.licence_terms, name="licence_terms"),
+    path("licences/<str:reference>/close", views_close.licence_close, name="licence_close"),
     path("memberships/<int:member_id>/", views.member_accept, name="member_accept"),
     path(
         "attestations/<int:pk>/",
