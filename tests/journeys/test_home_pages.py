@@ -79,3 +79,28 @@ def test_a_student_with_an_application_lands_on_my_applications_after_sign_in(st
     request = RequestFactory().get("/")
     request.user = student
     assert AccountAdapter(request).get_login_redirect_url(request) == HOME
+
+
+def test_professor_who_lost_the_email_has_the_link_sent_again_from_home(
+    client, student, professor, casmemg, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    application = submitted(student, casmemg)
+    client.force_login(professor)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("agreements:signer_link_to_me", args=[application.reference]), follow=True
+        )
+    assert "A new confirmation link was sent to prof.ada@uni-example.edu." in (
+        response.content.decode()
+    )
+    assert [m.to for m in mail.outbox if "/apply/confirm/" in m.body] == [[professor.email]]
+
+
+def test_someone_not_named_as_signer_cannot_ask_for_the_link(client, student, casmemg, outsider):
+    application = submitted(student, casmemg)
+    client.force_login(outsider)
+    url = reverse("agreements:signer_link_to_me", args=[application.reference])
+    assert client.post(url).status_code == 404

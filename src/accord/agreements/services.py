@@ -247,7 +247,10 @@ def application_submit(*, application: Application, actor: User) -> Application:
 @transaction.atomic
 def signer_link_resend(*, application: Application, actor: User) -> Application:
     application = _lock(application)
-    if application.applicant_id != actor.pk:
+    # The applicant, a reviewer, or the named signer (who lost the email: it goes to the
+    # signer's own address, so nobody else learns the link).
+    is_signer = has_verified_email(actor, application.signer_email)
+    if application.applicant_id != actor.pk and not is_signer:
         require_reviewer(application, actor, Permission.AGREEMENTS_APPLICATION_REVIEW)
     if application.signer_confirmed:
         raise Conflict("The signer has already confirmed this application.", code="confirmed")

@@ -42,6 +42,11 @@ urlpatterns = [
     path("<str:reference>/submit", views.application_submit, name="application_submit"),
     path("<str:reference>/withdraw", views.application_withdraw, name="application_withdraw"),
     path(
+        "<str:reference>/signer-link-to-me",
+        views.signer_link_to_me,
+        name="signer_link_to_me",
+    ),
+    path(
         "<str:reference>/resend-signer-link",
         views.signer_link_resend,
         name="signer_link_resend",

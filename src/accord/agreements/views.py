@@ -265,6 +265,24 @@ def signer_link_resend(request, reference: str):
     )
 
 
+@require_POST
+@signed_in
+def signer_link_to_me(request, reference: str):
+    """The named signer asks for the confirmation link again (from their home page)."""
+    application = selectors.application_for_named_signer(request.user, reference)
+    try:
+        services.signer_link_resend(application=application, actor=request.user)
+    except DomainError as exc:
+        refusal(request, exc)
+    else:
+        messages.success(
+            request,
+            _("A new confirmation link was sent to %(email)s.")
+            % {"email": application.signer_email},
+        )
+    return redirect("agreements:my_applications")
+
+
 def page_image_response(agreement, page: int) -> FileResponse:
     """A page of an uploaded agreement as the PNG rendered on the server at upload time:
     nobody's browser opens the uploaded PDF itself."""
