@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accord.core.models import TimeStampedModel
 
@@ -67,8 +68,8 @@ class ApiToken(TimeStampedModel):
     """A personal API token. Only its SHA-256 is stored; the secret is shown once."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read only (catalogue, manifests, downloads)"
-        WRITE = "write", "Read and write"
+        READ = "read", _("Read only (catalogue, manifests, downloads)")
+        WRITE = "write", _("Read and write")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -17,17 +18,22 @@ from accord.core.decorators import signed_in
 from accord.core.pages import paginate
 
 TOKENS_PAGE_SIZE = 50
-EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
+EXPIRY_CHOICES = [
+    ("30", _("30 days")),
+    ("90", _("90 days")),
+    ("365", _("1 year")),
+    ("", _("Never")),
+]
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="Where you will use it, e.g. 'lab workstation'."
+        max_length=100, help_text=_("Where you will use it, e.g. 'lab workstation'.")
     )
     scope = forms.ChoiceField(
         choices=ApiToken.Scope.choices,
         initial=ApiToken.Scope.READ,
-        help_text="accord fetch needs only read access.",
+        help_text=_("accord fetch needs only read access."),
     )
     expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", required=False)
 

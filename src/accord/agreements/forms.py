@@ -7,6 +7,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accord.core.validators import MultiLineField, SingleLineField, single_line
 
@@ -22,33 +23,33 @@ class ApplicationForm(forms.Form):
     agreement PDF is generated and on submission."""
 
     variants = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, label="Variants you need"
+        required=False, widget=forms.CheckboxSelectMultiple, label=_("Variants you need")
     )
-    signer_name = SingleLineField(required=False, max_length=200, label="Signer's full name")
+    signer_name = SingleLineField(required=False, max_length=200, label=_("Signer's full name"))
     signer_title = SingleLineField(
-        required=False, max_length=200, label="Signer's title or position"
+        required=False, max_length=200, label=_("Signer's title or position")
     )
     signer_affiliation = SingleLineField(
-        required=False, max_length=300, label="Institution and department"
+        required=False, max_length=300, label=_("Institution and department")
     )
-    signer_email = forms.EmailField(required=False, label="Signer's work email")
+    signer_email = forms.EmailField(required=False, label=_("Signer's work email"))
     signer_address = MultiLineField(
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Signer's postal address",
+        label=_("Signer's postal address"),
     )
     organisation_type = forms.ChoiceField(
         required=False,
         choices=[("", "—"), *Application.OrganisationType.choices],
-        label="Type of organisation",
+        label=_("Type of organisation"),
     )
     purpose = MultiLineField(
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        label="Research purpose",
-        help_text="What you will use the data for. Commercial use of any kind is not allowed.",
+        label=_("Research purpose"),
+        help_text=_("What you will use the data for. Commercial use of any kind is not allowed."),
     )
 
     def __init__(self, *args, application: Application | None = None, dataset=None, **kwargs):
@@ -232,7 +233,7 @@ def _answer_field(f: ApplicationField) -> forms.Field:
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="Signed agreement (PDF scan)", allow_empty_file=True)
+    file = forms.FileField(label=_("Signed agreement (PDF scan)"), allow_empty_file=True)
 
 
 class CommentForm(forms.Form):
@@ -242,16 +243,18 @@ class CommentForm(forms.Form):
 
 
 class IntakeForm(forms.Form):
-    dataset = forms.ModelChoiceField(queryset=None, label="Dataset")
+    dataset = forms.ModelChoiceField(queryset=None, label=_("Dataset"))
     file = forms.FileField(
-        label="Agreement PDF, or the email that carried it (.eml or mbox)", allow_empty_file=True
+        label=_("Agreement PDF, or the email that carried it (.eml or mbox)"), allow_empty_file=True
     )
     signer_name = SingleLineField(
-        required=False, max_length=200, help_text="Blank: the email's sender name."
+        required=False, max_length=200, help_text=_("Blank: the email's sender name.")
     )
     signer_title = SingleLineField(required=False, max_length=200)
     signer_affiliation = SingleLineField(required=False, max_length=300)
-    signer_email = forms.EmailField(required=False, help_text="Blank: the email's sender address.")
+    signer_email = forms.EmailField(
+        required=False, help_text=_("Blank: the email's sender address.")
+    )
     signer_address = MultiLineField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )

@@ -76,11 +76,11 @@ class ApplicationField(models.Model):
     """An extra question on the application form of one dataset."""
 
     class Kind(models.TextChoices):
-        TEXT = "text", "Short text"
-        LONG_TEXT = "long_text", "Long text"
-        EMAIL = "email", "Email address"
-        CHOICE = "choice", "Choice"
-        CHECKBOX = "checkbox", "Checkbox attestation"
+        TEXT = "text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        EMAIL = "email", _("Email address")
+        CHOICE = "choice", _("Choice")
+        CHECKBOX = "checkbox", _("Checkbox attestation")
 
     policy = models.ForeignKey(ApplicationRules, on_delete=models.CASCADE, related_name="fields")
     key = models.SlugField(max_length=40)
@@ -109,24 +109,24 @@ class Application(TimeStampedModel):
     even when newer terms are published), with which group members."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted, awaiting review"
-        RETURNED = "returned", "Returned for changes"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted, awaiting review")
+        RETURNED = "returned", _("Returned for changes")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     class Origin(models.TextChoices):
-        WEB = "web", "Web form"
-        EMAIL = "email", "Email intake by custodian staff"
+        WEB = "web", _("Web form")
+        EMAIL = "email", _("Email intake by custodian staff")
 
     class OrganisationType(models.TextChoices):
-        UNIVERSITY = "university", "University"
-        RESEARCH_INSTITUTE = "research_institute", "Public research institute"
-        HOSPITAL = "hospital", "Hospital"
-        GOVERNMENT = "government", "Government"
-        COMPANY = "company", "Company"
-        OTHER = "other", "Other"
+        UNIVERSITY = "university", _("University")
+        RESEARCH_INSTITUTE = "research_institute", _("Public research institute")
+        HOSPITAL = "hospital", _("Hospital")
+        GOVERNMENT = "government", _("Government")
+        COMPANY = "company", _("Company")
+        OTHER = "other", _("Other")
 
     reference = models.CharField(max_length=32, unique=True)
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="applications")
@@ -215,18 +215,18 @@ class SignedAgreement(TimeStampedModel):
     custodian's naming rule gives ``display_name``. Older uploads stay for the history."""
 
     class QrStatus(models.TextChoices):
-        MATCH = "match", "Reference QR code matches"
-        ABSENT = "absent", "No QR code found"
-        UNREADABLE = "unreadable", "QR code unreadable"
+        MATCH = "match", _("Reference QR code matches")
+        ABSENT = "absent", _("No QR code found")
+        UNREADABLE = "unreadable", _("QR code unreadable")
 
     class ScanStatus(models.TextChoices):
         CLEAN = "clean", _("Scanned for malware: no threat found")
         NOT_SCANNED = "not-scanned", _("Not scanned for malware")
 
     class VersionStatus(models.TextChoices):
-        MATCH = "match", "Agreement version matches the application as uploaded"
-        UNVERIFIED = "unverified", "Agreement version unverified"
-        NOT_READ = "not-read", "Agreement version not read"
+        MATCH = "match", _("Agreement version matches the application as uploaded")
+        UNVERIFIED = "unverified", _("Agreement version unverified")
+        NOT_READ = "not-read", _("Agreement version not read")
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="signed_agreements"

@@ -115,7 +115,7 @@ def application_detail(request, reference: str):
                 refusal(request, exc)
             else:
                 if not request.POST.get("submit"):
-                    messages.success(request, "Draft saved.")
+                    messages.success(request, _("Draft saved."))
                     return redirect("agreements:application_detail", reference)
                 submitted = _submit_or_mark(request, application, form)
                 if submitted:
@@ -187,7 +187,7 @@ def application_upload(request, reference: str):
     application = selectors.application_for_user(request.user, reference, applicant_only=True)
     upload = request.FILES.get("file")
     if upload is None:
-        messages.error(request, "Choose the PDF of the signed agreement to upload.")
+        messages.error(request, _("Choose the PDF of the signed agreement to upload."))
         return redirect("agreements:application_detail", reference)
     try:
         data = signed_pdf.read_upload(upload)

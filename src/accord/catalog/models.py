@@ -80,9 +80,9 @@ class Custodian(TimeStampedModel):
 
 class CustodianStaff(TimeStampedModel):
     class Role(models.TextChoices):
-        REVIEWER = "reviewer", "Reviewer"
-        DATA_MANAGER = "data_manager", "Data manager"
-        ADMIN = "admin", "Administrator"
+        REVIEWER = "reviewer", _("Reviewer")
+        DATA_MANAGER = "data_manager", _("Data manager")
+        ADMIN = "admin", _("Administrator")
 
     custodian = models.ForeignKey(Custodian, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -266,11 +266,11 @@ class Variant(TimeStampedModel):
 
 class DataFile(TimeStampedModel):
     class ScanStatus(models.TextChoices):
-        PENDING = "pending", "Not scanned yet"
-        CLEAN = "clean", "Clean"
-        INFECTED = "infected", "Infected (quarantined)"
-        ERROR = "error", "Scan failed"
-        SKIPPED = "skipped", "No scanner configured"
+        PENDING = "pending", _("Not scanned yet")
+        CLEAN = "clean", _("Clean")
+        INFECTED = "infected", _("Infected (quarantined)")
+        ERROR = "error", _("Scan failed")
+        SKIPPED = "skipped", _("No scanner configured")
 
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="files")
     path = models.CharField(max_length=500, help_text="Relative path inside the variant.")
@@ -317,8 +317,8 @@ class DataFile(TimeStampedModel):
 
 class Subject(TimeStampedModel):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        WITHDRAWN = "withdrawn", "Consent withdrawn"
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Consent withdrawn")
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="subjects")
     code = models.CharField(max_length=20, help_text="Dataset-scoped ID, e.g. s01 or 07.")
@@ -344,8 +344,8 @@ class PublicationRule(TimeStampedModel):
     datasets), for a whole dataset or one variant, with an optional required notice."""
 
     class Mode(models.TextChoices):
-        ALLOW = "allow", "Only the listed subjects may be shown"
-        DENY = "deny", "All subjects except the listed ones may be shown"
+        ALLOW = "allow", _("Only the listed subjects may be shown")
+        DENY = "deny", _("All subjects except the listed ones may be shown")
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="publication_rules")
     variant = models.ForeignKey(
@@ -413,8 +413,8 @@ class RequiredCitation(TimeStampedModel):
 
 class LicenseVersion(TimeStampedModel):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="license_versions")
     version = models.PositiveIntegerField()
@@ -453,9 +453,9 @@ class LicenseVersion(TimeStampedModel):
 
 class Clause(models.Model):
     class Enforcement(models.TextChoices):
-        ATTESTATION = "attestation", "Signed attestation"
-        ENFORCED = "enforced", "Enforced by Accord"
-        BOTH = "both", "Enforced and attested"
+        ATTESTATION = "attestation", _("Signed attestation")
+        ENFORCED = "enforced", _("Enforced by Accord")
+        BOTH = "both", _("Enforced and attested")
 
     license_version = models.ForeignKey(
         LicenseVersion, on_delete=models.CASCADE, related_name="clauses"

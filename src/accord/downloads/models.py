@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accord.core import clock
 from accord.core.models import TimeStampedModel
@@ -27,13 +28,13 @@ from accord.core.models import TimeStampedModel
 
 class DownloadLink(TimeStampedModel):
     class Channel(models.TextChoices):
-        WEB = "web", "Browser"
-        API = "api", "API / accord fetch"
+        WEB = "web", _("Browser")
+        API = "api", _("API / accord fetch")
 
     class Binding(models.TextChoices):
-        SESSION = "session", "The user's signed-in browser session"
-        TOKEN = "token", "The API token that asked for it"
-        NONE = "none", "Nothing but the secret (deprecated API GET, short-lived)"
+        SESSION = "session", _("The user's signed-in browser session")
+        TOKEN = "token", _("The API token that asked for it")
+        NONE = "none", _("Nothing but the secret (deprecated API GET, short-lived)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="download_links"
