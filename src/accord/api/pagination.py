@@ -17,7 +17,7 @@ class PageQuery(Schema):
 
 class BoundedPageNumberPagination(PageNumberPagination):
     # Named, so the schema's components do not hold two different "Input"s.
-    Input = PageQuery
+    Input = PageQuery  # type: ignore[assignment]  # ninja's own Input, with bounds
 
 
 class LinkHeaderPagination(PaginationBase):
@@ -29,8 +29,8 @@ class LinkHeaderPagination(PaginationBase):
     Only the page's rows are turned into output (``to_out``), so a page costs the same
     number of queries however many rows there are."""
 
-    Input = PageQuery
-    Output = None  # the body stays a list: ninja leaves the response schema alone
+    Input = PageQuery  # type: ignore[assignment]
+    Output = None  # type: ignore[assignment]  # the body stays a list: ninja leaves its schema
 
     def __init__(self, *, page_size: int = 100, to_out=None, **kwargs):
         self.page_size = page_size

@@ -13,7 +13,7 @@ accord.downloads.models) for clients that do not send their token with the file 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db.models import Count, Sum
@@ -115,7 +115,7 @@ class _EntitledVariants:
     def __getitem__(self, item: slice) -> list[DownloadableVariantOut]:
         variants = list(self.variants[item])
         ids = [v.pk for v in variants]
-        totals = {
+        totals: dict[int, Any] = {
             row["variant_id"]: row
             for row in policy.downloadable_files(self.user)
             .filter(variant_id__in=ids)
