@@ -26,9 +26,9 @@ SLOW = 60_000
 def test_licensee_registers_a_paper_and_staff_see_it_flagged(
     browser_as,
     shots,
-    smic,
-    licensee,
-    staff,  # noqa: F811
+    smic,  # noqa: F811
+    licensee,  # noqa: F811
+    staff,
 ):
     page = browser_as(licensee)
     page.goto("/datasets/smic/", timeout=SLOW)

@@ -71,7 +71,7 @@ def audit_refusal(*, user, data_file: DataFile | None, reason: str, **details: A
 def entitled_variant_or_404(user, slug: str, *, licence_reference: str | None = None):
     """The variant and the entitlement it is used under (for the web pages and the API);
     Http404 for "no such variant" and "not yours" alike."""
-    variant = get_object_or_404(Variant.objects.select_related("dataset"), slug=slug)
+    variant: Variant = get_object_or_404(Variant.objects.select_related("dataset"), slug=slug)
     entitlement = policy.entitlement_for_variant(user, variant, licence_reference=licence_reference)
     if entitlement is None:
         raise Http404
