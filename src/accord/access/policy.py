@@ -353,6 +353,7 @@ def publication_variants(user, dataset: Dataset) -> QuerySet[Variant]:
 def publications_of(user) -> QuerySet[Publication]:
     """Papers ``user`` registered (drafts included): theirs to read, check, submit and show."""
     from accord.publications.models import Publication
+
     if not _is_active_user(user):
         return Publication.objects.none()
     return Publication.objects.filter(registered_by_id=user.pk)

@@ -81,7 +81,7 @@ def erasure_refusal(user: User) -> str | None:
     if blocking:
         return gettext(
             "You sign licence %(refs)s, which is in force: the people in your group depend on "
-            "it. Close it first (\"Close this licence\" on its page; everyone's access ends and "
+            'it. Close it first ("Close this licence" on its page; everyone\'s access ends and '
             "copies must be deleted), or ask the data custodian to hand it over to another "
             "signer; then you can erase your data."
         ) % {"refs": ", ".join(blocking)}

@@ -290,6 +290,7 @@ def licence_member_accept(*, member: LicenceMember, actor: User, extra=None) -> 
 
 # --- The signer ends the licence -------------------------------------------------------------
 
+
 @transaction.atomic
 def licence_close(*, licence: Licence, actor: User, confirmation: str, reason: str = "") -> Licence:
     """The signer ends their licence before its term (the group no longer needs the data, the
