@@ -19,11 +19,11 @@ class Licence(TimeStampedModel):
     variants of a dataset under one LicenseVersion."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        REVOKED = "revoked", "Revoked"
-        VOID = "void", "Void (terms refused)"
-        EXPIRED = "expired", "Expired"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        REVOKED = "revoked", _("Revoked")
+        VOID = "void", _("Void (terms refused)")
+        EXPIRED = "expired", _("Expired")
         CLOSED = "closed", _("Closed by the signer")
 
     reference = models.CharField(max_length=32, unique=True)
@@ -78,9 +78,9 @@ class LicenceMember(TimeStampedModel):
     address and accepted the terms; a removal takes effect at once."""
 
     class Status(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACTIVE = "active", "Active"
-        REMOVED = "removed", "Removed"
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Active")
+        REMOVED = "removed", _("Removed")
 
     licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
