@@ -157,7 +157,7 @@ def test_signer_of_a_licence_in_force_is_refused_with_what_to_do(client, world):
     with pytest.raises(ErasureRefused) as refused:
         account_erase(user=world.ada, actor=world.ada)
     assert world.licence.reference in refused.value.message
-    assert "close it" in refused.value.message
+    assert "Close it first" in refused.value.message
     client.force_login(world.ada)
     page = client.get(reverse("accounts:personal_data"))
     assert world.licence.reference.encode() in page.content
