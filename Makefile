@@ -6,8 +6,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-stamp
 # Message catalogues (English, Simplified Chinese, Finnish): the .po files are checked in, the
-# .mo files are compiled here (needs GNU gettext's msgfmt: Debian/Ubuntu `apt install gettext`,
-# macOS `brew install gettext`).
+# .mo files are compiled here (with GNU gettext's msgfmt when installed, which also checks the
+# format strings; otherwise with accord.ops.catalogues, so a fresh machine still gets every
+# language). Checking the catalogues against the code (make test) needs xgettext.
 CATALOGUES := $(wildcard src/accord/locale/*/LC_MESSAGES/django.po)
 COMPILED   := $(CATALOGUES:.po=.mo)
 LINT_PATHS := $(wildcard src tests bench)
@@ -35,8 +36,9 @@ $(STAMP): requirements/dev.txt pyproject.toml
 install: $(STAMP) $(COMPILED)
 
 %.mo: %.po $(STAMP)
-	@command -v msgfmt >/dev/null || { echo "msgfmt is missing: install GNU gettext (Debian: apt install gettext)"; exit 1; }
-	msgfmt --check-format -o $@ $<
+	@if command -v msgfmt >/dev/null; then msgfmt --check-format -o $@ $<; else \
+	  echo "msgfmt not found (GNU gettext): compiling $< with Python instead"; \
+	  $(BIN)/python -m accord.ops.catalogues compile $< $@; fi
 
 # After editing requirements/*.in: recompile both hashed locks. Pins already in a lock are
 # kept unless the .in file rules them out; `make lock UPGRADE=1` moves everything to the newest.

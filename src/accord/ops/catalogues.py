@@ -4,10 +4,12 @@ left in it after the code dropped it (makemessages would change the msgids)."""
 
 from __future__ import annotations
 
+import array
 import ast
 import contextlib
 import re
 import shutil
+import struct
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,15 +40,15 @@ class Entry:
 _KEYWORD = re.compile(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+(\".*\")\s*$")
 
 
-def read_po(path: Path) -> list[Entry]:
-    """The entries of a .po file (the header, msgid "", is left out)."""
+def read_po(path: Path, *, header: bool = False) -> list[Entry]:
+    """The entries of a .po file (the header, msgid "", only if asked for)."""
     entries: list[Entry] = []
     entry, last = Entry(), None
     started = False
 
     def finish():
         nonlocal entry, last, started
-        if started and (entry.msgid or entry.msgctxt is not None):
+        if started and (entry.msgid or entry.msgctxt is not None or header):
             entries.append(entry)
         entry, last, started = Entry(), None, False
 
@@ -135,3 +137,46 @@ def stale(path: Path, fresh: set[tuple[str | None, str]]) -> list[str]:
 
 def catalogue_path(language: str) -> Path:
     return Path(settings.LOCALE_PATHS[0]) / language / "LC_MESSAGES" / "django.po"
+
+
+def mo_bytes(path: Path) -> bytes:
+    """The compiled (GNU .mo) form of the catalogue at ``path``: its header and every entry
+    that is translated and not fuzzy, as ``msgfmt`` writes it. Used by ``make install`` when
+    GNU gettext is not installed, so a fresh machine still gets every language."""
+    messages: dict[bytes, bytes] = {}
+    for entry in read_po(path, header=True):
+        if entry.msgid and (entry.fuzzy or not entry.msgstrs or not all(entry.msgstrs)):
+            continue  # as msgfmt: the English text stands in
+        key = entry.msgid if entry.plural is None else f"{entry.msgid}\0{entry.plural}"
+        if entry.msgctxt is not None:
+            key = f"{entry.msgctxt}\x04{key}"
+        messages[key.encode()] = "\0".join(entry.msgstrs).encode()
+    keys = sorted(messages)
+    ids = strs = b""
+    places = []
+    for key in keys:
+        places.append((len(ids), len(key), len(strs), len(messages[key])))
+        ids += key + b"\0"
+        strs += messages[key] + b"\0"
+    count = len(keys)
+    first_id = 7 * 4 + 16 * count
+    first_str = first_id + len(ids)
+    key_table = [n for o, length, _s, _l in places for n in (length, o + first_id)]
+    str_table = [n for _o, _length, o, length in places for n in (length, o + first_str)]
+    head = struct.pack("Iiiiiii", 0x950412DE, 0, count, 7 * 4, 7 * 4 + 8 * count, 0, 0)
+    return (
+        head
+        + array.array("i", key_table).tobytes()
+        + array.array("i", str_table).tobytes()
+        + ids
+        + strs
+    )
+
+
+if __name__ == "__main__":
+    # python -m accord.ops.catalogues compile SOURCE.po TARGET.mo
+    import sys
+
+    if len(sys.argv) != 4 or sys.argv[1] != "compile":
+        sys.exit("usage: python -m accord.ops.catalogues compile SOURCE.po TARGET.mo")
+    Path(sys.argv[3]).write_bytes(mo_bytes(Path(sys.argv[2])))
