@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from accord.accounts.services import api_token_create
-from accord.audit.models import Event
+from accord.audit.models import Event, JournalEntry
 from accord.audit.services import audit_record
 from accord.downloads import services as downloads
 from accord.downloads.models import DownloadLink
@@ -106,7 +106,11 @@ def test_fetches_further_apart_than_the_gap_are_separate_sessions(
 
 def test_export_keeps_one_row_per_download_event(client, custodian, member, licence, variant):
     _fetch(client, member, variant.files.all())
-    events = Event.objects.filter(event_type__startswith="downloads:").count()
+    # Download events live in the journal (sealed into the chain in batches).
+    events = (
+        Event.objects.filter(event_type__startswith="downloads:").count()
+        + JournalEntry.objects.filter(event_type__startswith="downloads:").count()
+    )
     client.force_login(_manager(custodian))
 
     response = client.get(reverse("audit:event_export", args=["csv"]))
@@ -195,3 +199,63 @@ def test_too_many_sessions_to_group_shows_events_with_a_note(
 
     assert "Too many download sessions to group" in page
     assert "<td><code>downloads:file:serve</code></td>" in page
+
+
+def test_trail_page_costs_the_same_queries_at_one_fetch_and_at_three(
+    client, staff, dataset, member, licence, variant, clock
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        client.force_login(staff)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("audit:event_list")).status_code == 200
+        with CaptureQueriesContext(connection) as ctx_off:
+            assert client.get(reverse("audit:event_list"), {"group": "off"}).status_code == 200
+        return len(ctx), len(ctx_off)
+
+    _approve(staff, dataset)
+    token = _fetch(client, member, variant.files.all())
+    small = queries()
+    for _ in range(2):
+        clock.advance(minutes=11)
+        _fetch(client, member, variant.files.all(), token=token)
+        _approve(staff, dataset)
+    assert queries() == small
+
+
+def test_api_lists_download_journal_rows_in_the_web_trails_order_and_pages(
+    client, staff, dataset, member, licence, variant
+):
+    _approve(staff, dataset)
+    _fetch(client, member, variant.files.all())
+    _approve(staff, dataset, comment="again")
+    client.force_login(staff)
+    web = client.get(reverse("audit:event_list"), {"group": "off"}).context["rows"]
+    expected = [str(e.seq) for e, _session in web]
+    token = api_token_create(user=staff, name="audit").secret
+
+    listed, page = [], 1
+    while True:
+        response = client.get(
+            "/api/v1/audit/events",
+            {"page": page, "page_size": 2},
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert response.status_code == 200, response.content
+        body_ = response.json()
+        assert body_["count"] == len(expected)
+        if not body_["items"]:
+            break
+        listed += body_["items"]
+        page += 1
+
+    assert [str(i["seq"]) if i["seq"] else f"J{i['journal_id']}" for i in listed] == expected
+    served = [i for i in listed if i["event_type"] == "downloads:file:serve"]
+    assert len(served) == variant.files.count()
+    assert {i["actor_repr"] for i in served} == {member.email}
+    assert all(i["seq"] is None and i["journal_id"] for i in served)
+    assert sum(i["details"]["bytes"] for i in served) == sum(f.size for f in variant.files.all())
+    chained = [i["event_type"] for i in listed if i["seq"]]
+    assert chained.count("agreements:application:approve") == 2

@@ -218,3 +218,24 @@ def test_custodian_staff_see_the_erasure_without_the_erased_data(client, world, 
     assert f"erased-user-{world.tomasz.pk}".encode() not in page.content
     client.force_login(world.greta)
     assert client.get(reverse("accounts:erasures")).status_code == 404
+
+
+def test_erasure_blanks_their_download_journal_rows_and_the_sealed_batches_verify(world):
+    from accord.audit.journal import journal_seal
+    from accord.audit.models import JournalEntry
+    from tests.privacy.conftest import TOMASZ_IP
+
+    theirs = JournalEntry.objects.filter(actor_id=world.tomasz.pk)
+    assert theirs.filter(ip_address=TOMASZ_IP).exists()
+    assert not theirs.filter(payload__contains=TOMASZ_IP).exists()  # only a commitment
+    others = set(JournalEntry.objects.exclude(actor_id=world.tomasz.pk).values_list("payload"))
+    named = set(theirs.exclude(salt="").values_list("pk", flat=True))
+    assert journal_seal() == JournalEntry.objects.count()
+    _erase(world.tomasz)
+    assert set(theirs.values_list("salt", "ip_address", "user_agent")) == {("", "", "")}
+    assert set(theirs.exclude(erased=None).values_list("pk", flat=True)) == named
+    assert set(JournalEntry.objects.exclude(actor_id=world.tomasz.pk).values_list("payload")) == (
+        others
+    )
+    result = verify_chain()
+    assert result.ok and result.journal_rows == JournalEntry.objects.count(), result

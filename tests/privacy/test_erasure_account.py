@@ -93,3 +93,30 @@ def test_nobody_else_may_erase_a_persons_data(person, outsider):
         account_erase(user=person, actor=outsider)
     person.refresh_from_db()
     assert person.is_active and person.email == "quinn.erasable@uni-example.edu"
+
+
+def test_no_email_goes_to_an_erased_persons_pseudonym(person, mailoutbox):
+    """After erasure the account's address is a pseudonym under the reserved ``.invalid``
+    domain: a later notice naming it (an old application's cc, a reminder) is not attempted,
+    while the other recipients still get theirs."""
+    from accord.notifications.email import send_templated
+
+    account_erase(user=person, actor=person)
+    person.refresh_from_db()
+    assert person.email.endswith("@erased.invalid")
+    context = {
+        "application": {"reference": "APP-2026-0001"},
+        "dataset": {"name": "SMIC"},
+        "custodian": {"name": "Example custodian"},
+    }
+    sent = send_templated(
+        to=[person.email], cc=[], template="agreements/application_withdraw", context=context
+    )
+    assert sent == 0 and mailoutbox == []
+    send_templated(
+        to=["signer@uni-example.edu", person.email],
+        cc=[person.email.upper()],
+        template="agreements/application_withdraw",
+        context=context,
+    )
+    assert [m.to + m.cc for m in mailoutbox] == [["signer@uni-example.edu"]]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accord.accounts.languages import supported
 from accord.accounts.models import User
+from accord.catalog.selectors import clauses_read_in
 
 from .content import content_version, policy_fields, policy_for, policy_member_fields
 from .models import Application
@@ -76,7 +77,11 @@ def _pdf_data(application: Application, language: str) -> AgreementPdfData:
         license_title=version.title,
         license_version=version.version,
         effective_date=version.effective_date,
-        clauses=[(c.code, c.title, c.text) for c in version.attested_clauses()],
+        # The custodian's translation where there is one; the page above says English governs.
+        clauses=[
+            (c.code, c.reading.title, c.reading.text)
+            for c in clauses_read_in(version.attested_clauses(), language)
+        ],
         variants=[v.name for v in application.variants.all()],
         signer_name=application.signer_name,
         signer_title=application.signer_title,

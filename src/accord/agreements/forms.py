@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accord.catalog.selectors import clauses_read_in
 from accord.core.validators import MultiLineField, SingleLineField, single_line
 
 from .content import Details, attestation_clauses, policy_fields, policy_for, policy_member_fields
@@ -57,7 +58,8 @@ class ApplicationForm(forms.Form):
         self.application = application
         self.policy = policy_for(self.dataset)
         version = application.license_version if application else self.dataset.current_license()
-        self.clauses = attestation_clauses(version) if version else []
+        # In the reader's language where the custodian translated them (the English governs).
+        self.clauses = clauses_read_in(attestation_clauses(version)) if version else []
         self.extra_fields = policy_fields(self.policy)
         self.member_fields = policy_member_fields(self.policy)
         if application is not None and "initial" not in kwargs:
@@ -69,20 +71,24 @@ class ApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["variants"].choices = [(v.slug, v.name) for v in self.dataset.variants.all()]
         if self.dataset.requires_affiliated_email:
-            self.fields[
-                "signer_email"
-            ].help_text = (
+            self.fields["signer_email"].help_text = gettext(
                 "A fixed address of the signer's institution; free-mail addresses are refused."
             )
         for f in self.extra_fields:
             self.fields[f"answer_{f.key}"] = _answer_field(f)
         for clause in self.clauses:
-            self.fields[f"attest_{clause.code}"] = forms.BooleanField(
+            words = clause.reading
+            field = forms.BooleanField(
                 required=False,
-                label=f"{clause.code} — {clause.title}: I attest that the signer and every "
-                "group member will comply.",
-                help_text=clause.text,
+                label=gettext(
+                    "%(code)s — %(title)s: I attest that the signer and every group member "
+                    "will comply."
+                )
+                % {"code": clause.code, "title": words.title},
+                help_text=words.text,
             )
+            field.translated = words.translated
+            self.fields[f"attest_{clause.code}"] = field
 
     @staticmethod
     def _initial(application: Application) -> dict:

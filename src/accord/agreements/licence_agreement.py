@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from accord.accounts.languages import supported
 from accord.catalog import scanning
 from accord.catalog.models import LicenseVersion
+from accord.catalog.selectors import clauses_read_in
 
 from . import signed_pdf
 from .content import CONTENT_VERSION_LENGTH
@@ -127,7 +128,10 @@ def pdf_data(document: LicenceAgreement) -> AgreementPdfData:
         base = replace(base, language=supported(getattr(licence.signer, "language", "")) or "en")
     with translation.override(base.language):  # the terms in the signer's language
         title = version.title
-        clauses = [(c.code, c.title, c.text) for c in version.clauses.all()]
+        clauses = [
+            (c.code, c.reading.title, c.reading.text)
+            for c in clauses_read_in(version.clauses.all(), base.language)
+        ]
     return replace(
         base,
         reference=document.reference,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accord.catalog.models import Dataset, LicenseVersion, Variant
 from accord.core.models import TimeStampedModel
@@ -30,7 +31,10 @@ class ApplicationRules(TimeStampedModel):
     signer_role_help = models.CharField(
         max_length=300,
         blank=True,
-        default="A group leader or professor with a fixed position signs for the whole group.",
+        # Marked for the catalogues: the form shows this default in the applicant's language.
+        default=gettext_noop(
+            "A group leader or professor with a fixed position signs for the whole group."
+        ),
         help_text="Shown to applicants next to the signer fields.",
     )
     members_allowed = models.BooleanField(default=True)
@@ -336,3 +340,19 @@ class ApplicationTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application.reference}: {self.from_state} -> {self.to_state}"
+
+    # The states in the reader's language (the rows keep the codes).
+    @property
+    def from_label(self) -> str:
+        return _state_label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return _state_label(self.to_state)
+
+
+def _state_label(code: str) -> str:
+    try:
+        return str(Application.State(code).label)
+    except ValueError:
+        return code

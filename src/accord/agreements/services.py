@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Literal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from accord.access import policy
@@ -19,6 +18,7 @@ from accord.accounts.models import User
 from accord.accounts.selectors import has_verified_email
 from accord.audit.services import audit_record
 from accord.catalog.models import Dataset
+from accord.core import clock
 from accord.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from accord.core.permissions import Permission
 from accord.licences.services import licence_grant
@@ -42,7 +42,7 @@ def new_reference(prefix: str = "LA") -> str:
     """LA-<year>-<7 random digits>: digits only after the prefix, so the PDF layer can tell
     another application's QR code (same shape) from a letterhead's code; random, so a
     reference reveals nothing about how many applications there are."""
-    year = timezone.now().year
+    year = clock.now().year
     while True:
         reference = f"{prefix}-{year}-{secrets.randbelow(10**7):07d}"
         if not Application.objects.filter(reference=reference).exists():
@@ -207,14 +207,14 @@ def _transition(
 def _issue_signer_link(application: Application) -> str:
     raw = secrets.token_urlsafe(32)
     application.signer_token_hash = hash_token(raw)
-    application.signer_token_expires_at = timezone.now() + timedelta(days=SIGNER_LINK_DAYS)
+    application.signer_token_expires_at = clock.now() + timedelta(days=SIGNER_LINK_DAYS)
     application.save(update_fields=["signer_token_hash", "signer_token_expires_at", "updated"])
     return raw
 
 
 def _mark_signer_confirmed(application: Application, user: User) -> None:
     application.signer_user = user
-    application.signer_confirmed_at = timezone.now()
+    application.signer_confirmed_at = clock.now()
     application.signer_confirmed_email = application.signer_email
     application.signer_token_hash = ""
     application.save()
@@ -230,7 +230,7 @@ def application_submit(*, application: Application, actor: User) -> Application:
     missing = missing_items(application, for_submission=True)
     if missing:
         raise InvalidApplication({f"missing.{n}": m for n, m in enumerate(missing)})
-    application.submitted_at = timezone.now()
+    application.submitted_at = clock.now()
     application.applicant_is_signer = application.signer_email.lower() == actor.email.lower()
     _transition(application, "submit", actor)
     if not application.signer_confirmed:
@@ -273,7 +273,7 @@ def application_for_signer_token(raw_token: str) -> Application:
         .first()
     )
     if application is None or (
-        application.signer_token_expires_at and application.signer_token_expires_at < timezone.now()
+        application.signer_token_expires_at and application.signer_token_expires_at < clock.now()
     ):
         raise NotFound(
             "This confirmation link is not valid any more (it was used, replaced by a newer "
@@ -373,7 +373,7 @@ def application_decide(
         )
     if approving:
         _require_approvable(application)
-    application.decided_at = timezone.now()
+    application.decided_at = clock.now()
     application.decided_by = actor
     _transition(application, decision, actor, comment)
     if approving:

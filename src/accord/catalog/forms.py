@@ -11,7 +11,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accord.catalog.models import Dataset, PublicationRule, Subject
+from accord.catalog.models import (
+    Clause,
+    ClauseTranslation,
+    Dataset,
+    PublicationRule,
+    Subject,
+    Variant,
+)
 
 MODES = [
     (PublicationRule.Mode.ALLOW, _("Only the listed subjects may be shown")),
@@ -111,6 +118,131 @@ class DatasetForm(forms.Form):
     def clean_modalities(self) -> list[str]:
         raw = self.cleaned_data["modalities"]
         return [m.strip() for m in raw.split(",") if m.strip()]
+
+
+class VariantForm(forms.Form):
+    """A variant's description and its translations, as the dataset's description is edited."""
+
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    # Translations (catalog.translation): empty shows readers the English above.
+    description_zh_hans = forms.CharField(
+        label=_("Description in Simplified Chinese"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "zh-hans"}),
+        help_text=_("Leave empty to show the English text to readers of this language."),
+    )
+    description_fi = forms.CharField(
+        label=_("Description in Finnish"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "fi"}),
+        help_text=_("Leave empty to show the English text to readers of this language."),
+    )
+
+    @classmethod
+    def for_variant(cls, variant: Variant, data=None) -> VariantForm:
+        with translation.override(settings.LANGUAGE_CODE):  # description: the original
+            initial = {name: getattr(variant, name) or "" for name in cls.base_fields}
+        return cls(data, initial=initial, prefix=f"variant-{variant.pk}")
+
+
+class TermsTranslationForm(forms.Form):
+    """The translations of one licence version's clauses: a title and a text per clause and
+    language. Each field carries the value the page showed (``show_hidden_initial``), so only
+    what this editor changed is saved and a colleague's concurrent work in the other fields
+    is kept."""
+
+    TEXT_LIMIT = 20000
+
+    def __init__(self, data=None, *, clauses: list[Clause], translations=None):
+        super().__init__(data)
+        self.clauses = clauses
+        found = {(t.clause_id, t.language): t for t in translations or []}
+        self.rows = []
+        for clause in clauses:
+            cells = []
+            for language, name in ClauseTranslation.Language.choices:
+                t = found.get((clause.pk, language))
+                names = {"code": clause.code, "language": name}
+                title = forms.CharField(
+                    max_length=150,
+                    required=False,
+                    initial=t.title if t else "",
+                    show_hidden_initial=True,
+                    widget=forms.TextInput(
+                        attrs={
+                            "lang": language,
+                            "aria-label": gettext("Title of %(code)s in %(language)s") % names,
+                        }
+                    ),
+                )
+                text = forms.CharField(
+                    max_length=self.TEXT_LIMIT,
+                    required=False,
+                    initial=t.text if t else "",
+                    show_hidden_initial=True,
+                    widget=forms.Textarea(
+                        attrs={
+                            "rows": 4,
+                            "lang": language,
+                            "aria-label": gettext("Text of %(code)s in %(language)s") % names,
+                        }
+                    ),
+                )
+                key = self._key(clause, language)
+                self.fields[f"{key}-title"] = title
+                self.fields[f"{key}-text"] = text
+                cells.append(
+                    {
+                        "language": language,
+                        "name": name,
+                        "title": self[f"{key}-title"],
+                        "text": self[f"{key}-text"],
+                        "missing": not (t and (t.title or t.text)),
+                    }
+                )
+            self.rows.append({"clause": clause, "cells": cells})
+
+    @staticmethod
+    def _key(clause: Clause, language: str) -> str:
+        return f"c{clause.pk}-{language}"
+
+    def missing(self) -> list[dict]:
+        """Per language, how many clauses have no translation yet."""
+        return [
+            {
+                "name": name,
+                "count": sum(
+                    1
+                    for r in self.rows
+                    for c in r["cells"]
+                    if c["missing"] and c["language"] == language
+                ),
+            }
+            for language, name in ClauseTranslation.Language.choices
+        ]
+
+    def changed_words(self):
+        """The (clause, language) pairs this editor changed, as the service takes them."""
+        from accord.catalog.services_translations import ClauseWords
+
+        changed = set(self.changed_data)
+        words = []
+        for clause in self.clauses:
+            for language in ClauseTranslation.Language.values:
+                key = self._key(clause, language)
+                title, text = f"{key}-title", f"{key}-text"
+                if title in changed or text in changed:
+                    words.append(
+                        ClauseWords(
+                            code=clause.code,
+                            language=language,
+                            title=self.cleaned_data[title] if title in changed else None,
+                            text=self.cleaned_data[text] if text in changed else None,
+                        )
+                    )
+        return words
 
 
 class SubjectAddForm(forms.Form):

@@ -490,6 +490,44 @@ class Clause(models.Model):
         return self.enforcement in (self.Enforcement.ATTESTATION, self.Enforcement.BOTH)
 
 
+class ClauseTranslation(TimeStampedModel):
+    """A clause's title and text in a reader's language, written by the custodian's staff.
+
+    Kept beside the clause rather than in it: a published version's words are hashed
+    (``terms_digest``) and never change, while its translations may be written and corrected
+    after publication. Readers see the translation with a note that the English text governs;
+    where a field is empty they see the English original."""
+
+    class Language(models.TextChoices):
+        # settings.LANGUAGES besides the English original.
+        CHINESE = "zh-hans", _("Simplified Chinese")
+        FINNISH = "fi", _("Finnish")
+
+    clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=10, choices=Language.choices)
+    title = models.CharField(max_length=150, blank=True)
+    text = models.TextField(blank=True)
+    translated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["clause", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clause", "language"], name="uniq_clause_translation_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        # Also the audit trail's label: no person in it.
+        return f"{self.clause.code} ({self.language})"
+
+
 class VariantRelease(TimeStampedModel):
     """What one release of a variant held, and why it was published: the record of release 1.0
     stays after 1.1 removed a withdrawn subject's files (``Variant.release`` is the current

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.catalog import views, views_files, views_staff, views_terms
+from accord.catalog import views, views_files, views_staff, views_terms, views_translations
 
 app_name = "catalog"
 urlpatterns = [
@@ -10,6 +10,12 @@ urlpatterns = [
     path("<slug:slug>/", views.dataset_detail, name="dataset_detail"),
     path("<slug:slug>/citations.bib", views.dataset_bibtex, name="dataset_bibtex"),
     path("<slug:slug>/manage/", views_staff.dataset_edit, name="staff_dataset_edit"),
+    path("<slug:slug>/manage/variants/", views_translations.variants, name="staff_variants"),
+    path(
+        "<slug:slug>/manage/translations/",
+        views_translations.terms_translations,
+        name="staff_terms_translations",
+    ),
     path("<slug:slug>/manage/subjects/", views_staff.subjects, name="staff_subjects"),
     path(
         "<slug:slug>/manage/subjects/withdraw",

@@ -38,7 +38,9 @@ def dataset_detail(request, slug: str):
             "dataset": dataset,
             "variants": selectors.variants_with_totals(dataset),
             "license": license_version,
-            "clauses": clauses_handling(license_version.clauses.all()) if license_version else [],
+            "clauses": clauses_handling(selectors.clauses_read_in(license_version.clauses.all()))
+            if license_version
+            else [],
             "citations": selectors.dataset_citations(dataset),
             "how_to_cite": _how_to_cite(request, dataset),
             "rules": rules,

@@ -8,20 +8,21 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.core.permissions import is_custodian_staff
 
-# (url name, label, who sees it). Links whose route does not exist are left out.
+# (url name, label, who sees it); lazy labels, so each page shows them in its language.
+# Links whose route does not exist are left out.
 NAV = [
-    ("agreements:my_applications", "My applications", "user"),
-    ("access:my_access", "Your data", "user"),
-    ("publications:mine", "Your papers", "user"),
-    ("accounts:tokens", "API tokens", "user"),
-    ("accounts:personal_data", "Personal data", "user"),
+    ("agreements:my_applications", _("My applications"), "user"),
+    ("access:my_access", _("Your data"), "user"),
+    ("publications:mine", _("Your papers"), "user"),
+    ("accounts:tokens", _("API tokens"), "user"),
+    ("accounts:personal_data", _("Personal data"), "user"),
     ("accounts:email_preferences", _("Emails"), "user"),
-    ("overview:dashboard", "Overview", "staff"),
-    ("agreements:review_queue", "Review queue", "staff"),
-    ("agreements:licence_register", "Licences", "staff"),
-    ("publications:staff_index", "Papers", "staff"),
-    ("audit:event_list", "Audit trail", "staff"),
-    ("accounts:erasures", "Erasures", "staff"),
+    ("overview:dashboard", _("Overview"), "staff"),
+    ("agreements:review_queue", _("Review queue"), "staff"),
+    ("agreements:licence_register", _("Licences"), "staff"),
+    ("publications:staff_index", _("Papers"), "staff"),
+    ("audit:event_list", _("Audit trail"), "staff"),
+    ("accounts:erasures", _("Erasures"), "staff"),
 ]
 
 
