@@ -16,6 +16,7 @@ def _isolated_storage(tmp_path, settings):
     media = tmp_path / "media"
     settings.PROTECTED_ROOT = protected
     settings.MEDIA_ROOT = media
+    settings.INGEST_STATE_DIR = tmp_path / "ingest-state"
     new = dict(settings.STORAGES)
     if new["protected"]["BACKEND"].endswith("FileSystemStorage"):
         new["protected"] = {
@@ -44,6 +45,18 @@ def _force_login_is_a_fresh_sign_in():
     user_logged_in.connect(record, dispatch_uid="tests-fresh-sign-in", weak=False)
     yield
     user_logged_in.disconnect(dispatch_uid="tests-fresh-sign-in")
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """A request in Chinese or Finnish leaves its language active in the thread (Django's
+    LocaleMiddleware activates it and nothing resets it); the next test on the same worker
+    would then read Finnish messages. Each test starts and ends in the default language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -269,6 +269,51 @@ def grow_events(w, n):
         )
 
 
+def _papers(w, n, *, by, status, public=False):
+    from accord.publications.models import Publication
+
+    w.dataset.__class__.objects.filter(pk=w.dataset.pk).update(is_published=True)
+    now = timezone.now()
+    rows = Publication.objects.bulk_create(
+        Publication(
+            dataset=w.dataset,
+            registered_by=by,
+            status=status,
+            registered_at=now if status == Publication.Status.REGISTERED else None,
+            title=f"A study {next(_seq):05d}",
+            authors="A. Author, B. Author",
+            venue="Journal of Tests",
+            year=2026,
+            is_public=public,
+            check_state=Publication.State.COMPLIANT,
+            verdict={"reasons": ["cites the dataset"]},
+        )
+        for _ in range(n)
+    )
+    Publication.variants.through.objects.bulk_create(
+        Publication.variants.through(publication_id=p.pk, variant_id=w.variant.pk) for p in rows
+    )
+
+
+def grow_my_papers(w, n):
+    from accord.publications.models import Publication
+
+    _papers(w, n - n // 2, by=w.me, status=Publication.Status.DRAFT)
+    _papers(w, n // 2, by=w.me, status=Publication.Status.REGISTERED)
+
+
+def grow_registered_papers(w, n):
+    from accord.publications.models import Publication
+
+    _papers(w, n, by=w.me, status=Publication.Status.REGISTERED)
+
+
+def grow_public_papers(w, n):
+    from accord.publications.models import Publication
+
+    _papers(w, n, by=w.me, status=Publication.Status.REGISTERED, public=True)
+
+
 # --- The lists -------------------------------------------------------------------------------
 
 
@@ -329,6 +374,14 @@ CASES = [
     web("web-staff-catalogue", _u("catalog:staff_catalogue"), "staff", grow_datasets, 50,
         "datasets"),
     web("web-audit-trail", _u("audit:event_list"), "staff", grow_events, 100, "page"),
+    web("web-my-papers", _u("publications:mine"), "me", grow_my_papers, 50, "papers"),
+    web("web-staff-papers", lambda w: reverse("publications:staff_list", args=[w.dataset.slug]),
+        "staff", grow_registered_papers, 50, "papers"),
+    web("web-public-papers", lambda w: reverse("catalog:dataset_detail", args=[w.dataset.slug]),
+        "anonymous", grow_public_papers, 50, "papers", "papers_page"),
+    api("api-my-papers", lambda w: "/api/v1/publications", "me", grow_my_papers, 50, "items"),
+    api("api-staff-papers", lambda w: "/api/v1/review/publications", "staff",
+        grow_registered_papers, 50, "items"),
     api("api-datasets", lambda w: "/api/v1/datasets", "anonymous", grow_datasets, 50, "items"),
     api("api-variant-files", lambda w: f"/api/v1/variants/{w.variant.slug}/files?page_size=50",
         "me", grow_files, 50, "items"),

@@ -134,6 +134,10 @@ try:
     _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("ACCORD_DB_CONN_MAX_AGE", 0))
 except ValueError as exc:  # unknown scheme and similar
     raise ImproperlyConfigured(f"ACCORD_DATABASE_URL is not a usable database URL: {exc}") from exc
+# The download authorisation's query is PREPAREd once per PostgreSQL session (planning it
+# costs ten times running it). Behind PgBouncer in transaction pooling a session's statements
+# are not there on the next transaction's server connection: set this to false there.
+DB_PREPARED_STATEMENTS = env_bool("ACCORD_DB_PREPARED_STATEMENTS", True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] not in ("", ":memory:"):
         try:
@@ -267,6 +271,8 @@ CONTENT_SECURITY_POLICY = {
 STORAGE_BACKEND = env_choice("ACCORD_STORAGE_BACKEND", ("filesystem", "s3"), "filesystem")
 PROTECTED_ROOT = Path(env_str("ACCORD_PROTECTED_ROOT", str(DATA_DIR / "protected"))).resolve()
 MEDIA_ROOT = Path(env_str("ACCORD_MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
+# `accord ingest`'s journal (what an interrupted ingest already hashed and copied) and lock.
+INGEST_STATE_DIR = Path(env_str("ACCORD_INGEST_STATE_DIR", str(DATA_DIR / "ingest"))).resolve()
 MEDIA_URL = "/media-not-served/"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "staticfiles"
@@ -278,6 +284,10 @@ if STORAGE_BACKEND == "s3":
         "access_key": env_str("ACCORD_STORAGE_S3_ACCESS_KEY_ID"),
         "secret_key": env_str("ACCORD_STORAGE_S3_SECRET_ACCESS_KEY"),
         "region_name": env_str("ACCORD_STORAGE_S3_REGION"),
+        # SigV4 whatever the region: without it botocore presigns with SigV2 when no region is
+        # set, which cannot sign the Range header (the URL would yield the whole file) and
+        # which newer AWS regions refuse.
+        "signature_version": "s3v4",
         "default_acl": "private",
         "querystring_auth": True,
         "querystring_expire": 300,
@@ -345,6 +355,11 @@ AUDIT_KEY_FILE = Path(
 ).resolve()
 # At most this long (plus the worker's delay) between an event and a signed checkpoint over it.
 AUDIT_CHECKPOINT_SECONDS = env_int("ACCORD_AUDIT_CHECKPOINT_SECONDS", 300, minimum=10)
+# Download events go to a journal (no chain lock) and are sealed into the chain by the worker
+# in batches of at most AUDIT_JOURNAL_BATCH rows, at most AUDIT_JOURNAL_SEAL_SECONDS after
+# they were written (accord.audit.journal; `accord schedule` seals what a dead worker left).
+AUDIT_JOURNAL_SEAL_SECONDS = env_int("ACCORD_AUDIT_JOURNAL_SEAL_SECONDS", 5, minimum=1)
+AUDIT_JOURNAL_BATCH = env_int("ACCORD_AUDIT_JOURNAL_BATCH", 5000, minimum=1)
 
 # --- Agreements (PDF intake limits) ---------------------------------------------------------
 AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)

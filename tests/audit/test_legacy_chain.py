@@ -18,7 +18,7 @@ from accord.audit.verify import verify_chain
 from tests import factories
 
 BEFORE = [("audit", "0002_append_only_trigger")]
-AFTER = [("audit", "0005_personal_out_of_events")]
+AFTER = [("audit", "0007_canonical_details")]
 
 
 def _migrate(targets):

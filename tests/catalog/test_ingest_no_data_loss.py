@@ -5,6 +5,9 @@ only after it commits."""
 from __future__ import annotations
 
 import errno
+import hashlib
+import io
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -12,8 +15,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from accord.catalog.ingest_files import state_paths
 from accord.catalog.models import DataFile
-from accord.catalog.services import InfectedFilesError, variant_ingest
+from accord.catalog.services import InfectedFilesError, content_name, variant_ingest
 from accord.core.storage import protected_storage
 from tests import factories
 from tests.clamav import EICAR
@@ -37,12 +41,20 @@ def _stored_files(root: Path) -> set[str]:
     return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
+def _journal_names(variant) -> set[str]:
+    journal, _lock = state_paths(variant.slug)
+    lines = journal.read_text().splitlines() if journal.exists() else []
+    return {json.loads(line)["n"] for line in lines}
+
+
 def _served(data_file: DataFile) -> bytes:
     with protected_storage().open(data_file.storage_name, "rb") as fh:
         return fh.read()
 
 
-def test_changed_file_then_infected_file_keeps_the_live_copy(clamd, settings, variant, tmp_path):
+def test_changed_file_then_infected_file_keeps_the_live_copy(
+    clamd, settings, variant, tmp_path, django_capture_on_commit_callbacks
+):
     settings.CLAMD_ADDRESS = clamd
     folder = _write(tmp_path / "release", {"a/s01.csv": b"old frames", "b/s02.csv": b"clean"})
     variant_ingest(variant=variant, folder=folder)
@@ -57,7 +69,20 @@ def test_changed_file_then_infected_file_keeps_the_live_copy(clamd, settings, va
     after = DataFile.objects.get(path="a/s01.csv")
     assert (after.sha256, after.storage_name) == (before.sha256, before.storage_name)
     assert _served(after) == b"old frames"  # the live copy is still there and still served
-    assert _stored_files(settings.PROTECTED_ROOT) == stored_before  # and nothing new was left
+    # Nothing new was left but the finished copy the journal records for the next run ...
+    new_copy = content_name(variant, "a/s01.csv", hashlib.sha256(b"new frames").hexdigest())
+    assert _stored_files(settings.PROTECTED_ROOT) == stored_before | {new_copy}
+    assert new_copy in _journal_names(variant)
+
+    # ... which uses it once the infected file is replaced, and then leaves nothing stray.
+    _write(folder, {"b/s02.csv": b"clean again"})
+    with django_capture_on_commit_callbacks(execute=True):
+        report = variant_ingest(variant=variant, folder=folder)
+    assert report.resumed == 1
+    assert DataFile.objects.get(path="a/s01.csv").storage_name == new_copy
+    assert _stored_files(settings.PROTECTED_ROOT) == set(
+        DataFile.objects.values_list("storage_name", flat=True)
+    )
 
 
 def test_changed_file_replaces_the_old_copy_after_commit(
@@ -136,11 +161,25 @@ def test_disk_full_mid_ingest_says_so_in_one_line_and_leaves_no_stray_file(
         {"a.bin": os.urandom(300_000), "b.bin": os.urandom(900_000), "c.bin": b"small"},
     )
     with pytest.raises(CommandError) as caught:
-        call_command("ingest", variant.slug, str(folder))
+        call_command("ingest", variant.slug, str(folder), "--quiet", "--jobs", "1")
     message = str(caught.value)
     assert "\n" not in message
     assert "b.bin" in message
     assert os.strerror(errno.ENOSPC) in message
     assert "run the same command again" in message
     assert not DataFile.objects.exists()
-    assert _stored_files(small_disk) == set()  # neither a.bin's copy nor b.bin's partial one
+    # No partial copy of b.bin; the finished copies (a.bin's, and c.bin's if it was done
+    # before b.bin failed) stay, recorded for the next run.
+    recorded = _journal_names(variant)
+    assert _stored_files(small_disk) == recorded
+    assert 1 <= len(recorded) <= 2
+
+    # Space is freed (here: the filesystem grows): the same command finishes the job
+    # without copying a.bin again, and leaves exactly the copies the rows name.
+    subprocess.run(["mount", "-o", "remount,size=4m", str(small_disk.parent)], check=True)
+    out = io.StringIO()
+    call_command("ingest", variant.slug, str(folder), stdout=out, stderr=io.StringIO())
+    done = len(recorded)
+    assert f"resumed: {done} files already recorded, hashing {3 - done}" in out.getvalue()
+    assert DataFile.objects.count() == 3
+    assert _stored_files(small_disk) == set(DataFile.objects.values_list("storage_name", flat=True))

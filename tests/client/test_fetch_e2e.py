@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from accord.accounts.services import api_token_create
-from accord.audit.models import Event
+from accord.audit.models import Event, JournalEntry
 from accord.core.storage import protected_storage
 from accord.downloads import ranges
 from tests import factories
@@ -126,19 +126,19 @@ def test_interrupted_fetch_resumes_and_ends_verified(portal, tmp_path, monkeypat
     assert stat.S_IMODE(dest.stat().st_mode) == 0o700
     resumed = [
         e.details["range"]
-        for e in Event.objects.filter(event_type="downloads:file:serve")
+        for e in JournalEntry.objects.filter(event_type="downloads:file:serve")
         if e.details["range"] and not e.details["range"].startswith("0-")
     ]
     assert resumed, "the second run should have resumed a partial file with a Range request"
     assert not list(partial.glob("*.part"))
     assert not (tmp_path / "var").exists()  # the client never touched Django settings
 
-    links_before = Event.objects.filter(event_type="downloads:link:issue").count()
+    links_before = JournalEntry.objects.filter(event_type="downloads:link:issue").count()
     third = run(fetch_cmd(portal, dest), tmp_path)
     assert third.returncode == 0, third.stdout + third.stderr
     portal["settle"]()
     assert "nothing to fetch" in third.stderr
-    assert Event.objects.filter(event_type="downloads:link:issue").count() == links_before
+    assert JournalEntry.objects.filter(event_type="downloads:link:issue").count() == links_before
 
     verify = run([ACCORD, "manifest", "verify", str(dest / ".accord" / "manifest.json"),
                   "--data", str(dest)], tmp_path)  # fmt: skip
@@ -233,7 +233,7 @@ def test_fetch_asks_in_segments_and_each_is_checked_and_served_with_the_token(
     portal["settle"]()
     for rel, content in FILES.items():
         assert (dest / rel).read_bytes() == content
-    served = Event.objects.filter(event_type="downloads:file:serve")
+    served = JournalEntry.objects.filter(event_type="downloads:file:serve")
     assert all(e.details["bytes"] <= 1024 * 1024 for e in served)
     assert served.count() == 4 + 4 + 1 + 1  # s01: 4 MiB, s02: 3 MiB and 3 bytes
     assert not Event.objects.filter(event_type="downloads:file:refuse").exists()

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 
-from accord.audit.models import Event
+from accord.audit.models import JournalEntry
 from accord.catalog.models import DataFile
 from accord.core.storage import protected_storage
 from tests.downloads.conftest import issue
@@ -57,7 +57,7 @@ def test_nginx_backend_hands_off_with_x_accel_redirect(client, licence, member, 
     assert response["X-Accel-Redirect"] == "/_protected/" + big_file.storage_name
     assert response.content == b""
     assert "big.bin" in response["Content-Disposition"]
-    event = Event.objects.filter(event_type="downloads:file:handoff").last()
+    event = JournalEntry.objects.filter(event_type="downloads:file:handoff").last()
     assert event.details == {"link": event.details["link"], "backend": "nginx", "range": "bytes=5-"}
 
 
@@ -99,7 +99,7 @@ def test_s3_backend_redirects_to_a_presigned_url_of_at_most_300_s(
     assert query["X-Amz-Signature"]
     assert "big.bin" in query["response-content-disposition"][0]
     assert response["Cache-Control"] == "private, no-store"
-    event = Event.objects.filter(event_type="downloads:file:handoff").last()
+    event = JournalEntry.objects.filter(event_type="downloads:file:handoff").last()
     assert event.details["presigned_seconds"] == 300
 
 
@@ -199,6 +199,6 @@ def test_s3_whole_file_over_the_cap_is_streamed_by_django_in_constant_memory(
     assert response.status_code == 200
     assert body(response) == BIG
     assert asked == [f"bytes=0-{len(BIG) - 1}"]
-    event = Event.objects.filter(event_type="downloads:file:serve").last()
+    event = JournalEntry.objects.filter(event_type="downloads:file:serve").last()
     assert event.details["backend"] == "django"
     assert event.details["whole_file"] is True

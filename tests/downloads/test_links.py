@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.services import api_token_create
-from accord.audit.models import Event
+from accord.audit.models import Event, JournalEntry
 from accord.downloads.models import DownloadLink
 from tests import factories
 from tests.access.factories import licence_for, remove_member, revoke_licence, variant_with_files
@@ -95,7 +95,9 @@ def test_api_link_downloads_with_the_token_that_asked_for_it(client, licence, me
     assert data["binding"] == "token"
     download = client.get(data["url"], HTTP_RANGE="bytes=0-3", **auth)
     assert body(download) == BIG[:4]
-    assert Event.objects.filter(event_type="downloads:link:issue", actor=member).exists()
+    assert JournalEntry.objects.filter(
+        event_type="downloads:link:issue", actor_id=member.pk
+    ).exists()
 
 
 def test_api_lists_only_entitled_variants_and_files(client, licence, member, outsider):
@@ -175,7 +177,7 @@ def test_revocation_cuts_a_transfer_in_progress(client, licence, member, big_fil
     revoke_licence(licence, reason="consent withdrawn")
     received += sum(len(chunk) for chunk in stream)
     assert received < len(BIG)
-    event = Event.objects.filter(event_type="downloads:file:interrupt").last()
+    event = JournalEntry.objects.filter(event_type="downloads:file:interrupt").last()
     assert event.details["stopped_by_policy"] is True
     assert event.details["bytes"] == received
 
@@ -196,7 +198,7 @@ def test_revocation_stops_a_fast_transfer_within_the_byte_bound(
     after = sum(len(chunk) for chunk in stream)
     assert after <= settings.DOWNLOAD_RECHECK_BYTES
     assert before + after < len(BIG)
-    event = Event.objects.filter(event_type="downloads:file:interrupt").last()
+    event = JournalEntry.objects.filter(event_type="downloads:file:interrupt").last()
     assert event.details["stopped_by_policy"] is True
     assert event.details["bytes"] == before + after
 

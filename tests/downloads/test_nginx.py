@@ -169,9 +169,9 @@ def capped(settings):
 
 
 def _handoffs() -> int:
-    from accord.audit.models import Event
+    from accord.audit.models import JournalEntry
 
-    return Event.objects.filter(event_type="downloads:file:handoff").count()
+    return JournalEntry.objects.filter(event_type="downloads:file:handoff").count()
 
 
 def test_revoked_licence_gets_no_next_segment_through_nginx(nginx, scenario, live_portal, capped):
@@ -193,7 +193,7 @@ def test_request_for_more_than_the_cap_is_streamed_by_django_not_handed_to_nginx
 ):
     """A browser fetching the file whole (no Range), or a client asking for a long range,
     is served by Django's own stream, which re-checks the licence as it goes."""
-    from accord.audit.models import Event
+    from accord.audit.models import JournalEntry
 
     whole = get(link(nginx, scenario), scenario)
     assert whole.status_code == 200
@@ -203,7 +203,7 @@ def test_request_for_more_than_the_cap_is_streamed_by_django_not_handed_to_nginx
     assert tail.content == CONTENT[1:]
     live_portal.settle()
     assert _handoffs() == 0
-    served = Event.objects.filter(event_type="downloads:file:serve")
+    served = JournalEntry.objects.filter(event_type="downloads:file:serve")
     assert [e.details["backend"] for e in served] == ["django", "django"]
 
 

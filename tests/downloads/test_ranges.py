@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from accord.audit.models import Event
+from accord.audit.models import JournalEntry
 from accord.downloads.ranges import ByteRange, Unsatisfiable, parse_range
 from tests.downloads.conftest import BIG, body, issue
 
@@ -120,8 +120,8 @@ def test_completed_and_interrupted_downloads_are_audited(
 ):
     link = issue(member, big_file)
     body(client.get(link, HTTP_RANGE="bytes=0-99", HTTP_USER_AGENT="curl/8"))
-    served = Event.objects.filter(event_type="downloads:file:serve").last()
-    assert served.actor == member
+    served = JournalEntry.objects.filter(event_type="downloads:file:serve").last()
+    assert served.actor_id == member.pk
     assert served.details["bytes"] == 100
     assert served.details["range"] == "0-99"
     assert served.user_agent == "curl/8"
@@ -135,6 +135,6 @@ def test_completed_and_interrupted_downloads_are_audited(
     with monkeypatch.context() as patch:
         patch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
         response.close()
-    cut = Event.objects.filter(event_type="downloads:file:interrupt").last()
+    cut = JournalEntry.objects.filter(event_type="downloads:file:interrupt").last()
     assert 0 < cut.details["bytes"] < len(BIG)
     assert cut.details["whole_file"] is False

@@ -11,10 +11,15 @@ even before entitlements_sync_for_licence has run.
 
 from __future__ import annotations
 
+import hashlib
+import re
+import weakref
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accord.access.models import Entitlement
 from accord.accounts.models import User
@@ -73,16 +78,28 @@ def _in_force(prefix: str, now) -> Q:
     )
 
 
-def _holders_of(licence_ref, now) -> QuerySet[User]:
+def _holds(licence_ref, user_ref, now) -> Q:
     """THE rule of who holds a licence now: it is in force, and the user is active and its
-    signer or a member who accepted and was not removed. ``licence_ref`` is a licence id or an
-    ``OuterRef`` to one (so the download check can ask it inside its own query)."""
-    as_signer = Q(signed_licences__pk=licence_ref) & _in_force("signed_licences__", now)
-    as_member = Q(
-        licence_memberships__licence_id=licence_ref,
-        licence_memberships__status=LicenceMember.Status.ACTIVE,
-    ) & _in_force("licence_memberships__licence__", now)
-    return User.objects.filter(Q(is_active=True) & (as_signer | as_member))
+    signer or a member who accepted and was not removed. Each ref is an id, an ``OuterRef`` or
+    an ``F``; every part is an ``EXISTS`` on a primary key or the membership's licence index,
+    so asking it for each row of a long list stays cheap (no join fans out over licences)."""
+    in_force = Licence.objects.filter(_in_force("", now), pk=licence_ref)
+    member = LicenceMember.objects.filter(
+        licence_id=licence_ref, user_id=user_ref, status=LicenceMember.Status.ACTIVE
+    )
+    return (
+        Exists(User.objects.filter(pk=user_ref, is_active=True))
+        & Exists(in_force)
+        & (Exists(in_force.filter(signer_id=user_ref)) | Exists(member))
+    )
+
+
+def _holders_of(licence_ref, now) -> QuerySet[User]:
+    """``_holds`` as the users holding a licence: ``licence_ref`` is a licence id or an
+    ``OuterRef`` to one (so a check can ask it inside its own query)."""
+    if isinstance(licence_ref, OuterRef):
+        licence_ref = OuterRef(licence_ref)  # one level deeper: inside the users' query
+    return User.objects.filter(_holds(licence_ref, OuterRef("pk"), now))
 
 
 def licence_holders(licence: Licence, *, now=None) -> QuerySet[User]:
@@ -96,15 +113,20 @@ def usable_entitlements(user, *, now=None) -> QuerySet[Entitlement]:
     covering the variant, and the user one of the licence's holders (``licence_holders``)."""
     if not _is_active_user(user):
         return Entitlement.objects.none()
-    now = now or clock.now()
-    holds = _holders_of(OuterRef("licence_id"), now).filter(pk=user.pk)
+    return _usable(Entitlement.objects.filter(user_id=user.pk), now or clock.now())
+
+
+def _usable(entitlements: QuerySet[Entitlement], now) -> QuerySet[Entitlement]:
+    """THE rule of ``usable_entitlements``, on any set of entitlements (the download link
+    check applies it to the link's own entitlement, inside its one query)."""
+    holds = _holds(OuterRef("licence_id"), OuterRef("user_id"), now)
     still_licensed = Licence.variants.through.objects.filter(
         licence_id=OuterRef("licence_id"), variant_id=OuterRef("variant_id")
     )
     return (
-        Entitlement.objects.filter(user_id=user.pk, revoked_at__isnull=True, valid_from__lte=now)
+        entitlements.filter(revoked_at__isnull=True, valid_from__lte=now)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
-        .filter(Exists(holds))
+        .filter(holds)
         .filter(Exists(still_licensed))
     )
 
@@ -133,6 +155,136 @@ def downloadable_files(user) -> QuerySet[DataFile]:
 
 def can_download(user, data_file: DataFile) -> bool:
     return downloadable_files(user).filter(pk=data_file.pk).exists()
+
+
+# --- The download hot path ------------------------------------------------------------------
+# Every request for /downloads/d/<secret>/ asks the rules above again, for the link's user,
+# entitlement and file, in ONE query compiled once per database and scan rule (the ORM builds
+# it once; each request only fills in the secret's hash and the time).
+
+_SECRET = "accord-policy-secret-placeholder"  # noqa: S105 - a placeholder
+_NOW = datetime(2000, 1, 1, 0, 0, 0, 123457, tzinfo=UTC)
+LINK_FIELDS = (
+    "id",
+    "user_id",
+    "entitlement_id",
+    "entitlement__licence_id",
+    "data_file_id",
+    "binding",
+    "api_token_id",
+    "data_file__path",
+    "data_file__storage_name",
+    "data_file__size",
+    "data_file__media_type",
+    "data_file__sha256",
+    "data_file__variant_id",
+    "data_file__variant__slug",
+    "data_file__variant__dataset_id",
+    "data_file__variant__dataset__custodian_id",
+    "api_token__token_hash",
+    "live",
+    "granted",
+    "token_ok",
+    "token_stale",
+)
+# How often a token's "last used" is brought up to date (as accounts.api_token_authenticate).
+TOKEN_LAST_USED_SECONDS = 60
+_compiled: dict[tuple, tuple[str, list, list[int], int, int]] = {}
+
+
+def link_grants(now) -> QuerySet:
+    """Download links, each with ``live`` (not expired at ``now``) and ``granted``: its
+    entitlement is usable (``usable_entitlements``) for its user and covers its file's
+    variant, and the file is servable (``servable_files``: not withdrawn, not retired, the
+    scan rule lets it). The same rules as ``is_entitlement_usable`` and ``can_download``.
+    For a link bound to an API token: ``token_ok`` (the token is not revoked or expired; the
+    caller compares the bearer's hash with ``api_token__token_hash``) and ``token_stale``
+    (its "last used" is due an update)."""
+    from accord.downloads.models import DownloadLink
+
+    usable = _usable(
+        Entitlement.objects.filter(
+            pk=OuterRef("entitlement_id"),
+            user_id=OuterRef("user_id"),
+            variant_id=OuterRef("data_file__variant_id"),
+            user__is_active=True,
+        ),
+        now,
+    )
+    servable = servable_files(DataFile.objects.filter(pk=OuterRef("data_file_id")))
+    token_usable = Q(api_token__revoked_at__isnull=True) & (
+        Q(api_token__expires_at__isnull=True) | Q(api_token__expires_at__gt=now)
+    )
+    stale = now - timedelta(seconds=TOKEN_LAST_USED_SECONDS)
+    return DownloadLink.objects.annotate(
+        live=ExpressionWrapper(Q(expires_at__gt=now), output_field=BooleanField()),
+        granted=ExpressionWrapper(Exists(usable) & Exists(servable), output_field=BooleanField()),
+        token_ok=ExpressionWrapper(token_usable, output_field=BooleanField()),
+        token_stale=ExpressionWrapper(
+            Q(api_token__last_used_at__isnull=True) | Q(api_token__last_used_at__lt=stale),
+            output_field=BooleanField(),
+        ),
+    )
+
+
+def link_grant(secret_hash: str, now=None) -> dict | None:
+    """The link whose secret hashes to ``secret_hash``, as ``LINK_FIELDS`` (``live`` and
+    ``granted`` as above), or None: one indexed query, not built per request."""
+    now = now or clock.now()
+    key = (connection.alias, connection.vendor, servable_scan_statuses())
+    template = _compiled.get(key)
+    if template is None:
+        qs = link_grants(_NOW).filter(secret_hash=_SECRET).values_list(*LINK_FIELDS)
+        sql, params = qs.query.get_compiler(connection=connection).as_sql()
+        params = list(params)
+        adapt = connection.ops.adapt_datetimefield_value
+        placeholder_now = adapt(_NOW)
+        placeholder_stale = adapt(_NOW - timedelta(seconds=TOKEN_LAST_USED_SECONDS))
+        nows = [i for i, p in enumerate(params) if p == placeholder_now]
+        stales = [i for i, p in enumerate(params) if p == placeholder_stale]
+        secrets_ = [i for i, p in enumerate(params) if p == _SECRET]
+        if len(secrets_) != 1 or not nows or len(stales) != 1:
+            raise RuntimeError("the download link check did not compile as expected")
+        template = _compiled[key] = (sql, params, nows, stales[0], secrets_[0])
+    sql, params, at_now, at_stale, at_secret = template
+    params = list(params)
+    adapted = connection.ops.adapt_datetimefield_value(now)
+    for i in at_now:
+        params[i] = adapted
+    params[at_stale] = connection.ops.adapt_datetimefield_value(
+        now - timedelta(seconds=TOKEN_LAST_USED_SECONDS)
+    )
+    params[at_secret] = secret_hash
+    with connection.cursor() as cursor:
+        if (
+            connection.vendor == "postgresql"
+            and settings.DB_PREPARED_STATEMENTS
+            and "%%" not in sql
+        ):
+            _execute_prepared(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return dict(zip(LINK_FIELDS, row, strict=True)) if row is not None else None
+
+
+# Per database session: the statements prepared on it (a session keeps them until it ends,
+# whatever its transactions do).
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _execute_prepared(cursor, sql: str, params: list) -> None:
+    """Run ``sql`` as a statement prepared once per database session. PostgreSQL takes
+    about ten times longer to plan this query (a dozen EXISTS) than to run it, and Django
+    binds parameters on the client, so without this it plans it on every request."""
+    name = "accord_link_grant_" + hashlib.sha256(sql.encode()).hexdigest()[:16]
+    done = _prepared.setdefault(connection.connection, set())
+    if name not in done:
+        numbers = iter(range(1, len(params) + 1))
+        text = re.sub(r"%s", lambda _m: f"${next(numbers)}", sql)
+        cursor.execute(f"PREPARE {name} AS {text}")
+        done.add(name)
+    cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
 
 
 def entitlement_for_file(user, data_file: DataFile) -> Entitlement | None:
@@ -329,8 +481,7 @@ def licences_held_by(user, *, now=None) -> QuerySet[Licence]:
     """Licences ``user`` holds now (``licence_holders`` read from the user's side)."""
     if not _is_active_user(user):
         return Licence.objects.none()
-    holds = _holders_of(OuterRef("pk"), now or clock.now()).filter(pk=user.pk)
-    return Licence.objects.filter(Exists(holds))
+    return Licence.objects.filter(_holds(OuterRef("pk"), user.pk, now or clock.now()))
 
 
 def can_register_publication(user, dataset: Dataset) -> bool:

@@ -404,10 +404,11 @@ def personal_data_export(user: User) -> dict[str, Any]:
                 "sha256": link.data_file.sha256,
                 "issued": _when(link.created),
                 "channel": link.channel,
-                "uses": link.uses,
-                "bytes_served": link.bytes_served,
+                "uses": link.uses + link.journal_uses,
+                "bytes_served": link.bytes_served + link.journal_bytes,
             }
             for link in DownloadLink.objects.filter(user=user)
+            .with_journal_totals()
             .select_related("data_file", "data_file__variant")
             .order_by("created")
         ],

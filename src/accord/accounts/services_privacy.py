@@ -208,7 +208,7 @@ def account_erase(*, user: User, actor: User) -> Erasure:
     counts["email_addresses"] = EmailAddress.objects.filter(user=user).delete()[0]
 
     report = personal_data_erase(user_id=user.pk, actor=actor, emails=emails)
-    counts["audit_personal_fields"] = report.rows
+    counts["audit_personal_fields"] = report.rows + report.journal_rows
 
     user.email = fake_email
     user.full_name = pseudonym

@@ -55,6 +55,25 @@ class LinkHeaderPagination(PaginationBase):
         return [self.to_out(row) for row in rows] if self.to_out else rows
 
 
+class OutputRows:
+    """A queryset handed to ``@paginate(BoundedPageNumberPagination)``: the paginator counts
+    it and slices it in the database, and only the page's rows are turned into output by
+    ``to_out`` (so a page costs the same number of queries however many rows there are)."""
+
+    def __init__(self, qs, to_out):
+        self.qs = qs
+        self.to_out = to_out
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        return [self.to_out(row) for row in self.qs[item]]
+
+
 def _page_url(request, page: int) -> str:
     query = request.GET.copy()
     query["page"] = str(page)

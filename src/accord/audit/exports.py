@@ -7,6 +7,7 @@ holds it in memory.
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -65,8 +66,54 @@ def event_row(event: Event) -> dict:
     }
 
 
-def _events(qs: QuerySet) -> Iterator[Event]:
-    return qs.order_by("seq").prefetch_related("personal").iterator(chunk_size=1000)
+def journal_row(entry) -> dict:
+    """A download journal row in the events' columns: ``seq`` is "J<id>", ``hash`` is the
+    row's Merkle leaf and ``prev_hash`` the sealing event's seq (blank until sealed)."""
+    from accord.audit.journal import leaf
+    from accord.audit.selectors import journal_personal
+
+    return {
+        "seq": f"J{entry.pk}",
+        "created": created_text(entry.created),
+        "event_type": entry.event_type,
+        "actor_id": entry.actor_id,
+        "actor_repr": getattr(entry, "actor_email", None) or "",
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "target_repr": entry.target_label,
+        "custodian_id": entry.custodian_id,
+        "dataset_id": entry.dataset_id,
+        "licence_id": entry.licence_id,
+        "ip_address": journal_personal(entry, "ip_address"),
+        "user_agent": journal_personal(entry, "user_agent"),
+        "details": entry.details,
+        "prev_hash": "" if entry.seal_seq is None else f"sealed by #{entry.seal_seq}",
+        "hash": leaf(entry.pk, entry.payload).hex(),
+        "payload": entry.payload,
+    }
+
+
+def _rows(qs: QuerySet, journal: QuerySet | None = None) -> Iterator[dict]:
+    """Chained events and (if given) download journal rows, one ordered stream by time."""
+    events = (
+        (e.created, 0, e.seq, event_row(e))
+        for e in qs.order_by("seq").prefetch_related("personal").iterator(chunk_size=1000)
+    )
+    if journal is None:
+        yield from (row for *_key, row in events)
+        return
+    from django.contrib.auth import get_user_model
+    from django.db.models import OuterRef, Subquery
+
+    email = get_user_model().objects.filter(pk=OuterRef("actor_id")).values("email")[:1]
+    entries = (
+        (e.created, 1, e.pk, journal_row(e))
+        for e in journal.annotate(actor_email=Subquery(email))
+        .order_by("created", "id")
+        .iterator(chunk_size=1000)
+    )
+    for *_key, row in heapq.merge(events, entries, key=lambda item: item[:3]):
+        yield row
 
 
 def _csv_safe(value) -> str:
@@ -78,7 +125,7 @@ def _csv_safe(value) -> str:
     return text
 
 
-def csv_lines(qs: QuerySet) -> Iterable[str]:
+def csv_lines(qs: QuerySet, journal: QuerySet | None = None) -> Iterable[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -90,18 +137,17 @@ def csv_lines(qs: QuerySet) -> Iterable[str]:
 
     writer.writerow(COLUMNS)
     yield flush()
-    for event in _events(qs):
-        row = event_row(event)
+    for row in _rows(qs, journal):
         row["details"] = json.dumps(row["details"], sort_keys=True, ensure_ascii=False)
         writer.writerow([_csv_safe(row[c]) for c in COLUMNS])
         yield flush()
 
 
-def json_chunks(qs: QuerySet) -> Iterable[str]:
+def json_chunks(qs: QuerySet, journal: QuerySet | None = None) -> Iterable[str]:
     """A JSON array, one event per line, streamed."""
     yield "[\n"
     first = True
-    for event in _events(qs):
-        yield ("" if first else ",\n") + json.dumps(event_row(event), ensure_ascii=False)
+    for row in _rows(qs, journal):
+        yield ("" if first else ",\n") + json.dumps(row, ensure_ascii=False)
         first = False
     yield "\n]\n"

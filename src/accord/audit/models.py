@@ -14,11 +14,23 @@ and can never be erased.
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
 
 GENESIS = "0" * 64
+
+
+class CanonicalJSONEncoder(json.JSONEncoder):
+    """Writes a ``details`` column as the payload holds it (accord.audit.services.canonical):
+    where the column is text (SQLite), ``verify`` then compares it with the payload's bytes
+    as they are instead of parsing either."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.update(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        super().__init__(*args, **kwargs)
 
 
 class AuditHead(models.Model):
@@ -58,7 +70,7 @@ class Event(models.Model):
     custodian_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     dataset_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     licence_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    details = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(default=dict, blank=True, encoder=CanonicalJSONEncoder)
     payload = models.TextField(default="", blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
@@ -158,3 +170,43 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.number} at #{self.seq}"
+
+
+class JournalEntry(models.Model):
+    """One high-volume event (a download link issued, a download handed to nginx or S3, a
+    streamed range served or cut off), appended without the chain's lock and sealed into the
+    chain later, in batches, by ``accord.audit.journal.journal_seal``: the batch's event
+    carries the count and the Merkle root of the rows' payload hashes, so an edit, deletion or
+    insertion after sealing is caught by ``verify``. A row's hashed bytes are ``payload``; the
+    other columns are an index over them (``verify`` checks they agree). The requester's
+    address and browser live beside the payload, as in the chain (``EventPersonal``): the
+    payload holds only a salted commitment of them; erasure blanks them and the salt and
+    stamps ``erased``, and the batch still verifies. A row is otherwise never edited;
+    ``seal_seq`` (the sealing event) is set once (on PostgreSQL a trigger refuses anything
+    else, migration 0006)."""
+
+    created = models.DateTimeField(db_index=True)
+    event_type = models.CharField(max_length=100)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    custodian_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    dataset_id = models.BigIntegerField(null=True, blank=True)
+    licence_id = models.BigIntegerField(null=True, blank=True)
+    link_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    bytes = models.BigIntegerField(default=0)
+    details = models.JSONField(default=dict, blank=True)
+    payload = models.TextField()
+    ip_address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    # Blank when the row names no address or browser (the payload then commits to none).
+    salt = models.CharField(max_length=32, blank=True)
+    erased = models.DateTimeField(null=True, blank=True)
+    seal_seq = models.BigIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"journal #{self.pk} {self.event_type}"

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accord.access import policy
-from accord.audit.models import Checkpoint, EventPersonal
+from accord.audit.models import Checkpoint, EventPersonal, JournalEntry
 from accord.core.permissions import Permission
 
 
@@ -31,6 +31,124 @@ def events_visible_to(user, permission: Permission = Permission.AUDIT_EVENT_VIEW
     """Events of the custodians where ``user`` holds ``permission`` (every event for a
     superuser). Events with no custodian (sign-ins, system events) are superuser-only."""
     return policy.audit_events_visible_to(user, permission).prefetch_related("personal")
+
+
+def journal_visible_to(user, permission: Permission = Permission.AUDIT_EVENT_VIEW) -> QuerySet:
+    """Download journal rows (not yet sealed or sealed) under the same scope as the events."""
+    ids = policy.audit_scope(user, permission)
+    qs = JournalEntry.objects.all()
+    return qs if ids is None else qs.filter(custodian_id__in=ids)
+
+
+def filter_journal(qs: QuerySet, f: EventFilter) -> QuerySet:
+    """``filter_events`` for journal rows (people are by id there: the person filter asks
+    the accounts table; an application matches the licence it was granted)."""
+    from django.contrib.auth import get_user_model
+
+    if f.dataset_id is not None:
+        qs = qs.filter(dataset_id=f.dataset_id)
+    if f.licence_id is not None:
+        qs = qs.filter(licence_id=f.licence_id)
+    if f.user:
+        users = get_user_model().objects.filter(email__iexact=f.user.strip())
+        qs = qs.filter(actor_id__in=users.values("pk"))
+    if f.event_type:
+        if f.event_type.endswith(":") or f.event_type.count(":") < 2:
+            qs = qs.filter(event_type__startswith=f.event_type.rstrip(":") + ":")
+        else:
+            qs = qs.filter(event_type=f.event_type)
+    if f.application_id is not None:
+        qs = qs.filter(licence_id=f.application_licence_id if f.application_licence_id else -1)
+    if f.file:
+        qs = qs.filter(target_type="catalog.datafile", target_label__icontains=f.file.strip())
+    if f.since:
+        qs = qs.filter(created__gte=_day_start(f.since))
+    if f.until:
+        qs = qs.filter(created__lt=_day_start(f.until + timedelta(days=1)))
+    return qs
+
+
+@dataclass
+class JournalRow:
+    """A journal row as the trail page and the exports show an event."""
+
+    entry: JournalEntry
+    actor_repr: str = ""
+
+    def __getattr__(self, name):
+        return getattr(self.entry, name)
+
+    @property
+    def seq(self) -> str:
+        return f"J{self.entry.pk}"
+
+    @property
+    def target_repr(self) -> str:
+        return self.entry.target_label
+
+    @property
+    def ip_address(self) -> str | None:
+        return journal_personal(self.entry, "ip_address") or None
+
+    @property
+    def user_agent(self) -> str:
+        return journal_personal(self.entry, "user_agent")
+
+
+def journal_personal(entry: JournalEntry, field: str) -> str:
+    """A journal row's address or browser, or "erased" once the person's data was erased
+    (as events show theirs)."""
+    from django.utils.translation import gettext
+
+    return gettext("erased") if entry.erased is not None else getattr(entry, field)
+
+
+def journal_rows(entries) -> list[JournalRow]:
+    """``entries`` with their actors' emails (one query)."""
+    from django.contrib.auth import get_user_model
+
+    entries = list(entries)
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    emails = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "email"))
+    return [JournalRow(e, emails.get(e.actor_id, "")) for e in entries]
+
+
+# The trail as one list: chained events and journal rows in time order (ties: events first,
+# then by seq or row id), paged in the database. The web page, its exports and the API read
+# it alike.
+CHAIN, JOURNAL = 0, 1
+
+
+def trail_keys(events: QuerySet, journal: QuerySet, *, newest_first: bool = True) -> QuerySet:
+    """``(created, source, id)`` of ``events`` (CHAIN, seq) and ``journal`` rows (JOURNAL,
+    id) as one ordered queryset: a page of it costs one query, its count another."""
+    from django.db.models import F, IntegerField, Value
+
+    def keys(rows: QuerySet, source: int, key: str) -> QuerySet:
+        return (
+            rows.prefetch_related(None)
+            .order_by()
+            .annotate(source=Value(source, output_field=IntegerField()), key=F(key))
+            .values_list("created", "source", "key")
+        )
+
+    order = ("-created", "-source", "-key") if newest_first else ("created", "source", "key")
+    return keys(events, CHAIN, "seq").union(keys(journal, JOURNAL, "id"), all=True).order_by(*order)
+
+
+def trail_rows(keys, events: QuerySet) -> list:
+    """The events (``events``, prefetched as given) and ``JournalRow``s a page of
+    ``trail_keys`` names, in its order: at most four queries whatever the page's size."""
+    keys = list(keys)
+    chain_ids = [key for _created, source, key in keys if source == CHAIN]
+    journal_ids = [key for _created, source, key in keys if source == JOURNAL]
+    found = {e.seq: e for e in events.filter(seq__in=chain_ids)} if chain_ids else {}
+    entries = (
+        {r.entry.pk: r for r in journal_rows(JournalEntry.objects.filter(pk__in=journal_ids))}
+        if journal_ids
+        else {}
+    )
+    return [found[key] if source == CHAIN else entries[key] for _created, source, key in keys]
 
 
 def _day_start(day: date) -> datetime:
@@ -128,44 +246,44 @@ class DownloadSession:
     def served(self) -> int:
         return sum(1 for e in self.events if e.event_type != "downloads:link:issue")
 
+    @property
+    def span(self) -> str:
+        return f"J{self.first.seq}–J{self.last.seq}"
+
     def anchor(self, newest_first: bool) -> int:
         """The seq of the event the session's row stands in place of."""
         return self.last.seq if newest_first else self.first.seq
 
 
 def download_events(qs: QuerySet) -> list[DownloadEvent]:
-    """The download events among ``qs`` (already scoped and filtered), oldest first. The one
-    place the trail page reads them: when download events move to their own journal, only
-    this function changes."""
+    """The download events among the journal rows ``qs`` (already scoped and filtered),
+    oldest first. The one place the trail page reads them; ``seq`` is the row's id."""
     rows = (
         qs.filter(event_type__in=DOWNLOAD_SESSION_TYPES)
-        .prefetch_related(None)
-        .order_by("seq")
+        .order_by("id")
         .values_list(
-            "seq",
+            "id",
             "created",
             "event_type",
             "actor_id",
             "dataset_id",
             "target_label",
-            "details",
+            "link_id",
+            "bytes",
         )
     )
     events = []
-    for seq, created, event_type, actor_id, dataset_id, label, details in rows.iterator(2000):
-        details = details if isinstance(details, dict) else {}
-        link = details.get("link")
-        sent = details.get("bytes")
+    for pk, created, event_type, actor_id, dataset_id, label, link, sent in rows.iterator(2000):
         events.append(
             DownloadEvent(
-                seq=seq,
+                seq=pk,
                 created=created,
                 event_type=event_type,
                 actor_id=actor_id,
                 dataset_id=dataset_id,
                 file_label=label,
-                link_id=link if isinstance(link, int) else None,
-                bytes=sent if isinstance(sent, int) else None,
+                link_id=link,
+                bytes=sent,
             )
         )
     return events

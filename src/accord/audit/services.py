@@ -273,6 +273,7 @@ def _schedule_checkpoint(head: AuditHead, now: datetime) -> bool:
 class ErasureReport:
     rows: int
     legacy_events: int  # written before commitments: their hashed bytes still hold the data
+    journal_rows: int = 0  # download-journal rows whose address and browser were erased
 
 
 @transaction.atomic
@@ -296,6 +297,15 @@ def personal_data_erase(*, user_id: int, actor=None, emails: Sequence[str] = ())
     count += EventPersonal.objects.filter(pk__in=[pk for pk, _seq, _role in unattributed]).update(
         **blank, erased=now
     )
+    # Their downloads' addresses and browsers in the journal (beside its hashed payloads,
+    # which keep only the commitments).
+    from accord.audit.models import JournalEntry
+
+    journal = (
+        JournalEntry.objects.filter(actor_id=user_id, erased__isnull=True)
+        .exclude(salt="")
+        .update(salt="", ip_address="", user_agent="", erased=now)
+    )
     # Someone erasing themselves is not recorded again (address, browser) by the erasure.
     themselves = actor is None or getattr(actor, "pk", None) == user_id
     audit_record(
@@ -305,6 +315,7 @@ def personal_data_erase(*, user_id: int, actor=None, emails: Sequence[str] = ())
             "user_id": user_id,
             "rows": count,
             "legacy_events": legacy,
+            **({"journal_rows": journal} if journal else {}),
             **(
                 {"unattributed": [[seq, role] for _pk, seq, role in unattributed]}
                 if unattributed
@@ -314,7 +325,7 @@ def personal_data_erase(*, user_id: int, actor=None, emails: Sequence[str] = ())
         ip_address="" if themselves else None,
         user_agent="" if themselves else None,
     )
-    return ErasureReport(rows=count, legacy_events=legacy)
+    return ErasureReport(rows=count, legacy_events=legacy, journal_rows=journal)
 
 
 def _unattributed_rows(user_id: int, emails: Sequence[str]) -> list[tuple[int, int, str]]:

@@ -12,3 +12,12 @@ def audit_checkpoint() -> str:
     from accord.audit.checkpoints import checkpoint_write
 
     return str(checkpoint_write())
+
+
+@task()
+def audit_journal_seal() -> int:
+    """Seal the download journal's unsealed rows into the chain (enqueued by journal_append,
+    due AUDIT_JOURNAL_SEAL_SECONDS after a row)."""
+    from accord.audit.journal import journal_seal
+
+    return journal_seal()

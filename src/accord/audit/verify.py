@@ -28,6 +28,8 @@ from hashlib import sha256
 from json.encoder import encode_basestring_ascii
 
 from django.db import connection, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from accord.audit.checkpoints import (
     CheckpointSet,
@@ -36,6 +38,7 @@ from accord.audit.checkpoints import (
     check_given,
     check_stored,
 )
+from accord.audit.journal import journal_check
 from accord.audit.keys import TrustedKeys, event_mac, trusted_keys
 from accord.audit.models import GENESIS, AuditHead, Event
 from accord.audit.services import ERASE_EVENT, created_text, payload_hash, personal_commitment
@@ -123,6 +126,8 @@ class VerifyResult:
     checkpoints: int = 0  # signed checkpoints that verified
     latest_checkpoint: str = ""
     others: int = 0  # further problems found (only the first is described)
+    journal_rows: int = 0  # sealed download-journal rows checked against their batch
+    unsealed: int = 0  # journal rows not sealed into the chain yet
 
     def __str__(self) -> str:
         if self.ok:
@@ -130,15 +135,23 @@ class VerifyResult:
             if self.checkpoints:
                 return (
                     f"{text}; {self.checkpoints} signed checkpoints agree "
-                    f"(latest: {self.latest_checkpoint})"
+                    f"(latest: {self.latest_checkpoint}){self._journal_text()}"
                 )
-            return f"{text}; no signed checkpoint yet"
+            return f"{text}; no signed checkpoint yet{self._journal_text()}"
         more = f" (and {self.others} more problem(s))" if self.others else ""
         if self.broken_checkpoint is not None and self.kind.startswith("checkpoint-"):
             where = f"checkpoint {self.broken_checkpoint}"  # the text names its event
         else:
             where = f"event #{self.broken_seq}"
         return f"BROKEN at {where}: {self.problem}{more}"
+
+    def _journal_text(self) -> str:
+        if not (self.journal_rows or self.unsealed):
+            return ""
+        return (
+            f"; {self.journal_rows} download-journal rows match their sealed batches, "
+            f"{self.unsealed} not sealed yet"
+        )
 
 
 def chain_head() -> Head:
@@ -167,20 +180,24 @@ def _erased_subjects() -> set:
     return erased
 
 
-def _events_query(start: int, until: int | None):
+def _events_query(start: int, until: int | None, *, raw: bool = False):
     qs = Event.objects.filter(seq__gte=start)
     if until is not None:
         qs = qs.filter(seq__lte=until)
-    return qs.order_by("seq", "hash", "personal__role").values_list(
-        *EVENT_COLUMNS, *PERSONAL_COLUMNS
-    )
+    columns = list(EVENT_COLUMNS)
+    if raw and connection.vendor == "sqlite":
+        # The stored text, not a datetime parsed by the driver's converter for each row.
+        qs = qs.annotate(created_text=Cast("created", output_field=TextField()))
+        columns[columns.index("created")] = "created_text"
+    return qs.order_by("seq", "hash", "personal__role").values_list(*columns, *PERSONAL_COLUMNS)
 
 
 def _raw_events(start: int, until: int | None) -> Iterator[tuple[tuple, list[tuple]]]:
     """(event columns, [personal columns]) in seq order, as the database returns them (no
-    converters: ``created`` and ``details`` may be text), CHUNK rows at a time from a
+    converters: ``created`` and ``details`` are text on SQLite), CHUNK rows at a time from a
     server-side cursor (PostgreSQL) or a plain one (SQLite, which steps through the result)."""
-    sql, params = _events_query(start, until).query.get_compiler(connection=connection).as_sql()
+    query = _events_query(start, until, raw=True).query
+    sql, params = query.get_compiler(connection=connection).as_sql()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         current: tuple | None = None
@@ -268,6 +285,15 @@ def _details(raw) -> str:
     return _canonical_value(raw)
 
 
+def _stored_details(raw) -> str:
+    """SQLite's details text as it is: written canonical (``CanonicalJSONEncoder``, migration
+    0007), it needs no decoding and re-encoding. The fast path only ever compares the whole
+    payload it makes with the stored one, so text written otherwise (or edited) just sends
+    the event to the field-by-field check, which compares values. (PostgreSQL's jsonb text
+    has its own key order and spacing: there ``_details`` re-encodes it.)"""
+    return raw if type(raw) is str else _canonical_value(raw)
+
+
 _quote = encode_basestring_ascii  # a str as canonical JSON writes it (TypeError otherwise)
 
 
@@ -281,8 +307,12 @@ def _number(value) -> str:
 
 
 def _created_text(raw) -> str:
-    """The created column as the payload writes it (``created_text``): SQLite's converter
-    gives a naive datetime in UTC (as Django stored it), PostgreSQL an aware one."""
+    """The created column as the payload writes it (``created_text``): SQLite's stored text
+    (UTC, as Django wrote it: "2026-11-01 09:30:00" or "2026-11-01 09:30:00.123000"), or a
+    datetime (PostgreSQL's aware one). Text written any other way only sends the event to the
+    field-by-field check, which compares the instants."""
+    if type(raw) is str:
+        return raw.replace(" ", "T", 1) + ("Z" if len(raw) > 19 else ".000000Z")
     if raw.tzinfo is not None:
         if raw.utcoffset():
             return created_text(raw)
@@ -297,6 +327,7 @@ class _Walk:
         self.pinned = pinned
         self.erased = erased
         self.first_v2: int | None = None
+        self.details = _stored_details if connection.vendor == "sqlite" else _details
         # HMAC-SHA256 (RFC 2104) with the key's inner and outer pads hashed once, not per
         # event: the same MAC as accord.audit.keys.event_mac, at a third of the cost.
         self.pads = None
@@ -360,7 +391,7 @@ class _Walk:
             expected = (
                 f'{{"actor_id":{_number(actor_id)},"created":"{_created_text(created)}",'
                 f'"custodian_id":{_number(custodian_id)},"dataset_id":{_number(dataset_id)},'
-                f'"details":{_details(details)},'
+                f'"details":{self.details(details)},'
                 f'"event_type":{_quote(event_type)},"licence_id":{_number(licence_id)},'
                 f'"personal":{{{",".join(committed)}}},"prev_hash":{_quote(prev_hash)},'
                 f'"seq":{_number(seq)},"target_id":{_quote(target_id)},'
@@ -604,6 +635,12 @@ def _verify(anchor, check_head, given, stored, until) -> VerifyResult:
         problem = _after_walk(result, found, check_head)
         if problem is not None:
             problems = [problem, *problems]
+    journal_problems, result.journal_rows, result.unsealed = journal_check(until, walk.erased)
+    problems = [
+        *problems,
+        *(Problem("journal", p.text, p.seq) for p in journal_problems),
+    ]
+    journal_rows, unsealed = result.journal_rows, result.unsealed
     if not result.ok:
         result.others = len(problems)
     elif problems:
@@ -619,6 +656,7 @@ def _verify(anchor, check_head, given, stored, until) -> VerifyResult:
             first.checkpoint,
             others=len(problems) - 1,
         )
+        result.journal_rows, result.unsealed = journal_rows, unsealed
     result.checkpoints = found.count
     result.latest_checkpoint = found.latest
     return result

@@ -4,7 +4,6 @@ and download the signed checkpoints to keep elsewhere."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,13 +15,18 @@ from accord.audit.forms import EventFilterForm
 from accord.audit.selectors import (
     DOWNLOAD_SESSION_GAP,
     DOWNLOAD_SESSION_TYPES,
+    JOURNAL,
     DownloadSession,
     download_events,
     download_sessions,
     event_types,
     events_visible_to,
     filter_events,
+    filter_journal,
+    journal_visible_to,
     latest_checkpoint,
+    trail_keys,
+    trail_rows,
 )
 from accord.audit.services import audit_record
 from accord.core.decorators import staff
@@ -36,33 +40,42 @@ MAX_GROUPED_SESSIONS = 20000
 
 
 def _filtered(request, permission: Permission):
+    """The form, the chained events and the download journal rows it selects."""
     ids = policy.audit_scope(request.user, permission)
     form = EventFilterForm(request.GET or None, custodian_ids=ids)
     qs = events_visible_to(request.user, permission)
+    journal = journal_visible_to(request.user, permission)
     if form.is_bound and form.is_valid():
         qs = filter_events(qs, form.to_filter())
+        journal = filter_journal(journal, form.to_filter())
     elif form.is_bound:
-        qs = qs.none()
-    return form, qs
+        qs, journal = qs.none(), journal.none()
+    return form, qs, journal
 
 
 @staff(Permission.AUDIT_EVENT_VIEW)
 def event_list(request):
-    form, qs = _filtered(request, Permission.AUDIT_EVENT_VIEW)
+    form, qs, journal = _filtered(request, Permission.AUDIT_EVENT_VIEW)
     newest_first = request.GET.get("order") != "oldest"
     grouped = request.GET.get("group") != "off"
     sessions: dict[int, DownloadSession] = {}
     if grouped:
-        # A fetch's link and serve events become one row, standing where its newest (or,
-        # oldest first, its first) event stands.
-        found = download_sessions(download_events(qs))
+        # A fetch's link and serve events (journal rows) become one row, standing where its
+        # newest (or, oldest first, its first) event stands.
+        found = download_sessions(download_events(journal))
         if len(found) > MAX_GROUPED_SESSIONS:
             grouped = False  # too many to list by number: the page says narrow the filters
         else:
             sessions = {s.anchor(newest_first): s for s in found}
-            qs = qs.filter(~Q(event_type__in=DOWNLOAD_SESSION_TYPES) | Q(seq__in=list(sessions)))
-    page, query = paginate(request, qs.order_by("-seq" if newest_first else "seq"), PAGE_SIZE)
-    rows = [(e, sessions.get(e.seq)) for e in page]
+            journal = journal.exclude(event_type__in=DOWNLOAD_SESSION_TYPES) | journal.filter(
+                pk__in=list(sessions)
+            )
+    page, query = paginate(request, trail_keys(qs, journal, newest_first=newest_first), PAGE_SIZE)
+    keys = list(page)
+    rows = [
+        (row, sessions.get(key) if source == JOURNAL else None)
+        for row, (_created, source, key) in zip(trail_rows(keys, qs), keys, strict=True)
+    ]
     return render(
         request,
         "audit/event_list.html",
@@ -75,7 +88,10 @@ def event_list(request):
             "grouped": grouped,
             "too_many_sessions": request.GET.get("group") != "off" and not grouped,
             "session_gap_minutes": int(DOWNLOAD_SESSION_GAP.total_seconds() // 60),
-            "types": event_types(events_visible_to(request.user)),
+            "types": sorted(
+                set(event_types(events_visible_to(request.user)))
+                | set(event_types(journal_visible_to(request.user)))
+            ),
             "can_export": policy.can_export_audit_trail(request.user),
             "latest_checkpoint": latest_checkpoint(),
         },
@@ -84,17 +100,21 @@ def event_list(request):
 
 @staff(Permission.AUDIT_EVENT_EXPORT)
 def event_export(request, fmt: str):
-    _form, qs = _filtered(request, Permission.AUDIT_EVENT_EXPORT)
+    _form, qs, journal = _filtered(request, Permission.AUDIT_EVENT_EXPORT)
     # The export is the trail as it stood when asked for, not including its own record.
     last = qs.order_by("-seq").values_list("seq", flat=True).first() or 0
     qs = qs.filter(seq__lte=last)
+    last_entry = journal.order_by("-id").values_list("id", flat=True).first() or 0
+    journal = journal.filter(id__lte=last_entry)
     _record_export(request, "audit:trail:export", {"format": fmt, "filters": request.GET.dict()})
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
-        response = StreamingHttpResponse(csv_lines(qs), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_lines(qs, journal), content_type="text/csv; charset=utf-8"
+        )
     else:
         response = StreamingHttpResponse(
-            json_chunks(qs), content_type="application/json; charset=utf-8"
+            json_chunks(qs, journal), content_type="application/json; charset=utf-8"
         )
     response["Content-Disposition"] = f'attachment; filename="accord-audit-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"

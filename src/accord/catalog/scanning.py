@@ -9,6 +9,7 @@ unset, nothing is scanned and files are recorded as "skipped" (the catalogue say
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 from dataclasses import dataclass
@@ -84,27 +85,14 @@ def ping(address: str | None = None, timeout: float = 5) -> bool:
         return False
 
 
-def scan_stream(stream: BinaryIO, *, address: str | None = None) -> Verdict:
-    address = address if address is not None else scanner_address()
-    if not address:
-        return SKIPPED
-    try:
-        with _connect(address, settings.CLAMD_TIMEOUT) as sock:
-            sock.sendall(b"zINSTREAM\0")
-            try:
-                while chunk := stream.read(CHUNK):
-                    sock.sendall(struct.pack("!L", len(chunk)) + chunk)
-                sock.sendall(struct.pack("!L", 0))
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # clamd stops reading when a limit is hit; its reply says which
-            reply = _reply(sock)
-        if not reply:
-            raise OSError("no reply")
-    except OSError as exc:
-        raise ScannerUnavailable(
-            f"The virus scanner at {address} did not answer ({exc}). Start clamd "
-            "(systemctl start clamav-daemon) or unset ACCORD_CLAMD_ADDRESS to ingest unscanned."
-        ) from exc
+def _unavailable(address: str, exc: OSError) -> ScannerUnavailable:
+    return ScannerUnavailable(
+        f"The virus scanner at {address} did not answer ({exc}). Start clamd "
+        "(systemctl start clamav-daemon) or unset ACCORD_CLAMD_ADDRESS to ingest unscanned."
+    )
+
+
+def _verdict(reply: str) -> Verdict:
     # Replies: "stream: OK", "stream: <signature> FOUND", "<message> ERROR".
     if reply.endswith("FOUND"):
         signature = reply.removeprefix("stream:").removesuffix("FOUND").strip()
@@ -118,6 +106,67 @@ def scan_stream(stream: BinaryIO, *, address: str | None = None) -> Verdict:
             "too large for the scanner (raise StreamMaxLength in clamd.conf to scan it)",
         )
     return Verdict(DataFile.ScanStatus.ERROR, f"ClamAV: {reply}"[:200])
+
+
+class InstreamScan:
+    """One INSTREAM scan fed chunk by chunk, so ingest can hash, copy and scan a file in a
+    single read. One connection per file: clamd scans several at once (its MaxThreads), so
+    ingest's concurrent workers each hold their own."""
+
+    def __init__(self, address: str | None = None):
+        self.address = address if address is not None else scanner_address()
+        self._refused = False  # clamd stopped reading (a limit); its reply says which
+        try:
+            self._sock = _connect(self.address, settings.CLAMD_TIMEOUT)
+            self._sock.sendall(b"zINSTREAM\0")
+        except OSError as exc:
+            raise _unavailable(self.address, exc) from exc
+
+    def send(self, data: bytes | memoryview) -> None:
+        if self._refused:
+            return
+        view = memoryview(data)
+        try:
+            for at in range(0, len(view), CHUNK):
+                part = view[at : at + CHUNK]
+                self._sock.sendall(struct.pack("!L", len(part)))
+                self._sock.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            self._refused = True
+        except OSError as exc:
+            self.close()
+            raise _unavailable(self.address, exc) from exc
+
+    def verdict(self) -> Verdict:
+        try:
+            if not self._refused:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._sock.sendall(struct.pack("!L", 0))
+            reply = _reply(self._sock)
+            if not reply:
+                raise OSError("no reply")
+        except OSError as exc:
+            raise _unavailable(self.address, exc) from exc
+        finally:
+            self.close()
+        return _verdict(reply)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def scan_stream(stream: BinaryIO, *, address: str | None = None) -> Verdict:
+    address = address if address is not None else scanner_address()
+    if not address:
+        return SKIPPED
+    scan = InstreamScan(address)
+    try:
+        while chunk := stream.read(CHUNK):
+            scan.send(chunk)
+    except BaseException:
+        scan.close()
+        raise
+    return scan.verdict()
 
 
 def scan_file(path: Path) -> Verdict:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 
 from accord.access import policy
 from accord.catalog.models import (
+    Clause,
+    ClauseTranslation,
     Dataset,
     PublicationRule,
     RequiredCitation,
@@ -79,3 +86,47 @@ def publishable_subjects(rule: PublicationRule) -> list[Subject]:
     if rule.mode == PublicationRule.Mode.ALLOW:
         return [s for s in active if s.pk in listed]
     return [s for s in active if s.pk not in listed]
+
+
+@dataclass(frozen=True)
+class ClauseReading:
+    """A clause as a reader sees it: in their language where the custodian's staff translated
+    it (``translated``: the page says the English text governs), else the English original."""
+
+    code: str
+    title: str
+    text: str
+    translated: bool = False
+
+
+def _reading_language(language: str | None) -> str:
+    code = language or translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        return translation.get_supported_language_variant(code)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def clauses_read_in(clauses: Iterable[Clause], language: str | None = None) -> list[Clause]:
+    """``clauses`` in their order, each given ``.reading`` (a ClauseReading) in ``language``
+    (the active one by default), a field without a translation falling back to English. One
+    query for the translations, however many clauses."""
+    clauses = list(clauses)
+    language = _reading_language(language)
+    found: dict[int, ClauseTranslation] = {}
+    if language != settings.LANGUAGE_CODE and clauses:
+        found = {
+            t.clause_id: t
+            for t in ClauseTranslation.objects.filter(
+                clause__in=[c.pk for c in clauses], language=language
+            )
+        }
+    for clause in clauses:
+        t = found.get(clause.pk)
+        clause.reading = ClauseReading(  # type: ignore[attr-defined]  # for the templates
+            code=clause.code,
+            title=(t and t.title) or clause.title,
+            text=(t and t.text) or clause.text,
+            translated=bool(t and (t.title or t.text)),
+        )
+    return clauses

@@ -4,17 +4,33 @@ subject (or declared shared) by the variant's path patterns (see catalog.models)
 from __future__ import annotations
 
 import csv
-import errno
 import mimetypes
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.core.files import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accord.audit.services import audit_record
+from accord.catalog import ingest_files
+from accord.catalog.ingest_files import (
+    Copier,
+    Current,
+    IngestError,
+    Journal,
+    Outcome,
+    Progress,
+    Stamp,
+    Task,
+    ingest_lock,
+    journal_names,
+    outcome_from,
+    state_paths,
+    store,
+)
 from accord.catalog.models import (
     DataFile,
     Subject,
@@ -24,14 +40,14 @@ from accord.catalog.models import (
 )
 from accord.catalog.releases import release_record_current
 from accord.catalog.scanning import ScannerUnavailable, scan_file, scanner_address
-from accord.core.storage import protected_storage, sha256_of
+from accord.core.storage import protected_storage
 
 mimetypes.add_type("text/csv", ".csv")
 mimetypes.add_type("application/x-numpy-data", ".npy")
 
 
-class IngestError(Exception):
-    """The folder cannot be ingested as it is; nothing was changed."""
+class IngestInterrupted(IngestError):
+    """Ctrl-C: what was recorded stays for the next run."""
 
 
 class InfectedFilesError(IngestError):
@@ -55,6 +71,10 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    resumed: int = 0  # files an interrupted run had recorded, not read again
+    read_files: int = 0
+    read_bytes: int = 0
+    seconds: float = 0.0
 
     @property
     def total(self) -> int:
@@ -209,70 +229,178 @@ def _walk(root: Path) -> tuple[list[tuple[str, Path]], list[tuple[str, str]]]:
 
 
 def content_name(variant: Variant, rel: str, digest: str) -> str:
-    """Where a file's bytes live in protected storage: named by their SHA-256 (keeping the
-    extension), so a new version never overwrites the copy that is being served, and an
-    ingest that fails leaves the live copies untouched."""
-    suffix = "".join(c for c in Path(rel).suffix.lower()[:12] if c.isalnum() or c == ".")
-    return f"{variant.storage_prefix}sha256/{digest[:2]}/{digest}{suffix}"
-
-
-def _copy_failed(rel: str, exc: OSError) -> IngestError:
-    why = exc.strerror or str(exc)
-    hint = (
-        "free space on the disk that holds ACCORD_PROTECTED_ROOT"
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        else "fix the cause"
-    )
-    return IngestError(
-        f"Ingest stopped while copying {rel} into protected storage ({why}); nothing was "
-        f"changed. {hint[0].upper()}{hint[1:]} and run the same command again."
-    )
-
-
-def _store(storage, name: str, real: Path, rel: str, digest: str, size: int) -> bool:
-    """Copy ``real`` to ``name`` unless an intact copy is already there. True if this call
-    wrote the file (so a failed ingest knows what to remove)."""
-    if storage.exists(name):
-        with storage.open(name, "rb") as fh:
-            if sha256_of(fh) == (digest, size):
-                return False
-        storage.delete(name)  # a damaged leftover (an interrupted copy): replace it
-    try:
-        with real.open("rb") as fh:
-            stored = storage.save(name, File(fh, name=rel))
-    except OSError as exc:
-        if storage.exists(name):  # the partial copy the failed write left behind
-            storage.delete(name)
-        raise _copy_failed(rel, exc) from exc
-    if stored != name:  # another process wrote the same name between exists() and save()
-        storage.delete(stored)
-    return True
+    """Where a file's bytes live in protected storage (see ingest_files.content_name)."""
+    return ingest_files.content_name(variant.storage_prefix, rel, digest)
 
 
 def _delete_unreferenced(names: set[str]) -> None:
     storage = protected_storage()
-    still_used = set(
-        DataFile.objects.filter(storage_name__in=names).values_list("storage_name", flat=True)
-    )
-    for name in names - still_used:
-        if storage.exists(name):
-            storage.delete(name)
+    ordered = sorted(names)
+    for at in range(0, len(ordered), 500):
+        batch = ordered[at : at + 500]
+        still_used = set(
+            DataFile.objects.filter(storage_name__in=batch).values_list("storage_name", flat=True)
+        )
+        for name in set(batch) - still_used:
+            if storage.exists(name):
+                storage.delete(name)
+
+
+def _resumable(
+    entry: dict | None, stamp: Stamp, current: Current | None, copier: Copier
+) -> Outcome | None:
+    """The journal's outcome for a file that has not changed since it was recorded, if that
+    outcome can stand in for reading the file again."""
+    if entry is None:
+        return None
+    try:
+        outcome = outcome_from(entry)
+    except (KeyError, TypeError):
+        return None
+    if outcome.stamp != stamp or not outcome.storage_name:
+        return None
+    if not copier.copy_exists(outcome.storage_name, stamp.size):
+        return None
+    if outcome.scan_status == DataFile.ScanStatus.SKIPPED and copier.scanning:
+        return None  # recorded before a scanner was configured: scan it now
+    if not outcome.scan_status and not (
+        current is not None
+        and current.sha256 == outcome.sha256
+        and current.size == stamp.size
+        and not current.needs_scan
+    ):
+        return None  # recorded as "the live row's": only while that still holds
+    return outcome
+
+
+def _read_folder(
+    *,
+    variant: Variant,
+    files: list[tuple[str, Path]],
+    existing: dict[str, DataFile],
+    jobs: int,
+    on_progress: Callable[[Progress], None] | None,
+    report: IngestReport,
+) -> tuple[dict[str, Outcome], set[str]]:
+    """Every file's outcome, from the journal of an interrupted run where it still holds and
+    by reading the file otherwise; and every stored name the journal had recorded."""
+    storage = protected_storage()
+    copier = Copier(storage=storage, storage_prefix=variant.storage_prefix, slug=variant.slug)
+    journal_path, _lock = state_paths(variant.slug)
+    journal = Journal(journal_path)
+    entries = journal.entries()
+    recorded_names = journal_names(entries.values())
+    results: dict[str, Outcome] = {}
+    tasks: list[Task] = []
+    progress = Progress(files_total=len(files), bytes_total=0)
+    for rel, real in files:
+        try:
+            stamp = Stamp.of(real)
+        except OSError as exc:
+            raise ingest_files.read_failed(rel, exc) from exc
+        progress.bytes_total += stamp.size
+        row = existing.get(rel)
+        current = (
+            Current(
+                sha256=row.sha256,
+                size=row.size,
+                storage_name=row.storage_name,
+                needs_scan=copier.scanning and row.scan_status != DataFile.ScanStatus.CLEAN,
+            )
+            if row is not None
+            else None
+        )
+        resumed = _resumable(entries.get(rel), stamp, current, copier)
+        if resumed is not None:
+            results[rel] = resumed
+            progress.resumed_files += 1
+            progress.resumed_bytes += stamp.size
+        else:
+            tasks.append(Task(rel=rel, real=real, stamp=stamp, current=current))
+    progress.files_done = progress.resumed_files
+    if on_progress is not None:
+        on_progress(progress)
+    copier.start()
+    try:
+        results.update(
+            ingest_files.run(
+                tasks,
+                copier=copier,
+                journal=journal,
+                progress=progress,
+                on_progress=on_progress,
+                jobs=jobs,
+            )
+        )
+    except KeyboardInterrupt as exc:
+        raise IngestInterrupted(
+            _(
+                "Interrupted: %(n)d files recorded; nothing else was changed. Run the same "
+                "command again to continue where it stopped."
+            )
+            % {"n": len(journal.entries())}
+        ) from exc
+    finally:
+        copier.finish()
+    progress.finished = True
+    if on_progress is not None:
+        on_progress(progress)
+    report.resumed = progress.resumed_files
+    report.read_files = len(tasks)
+    report.read_bytes = progress.read_bytes
+    report.seconds = progress.elapsed
+    return results, recorded_names | journal_names(journal.entries().values())
 
 
 def variant_ingest(
-    *, variant: Variant, folder: Path, prune: bool = False, actor=None
+    *,
+    variant: Variant,
+    folder: Path,
+    prune: bool = False,
+    actor=None,
+    jobs: int | None = None,
+    restart: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> IngestReport:
     """Record (and copy into protected storage) every file below ``folder`` as ``variant``'s.
 
     Re-runnable: unchanged files are left alone, changed ones replaced, files gone from the
-    folder reported as missing (deleted from the variant only with ``prune``). New copies are
-    written under content-addressed names and the rows swapped in one transaction; copies the
-    rows no longer name are deleted only after it commits, so a refused or failed ingest
-    leaves every served file as it was and no file it did not record.
+    folder reported as missing (deleted from the variant only with ``prune``). The files are
+    read on ``jobs`` threads outside any transaction, each finished one recorded in a journal
+    (ACCORD_INGEST_STATE_DIR), so running the same command after an interruption reads only
+    what was not finished (``restart`` forgets the journal). New copies are written under
+    content-addressed names and the rows swapped in one transaction; copies the rows no
+    longer name are deleted only after it commits, so a refused or failed ingest leaves
+    every served file as it was, and no file but the journal's finished copies.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise IngestError(f"{folder} is not a folder.")
+    with ingest_lock(variant.slug):
+        if restart:
+            journal_path, _lock = state_paths(variant.slug)
+            journal = Journal(journal_path)
+            _delete_unreferenced(journal_names(journal.entries().values()))
+            journal.discard()
+        return _ingest(
+            variant=variant,
+            folder=folder,
+            prune=prune,
+            actor=actor,
+            jobs=jobs or ingest_files.default_jobs(),
+            on_progress=on_progress,
+        )
+
+
+def _ingest(
+    *,
+    variant: Variant,
+    folder: Path,
+    prune: bool,
+    actor,
+    jobs: int,
+    on_progress: Callable[[Progress], None] | None,
+) -> IngestReport:
     files, skipped = _walk(folder)
     attribution = attribute_paths(variant, [rel for rel, _ in files])
     # A withdrawn subject's files never come back, whatever the folder still holds.
@@ -296,22 +424,26 @@ def variant_ingest(
     report = IngestReport(skipped=skipped)
     storage = protected_storage()
     existing = {f.path: f for f in variant.files.filter(retired_at__isnull=True)}
+    outcomes, recorded_names = _read_folder(
+        variant=variant,
+        files=files,
+        existing=existing,
+        jobs=jobs,
+        on_progress=on_progress,
+        report=report,
+    )
     seen: set[str] = set(sheets)  # their current (redacted) copies are neither missing nor pruned
-    written: list[str] = []
+    written: list[str] = []  # copies this transaction made itself (rare: see below)
     superseded: set[str] = set()
     infected: list[tuple[str, str]] = []
+    new_rows: list[DataFile] = []
+    journal_path, _lock = state_paths(variant.slug)
     try:
         with transaction.atomic():
             for rel, real in files:
                 seen.add(rel)
-                try:
-                    with real.open("rb") as fh:
-                        digest, size = sha256_of(fh)
-                except OSError as exc:
-                    raise IngestError(
-                        f"Cannot read {rel} ({exc.strerror or exc}); nothing was changed. "
-                        "Fix its permissions and run the same command again."
-                    ) from exc
+                outcome = outcomes[rel]
+                digest, size = outcome.sha256, outcome.size
                 current = existing.get(rel)
                 same = (
                     current is not None
@@ -335,29 +467,33 @@ def variant_ingest(
                         current.save(update_fields=["subject", "shared", "updated"])
                     report.unchanged.append(rel)
                     continue
-                try:
-                    verdict = scan_file(real)
-                except ScannerUnavailable as exc:
-                    raise IngestError(str(exc)) from exc
+                verdict = outcome.verdict
+                if verdict is None:  # the live row changed under a resumed journal entry
+                    try:
+                        verdict = scan_file(real)
+                    except ScannerUnavailable as exc:
+                        raise IngestError(str(exc)) from exc
                 if verdict.infected:
                     infected.append((rel, verdict.detail))
                     continue
-                name = content_name(variant, rel, digest)
-                if _store(storage, name, real, rel, digest, size):
+                name = outcome.storage_name or content_name(variant, rel, digest)
+                if not outcome.storage_name and store(storage, name, real, rel, digest, size):
                     written.append(name)
                 media_type = mimetypes.guess_type(rel)[0] or "application/octet-stream"
                 if current is None:
-                    DataFile.objects.create(
-                        variant=variant,
-                        path=rel,
-                        size=size,
-                        sha256=digest,
-                        media_type=media_type,
-                        storage_name=name,
-                        scan_status=verdict.status,
-                        scan_detail=verdict.detail,
-                        subject=who.subject,
-                        shared=who.shared,
+                    new_rows.append(
+                        DataFile(
+                            variant=variant,
+                            path=rel,
+                            size=size,
+                            sha256=digest,
+                            media_type=media_type,
+                            storage_name=name,
+                            scan_status=verdict.status,
+                            scan_detail=verdict.detail,
+                            subject=who.subject,
+                            shared=who.shared,
+                        )
                     )
                     report.added.append(rel)
                 else:
@@ -369,6 +505,7 @@ def variant_ingest(
                     current.subject, current.shared = who.subject, who.shared
                     current.save()
                     (report.rescanned if same else report.changed).append(rel)
+            DataFile.objects.bulk_create(new_rows, batch_size=500)
             for rel, data_file in existing.items():
                 if rel in seen:
                     continue
@@ -405,12 +542,20 @@ def variant_ingest(
                         "skipped": len(report.skipped),
                     },
                 )
-            if superseded:
-                transaction.on_commit(lambda: _delete_unreferenced(superseded))
+            # The journal has served its purpose once the rows commit; copies it recorded
+            # that no row names (files changed again since) go with the superseded ones.
+            leftovers = superseded | recorded_names
+
+            def after_commit() -> None:
+                Journal(journal_path).discard()
+                _delete_unreferenced(leftovers)
+
+            transaction.on_commit(after_commit)
     except BaseException as exc:
-        # The rows rolled back: remove the copies this run wrote (nothing live names them).
+        # The rows rolled back: remove the copies this transaction wrote (nothing names
+        # them). The journal's copies stay for the next run.
         for name in written:
-            if storage.exists(name):
+            if name not in recorded_names and storage.exists(name):
                 storage.delete(name)
         if isinstance(exc, InfectedFilesError):
             audit_record(

@@ -27,6 +27,7 @@ from accord.access import policy
 from accord.audit.services import audit_record
 from accord.catalog.models import (
     Clause,
+    ClauseTranslation,
     Custodian,
     CustodianStaff,
     Dataset,
@@ -581,8 +582,9 @@ def licence_version_draft(
         raise _invalid(exc) from exc
     version.save()
     if clauses is not None:
+        kept = _translations_of(version)
         version.clauses.all().delete()
-        Clause.objects.bulk_create(
+        created = Clause.objects.bulk_create(
             Clause(
                 license_version=version,
                 code=c.code.strip(),
@@ -594,6 +596,7 @@ def licence_version_draft(
             )
             for position, c in enumerate(clauses)
         )
+        _carry_translations(kept, created)
     changes = _changes(before, _version_values(version))
     if changes:
         _audit(
@@ -606,6 +609,34 @@ def licence_version_draft(
             version=version.version,
         )
     return version
+
+
+def _translations_of(version: LicenseVersion) -> dict[tuple[str, str, str], list]:
+    """A draft's clause translations by the English words they translate."""
+    if version.pk is None:
+        return {}
+    kept: dict[tuple[str, str, str], list] = {}
+    for t in ClauseTranslation.objects.filter(clause__license_version=version).select_related(
+        "clause"
+    ):
+        kept.setdefault((t.clause.code, t.clause.title, t.clause.text), []).append(t)
+    return kept
+
+
+def _carry_translations(kept: dict[tuple[str, str, str], list], clauses: list[Clause]) -> None:
+    """A draft saved again keeps the translations of the clauses whose words did not change;
+    a changed clause shows as untranslated until staff translate it again."""
+    ClauseTranslation.objects.bulk_create(
+        ClauseTranslation(
+            clause=clause,
+            language=t.language,
+            title=t.title,
+            text=t.text,
+            translated_by_id=t.translated_by_id,
+        )
+        for clause in clauses
+        for t in kept.get((clause.code, clause.title, clause.text), [])
+    )
 
 
 def terms_digest(version: LicenseVersion) -> str:

@@ -23,12 +23,11 @@ from urllib.parse import quote
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
-from accord.access import policy
 from accord.audit.services import current_request
 from accord.core.storage import protected_storage
 from accord.downloads import ranges
 from accord.downloads.models import DownloadLink
-from accord.downloads.services import record_handoff, record_served
+from accord.downloads.services import link_still_granted, record_handoff, record_served
 
 S3_MAX_EXPIRY = 300
 
@@ -100,9 +99,7 @@ class DjangoStreamBackend:
             label = f"{start}-{start + length - 1}" if byte_range else None
 
             def still_allowed() -> bool:
-                return policy.is_entitlement_usable(
-                    link.user, link.entitlement
-                ) and policy.can_download(link.user, data_file)
+                return link_still_granted(link)
 
             def finished(sent: int) -> None:
                 record_served(
@@ -180,8 +177,13 @@ class S3PresignBackend:
             # Signed into the URL (X-Amz-SignedHeaders): whoever holds the URL gets this
             # range and nothing else; the client resends the same header on the redirect.
             parameters["Range"] = range_header
+        # Signed for the method that will follow the redirect: S3 refuses a HEAD on a URL
+        # signed for GET (`curl -I -L`, a client checking the size first).
         url = protected_storage().url(
-            link.data_file.storage_name, parameters=parameters, expire=expiry
+            link.data_file.storage_name,
+            parameters=parameters,
+            expire=expiry,
+            http_method=request.method,
         )
         record_handoff(
             link=link,

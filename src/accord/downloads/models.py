@@ -25,6 +25,42 @@ from django.utils.translation import gettext_lazy as _
 from accord.core import clock
 from accord.core.models import TimeStampedModel
 
+# Journal events that mean some bytes of the link's file left the portal.
+SERVED_EVENTS = ("downloads:file:serve", "downloads:file:interrupt", "downloads:file:handoff")
+
+
+class DownloadLinkQuerySet(models.QuerySet):
+    def used(self):
+        """Links some bytes were sent through: a use in the audit journal (a Django stream,
+        completed or cut off, or a hand-off to nginx or S3), or one counted on the row before
+        the journal existed (``uses``)."""
+        return self.filter(models.Q(uses__gt=0) | models.Exists(_journal_uses()))
+
+    def with_journal_totals(self):
+        """Each link with ``journal_uses`` and ``journal_bytes`` (from the journal)."""
+        from django.db.models import Count, IntegerField, Subquery, Sum
+        from django.db.models.functions import Coalesce
+
+        rows = _journal_uses().order_by().values("link_id")
+        return self.annotate(
+            journal_uses=Coalesce(
+                Subquery(rows.annotate(n=Count("id")).values("n")[:1]),
+                0,
+                output_field=IntegerField(),
+            ),
+            journal_bytes=Coalesce(
+                Subquery(rows.annotate(b=Sum("bytes")).values("b")[:1]),
+                0,
+                output_field=models.BigIntegerField(),
+            ),
+        )
+
+
+def _journal_uses():
+    from accord.audit.models import JournalEntry
+
+    return JournalEntry.objects.filter(link_id=models.OuterRef("pk"), event_type__in=SERVED_EVENTS)
+
 
 class DownloadLink(TimeStampedModel):
     class Channel(models.TextChoices):
@@ -57,8 +93,12 @@ class DownloadLink(TimeStampedModel):
         help_text="With binding=token: the token every request must carry.",
     )
     expires_at = models.DateTimeField(db_index=True)
+    # Counted here before the audit journal existed; uses since then are journal rows
+    # (``DownloadLinkQuerySet.used``, ``with_journal_totals``).
     uses = models.PositiveIntegerField(default=0)
     bytes_served = models.BigIntegerField(default=0)
+
+    objects = DownloadLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

@@ -8,23 +8,28 @@ so the record of a refused attempt survives the error it raises.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.base import ModelState
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from accord.access import policy
-from accord.accounts.services import api_token_authenticate
-from accord.audit.services import audit_record
-from accord.catalog.models import DataFile, Variant
+from accord.access.models import Entitlement
+from accord.accounts.models import ApiToken
+from accord.accounts.services import api_token_authenticate, hash_token
+from accord.audit.journal import journal_append
+from accord.audit.services import audit_record, current_request
+from accord.catalog.models import DataFile, Dataset, Variant
 from accord.core import clock
 from accord.core.errors import DomainError, NotAllowed, NotFound
 from accord.downloads.models import DownloadLink
@@ -136,10 +141,11 @@ def _issue(
         api_token=api_token,
         expires_at=clock.now() + timedelta(seconds=ttl),
     )
-    audit_record(
+    journal_append(
         event_type="downloads:link:issue",
-        actor=user,
+        actor_id=user.pk,
         target=data_file,
+        link_id=link.pk,
         details={
             "link": link.pk,
             "channel": channel,
@@ -149,6 +155,7 @@ def _issue(
             "entitlement": entitlement.pk,
         },
         **_scope(data_file, entitlement),
+        **_requester(),
     )
     return IssuedLink(link=link, secret=secret)
 
@@ -166,6 +173,100 @@ def _held_by_requester(link: DownloadLink, *, requester, bearer: str | None) -> 
     )
 
 
+def _bare(model, fields: dict[str, Any], **related: Any):
+    """An instance of ``model`` holding ``fields`` (and ``related`` objects as its cached
+    relations) without ``Model.__init__``, which (with the translated fields' hooks) costs
+    more than the query that found the values: what ``Model.from_db`` makes of a row, for the
+    few columns the hot path reads. Any other field is read from the database if asked for."""
+    obj = model.__new__(model)
+    obj.__dict__.update(fields)
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = DEFAULT_DB_ALIAS
+    if related:
+        state.fields_cache.update(related)
+    return obj
+
+
+def _link_of(grant: dict, secret_hash: str) -> DownloadLink:
+    """The link (with its file, variant, dataset and entitlement) from ``policy.link_grant``'s
+    row, without another query."""
+    dataset = _bare(
+        Dataset,
+        {
+            "id": grant["data_file__variant__dataset_id"],
+            "custodian_id": grant["data_file__variant__dataset__custodian_id"],
+        },
+    )
+    variant = _bare(
+        Variant,
+        {
+            "id": grant["data_file__variant_id"],
+            "slug": grant["data_file__variant__slug"],
+            "dataset_id": dataset.pk,
+        },
+        dataset=dataset,
+    )
+    data_file = _bare(
+        DataFile,
+        {
+            "id": grant["data_file_id"],
+            "path": grant["data_file__path"],
+            "storage_name": grant["data_file__storage_name"],
+            "size": grant["data_file__size"],
+            "media_type": grant["data_file__media_type"],
+            "sha256": grant["data_file__sha256"],
+            "variant_id": variant.pk,
+        },
+        variant=variant,
+    )
+    entitlement = _bare(
+        Entitlement,
+        {
+            "id": grant["entitlement_id"],
+            "user_id": grant["user_id"],
+            "licence_id": grant["entitlement__licence_id"],
+            "variant_id": variant.pk,
+        },
+    )
+    return _bare(
+        DownloadLink,
+        {
+            "id": grant["id"],
+            "user_id": grant["user_id"],
+            "entitlement_id": entitlement.pk,
+            "data_file_id": data_file.pk,
+            "binding": grant["binding"],
+            "api_token_id": grant["api_token_id"],
+            "secret_hash": secret_hash,
+        },
+        data_file=data_file,
+        entitlement=entitlement,
+    )
+
+
+def link_still_granted(link: DownloadLink) -> bool:
+    """The mid-transfer re-check of a streamed download: the same one query as each request
+    (an expiry during a transfer does not stop it; a revocation does)."""
+    grant = policy.link_grant(link.secret_hash)
+    return bool(grant is not None and grant["granted"] and grant["id"] == link.pk)
+
+
+def _held_fast(link: DownloadLink, grant: dict, *, requester, bearer: str | None) -> bool:
+    """``_held_by_requester`` from the one query's row: a token-bound link compares the
+    bearer's hash with its token's (and refreshes the token's "last used" once a minute)."""
+    if link.binding != DownloadLink.Binding.TOKEN:
+        return _held_by_requester(link, requester=requester, bearer=bearer)
+    expected = grant["api_token__token_hash"]
+    if not (bearer and expected and grant["token_ok"]):
+        return False
+    if not hmac.compare_digest(hash_token(bearer), expected):
+        return False
+    if grant["token_stale"] and link.api_token_id is not None:
+        ApiToken.objects.filter(pk=link.api_token_id).update(last_used_at=timezone.now())
+    return True
+
+
 def download_link_check(
     *,
     secret: str,
@@ -177,7 +278,26 @@ def download_link_check(
     audited and raised. Runs on EVERY request, so a resumed range after a revocation is
     refused like a fresh download. ``requester`` is the session's user, ``bearer`` the API
     token the request carries: a link works only with the one it was issued to; to anyone
-    else it is refused exactly like an unknown link."""
+    else it is refused exactly like an unknown link.
+
+    The hot path is reads only: one precompiled query (``policy.link_grant``) answers "is
+    the link live, its entitlement usable and its file servable"; only a link it does not
+    grant takes the slow path below, which finds and audits the reason."""
+    if secret and len(secret) < 100:
+        secret_hash = _hash(secret)
+        grant = policy.link_grant(secret_hash)
+        if grant is not None and grant["live"] and grant["granted"]:
+            link = _link_of(grant, secret_hash)
+            if _held_fast(link, grant, requester=requester, bearer=bearer):
+                return link
+    return _link_check_slow(
+        secret=secret, range_header=range_header, requester=requester, bearer=bearer
+    )
+
+
+def _link_check_slow(
+    *, secret: str, range_header: str | None, requester, bearer: str | None
+) -> DownloadLink:
     link = (
         DownloadLink.objects.select_related(
             "user", "entitlement", "data_file", "data_file__variant__dataset"
@@ -240,6 +360,11 @@ def download_link_check(
     return link
 
 
+def _requester() -> dict[str, Any]:
+    ctx = current_request.get()
+    return {"ip_address": ctx.ip_address, "user_agent": ctx.user_agent} if ctx else {}
+
+
 def record_served(
     *,
     link: DownloadLink,
@@ -252,41 +377,40 @@ def record_served(
     user_agent: str,
     stopped: bool = False,
 ) -> None:
-    """Audit one finished response: completed (every byte asked for was sent) or cut off,
+    """Journal one finished response: completed (every byte asked for was sent) or cut off,
     by the client going away or (``stopped``) by access ending mid-transfer."""
     complete = sent == expected and not stopped
-    with transaction.atomic():
-        DownloadLink.objects.filter(pk=link.pk).update(
-            uses=F("uses") + 1, bytes_served=F("bytes_served") + sent
-        )
-        audit_record(
-            event_type="downloads:file:serve" if complete else "downloads:file:interrupt",
-            actor=link.user,
-            target=link.data_file,
-            ip_address=ip_address,
-            user_agent=user_agent,
-            details={
-                "link": link.pk,
-                "bytes": sent,
-                "expected": expected,
-                "range": byte_range,
-                "status": status,
-                "backend": backend,
-                "whole_file": complete and expected == link.data_file.size,
-                "stopped_by_policy": stopped,
-            },
-            **_scope(link.data_file, link.entitlement),
-        )
+    journal_append(
+        event_type="downloads:file:serve" if complete else "downloads:file:interrupt",
+        actor_id=link.user_id,
+        target=link.data_file,
+        link_id=link.pk,
+        bytes=sent,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        details={
+            "link": link.pk,
+            "bytes": sent,
+            "expected": expected,
+            "range": byte_range,
+            "status": status,
+            "backend": backend,
+            "whole_file": complete and expected == link.data_file.size,
+            "stopped_by_policy": stopped,
+        },
+        **_scope(link.data_file, link.entitlement),
+    )
 
 
 def record_handoff(*, link: DownloadLink, backend: str, range_header: str | None, **extra) -> None:
-    """Audit a download handed to nginx or S3, which serve the bytes without us."""
-    with transaction.atomic():
-        DownloadLink.objects.filter(pk=link.pk).update(uses=F("uses") + 1)
-        audit_record(
-            event_type="downloads:file:handoff",
-            actor=link.user,
-            target=link.data_file,
-            details={"link": link.pk, "backend": backend, "range": range_header, **extra},
-            **_scope(link.data_file, link.entitlement),
-        )
+    """Journal a download handed to nginx or S3, which serve the bytes without us: one
+    insert, committed before the response leaves (no chain lock; sealed later)."""
+    journal_append(
+        event_type="downloads:file:handoff",
+        actor_id=link.user_id,
+        target=link.data_file,
+        link_id=link.pk,
+        details={"link": link.pk, "backend": backend, "range": range_header, **extra},
+        **_scope(link.data_file, link.entitlement),
+        **_requester(),
+    )

@@ -16,7 +16,12 @@ from accord.agreements import licence_agreement
 from accord.agreements.schemas import MemberIn
 from accord.agreements.signed_pdf import read_upload
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
-from accord.api.pagination import PAGES_DOC, BoundedPageNumberPagination, link_paginated
+from accord.api.pagination import (
+    PAGES_DOC,
+    BoundedPageNumberPagination,
+    OutputRows,
+    link_paginated,
+)
 from accord.api.problems import ProblemOut
 from accord.core.permissions import Permission
 
@@ -365,23 +370,6 @@ def _detail(licence: Licence) -> dict:
     }
 
 
-class _Rows:
-    """A lazy view of the register queryset that the paginator slices and counts; only the
-    slice is turned into API dicts (so a page costs a constant number of queries)."""
-
-    def __init__(self, qs):
-        self.qs = qs
-
-    def count(self) -> int:
-        return self.qs.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item):
-        return [_out(lic, lic.active_member_count) for lic in self.qs[item]]
-
-
 @staff_router.get(
     "/review/licences",
     response=list[StaffLicenceOut],
@@ -398,7 +386,7 @@ def register(request, filters: Query[RegisterFilters]):
         status=filters.status,
         search=filters.q[:200],
     )
-    return _Rows(qs)
+    return OutputRows(qs, lambda lic: _out(lic, lic.active_member_count))
 
 
 @staff_router.get(

@@ -20,7 +20,7 @@ from .expiry import licence_expire
 from .models import Licence
 from .services import licence_audit
 from .services_closeout import step_attestation_reminders
-from .services_terms import step_terms_effective, step_terms_reminders
+from .services_terms import step_terms_effective, step_terms_notices, step_terms_reminders
 
 # Days before expiry at which the signer and the members are reminded.
 EXPIRY_REMINDER_DAYS = (30, 7, 1)
@@ -81,15 +81,25 @@ def step_audit_checkpoint(*, now: dt.datetime) -> int:
     return 1 if checkpoint_write().checkpoint is not None else 0
 
 
+def step_audit_journal_seal(*, now: dt.datetime) -> int:
+    """A safety net under the worker's sealer (accord.audit.journal): seal the download
+    journal rows a dead or busy worker left unsealed."""
+    from accord.audit.journal import journal_seal
+
+    return journal_seal()
+
+
 # Every step, in the order a run takes them (reminders before the transitions they warn of).
 STEPS: dict[str, Callable[..., int]] = {
     "expiry_reminders": step_expiry_reminders,
     "expire": step_expire,
+    "terms_notices": step_terms_notices,  # notices whose task was lost
     "terms_reminders": step_terms_reminders,
     "terms_effective": step_terms_effective,
     "attestation_reminders": step_attestation_reminders,
     # Applications that did not become a licence, past their retention period (#11).
     "application_retention": step_application_retention,
+    "audit_journal_seal": step_audit_journal_seal,
     # Last: the run's own transitions are then covered by the checkpoint too.
     "audit_checkpoint": step_audit_checkpoint,
 }

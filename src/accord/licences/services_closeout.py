@@ -3,9 +3,10 @@ recording the confirmation. Opting out of new terms, expiry without renewal, voi
 revocation all ask through ``deletion_attestation_request``; a subject's withdrawal of
 consent asks through ``deletion_attestation_request_for_files`` (only who downloaded those files).
 
-Which files a person holds comes from the download links (``DownloadLink.uses`` > 0 under an
-entitlement of the licence), not from the ``downloads:file:serve`` audit events: every way a
-file leaves the portal counts a use on its link (a Django stream whether it completed or was
+Which files a person holds comes from the download links used under an entitlement of the
+licence (``DownloadLink.objects.used()``: a use in the audit journal), not from the
+``downloads:file:serve`` events alone: every way a file leaves the portal journals a use of
+its link (a Django stream whether it completed or was
 cut off, and a hand-off to nginx or S3, which serve the bytes without an audit "serve" event),
 so the links name every file of which some bytes may sit on someone's disk."""
 
@@ -38,7 +39,7 @@ def downloaded_files(
 ) -> QuerySet[DataFile]:
     """Files downloaded (wholly or in part) under ``licence``, by ``user`` or by anyone
     (only those ``among`` the given files, when given)."""
-    links = DownloadLink.objects.filter(entitlement__licence=licence, uses__gt=0)
+    links = DownloadLink.objects.filter(entitlement__licence=licence).used()
     if user is not None:
         links = links.filter(user=user)
     if among is not None:
@@ -85,8 +86,10 @@ def deletion_attestation_request(
         downloaders = (
             User.objects.filter(
                 pk__in=DownloadLink.objects.filter(
-                    entitlement__licence=licence, uses__gt=0, user_id__in=member_ids
-                ).values("user_id")
+                    entitlement__licence=licence, user_id__in=member_ids
+                )
+                .used()
+                .values("user_id")
             )
             .exclude(pk=licence.signer_id)
             .order_by("email")
@@ -144,7 +147,7 @@ def deletion_attestation_request_for_files(
     if reason not in DeletionAttestation.Reason.values:
         raise ValueError(f"no deletion attestation reason {reason!r}")
     now = now or clock.now()
-    links = DownloadLink.objects.filter(data_file__in=files, uses__gt=0)
+    links = DownloadLink.objects.filter(data_file__in=files).used()
     licences = (
         Licence.objects.filter(pk__in=links.values("entitlement__licence_id"))
         .select_related("dataset", "dataset__custodian", "signer")

@@ -60,19 +60,23 @@ def terms_publish(*, version: LicenseVersion, actor: User) -> LicenseVersion:
             field="effective_date",
         )
     version = licence_version_publish(version=version, actor=actor)
-    now = clock.now()
-    licences = Licence.objects.filter(
-        dataset=dataset, status__in=(Licence.Status.ACTIVE, Licence.Status.SUSPENDED)
-    ).exclude(license_version__version__gte=version.version)
-    for licence in licences.order_by("pk"):
-        licence = licence_lock(licence)
-        change, created = TermsChange.objects.get_or_create(
-            licence=licence,
-            license_version=version,
-            defaults={"previous_version": licence.license_version, "notified_at": now},
+    licences = (
+        Licence.objects.select_for_update(of=("self",))
+        .filter(dataset=dataset, status__in=(Licence.Status.ACTIVE, Licence.Status.SUSPENDED))
+        .exclude(license_version__version__gte=version.version)
+        .exclude(terms_changes__license_version=version)  # opened already: publish once
+        .select_related("dataset", "license_version")
+        .order_by("pk")
+    )
+    changes = []
+    for licence in licences:
+        changes.append(
+            TermsChange(
+                licence=licence,
+                license_version=version,
+                previous_version=licence.license_version,
+            )
         )
-        if not created:
-            continue
         licence_audit(
             licence,
             "terms_notice",
@@ -81,7 +85,10 @@ def terms_publish(*, version: LicenseVersion, actor: User) -> LicenseVersion:
             previous_version=licence.license_version.version,
             effective_date=version.effective_date.isoformat(),
         )
-        notify.terms_notice(change)
+    # One insert for all; the notices are written by the worker, a batch of licences per task
+    # (notifications.terms.terms_notices), so a dataset with 20k licences publishes in seconds.
+    created = TermsChange.objects.bulk_create(changes, batch_size=1000)
+    notify.terms_notices_enqueue([c.pk for c in created])
     return version
 
 
@@ -297,6 +304,24 @@ def terms_change_opt_out(*, licence: Licence, actor: User) -> Licence:
         licence=licence, reason=DeletionAttestation.Reason.OPT_OUT, actor=actor
     )
     return licence
+
+
+# A publish's notices are written by its tasks within seconds; after this long without them
+# the task was lost (a worker that died with it) and the scheduler writes them itself.
+NOTICES_OVERDUE = dt.timedelta(minutes=10)
+
+
+def step_terms_notices(*, now: dt.datetime) -> int:
+    """Write the notices of changes of terms whose task never ran; returns the emails queued.
+    ``terms_notices`` skips a change whose notices exist, so nobody is told twice."""
+    overdue = TermsChange.objects.filter(
+        notified_at__isnull=True, created__lte=now - NOTICES_OVERDUE
+    ).order_by("pk")
+    ids = list(overdue.values_list("pk", flat=True))
+    return sum(
+        notify.terms_notices(ids[start : start + notify.NOTICE_BATCH])
+        for start in range(0, len(ids), notify.NOTICE_BATCH)
+    )
 
 
 def step_terms_reminders(*, now: dt.datetime) -> int:

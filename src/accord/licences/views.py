@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accord.access import policy
 from accord.agreements.content import policy_for, policy_member_fields
+from accord.catalog.selectors import clauses_read_in
 from accord.core.decorators import sensitive, signed_in, staff
 from accord.core.errors import DomainError
 from accord.core.pages import paginate, refusal
@@ -127,7 +128,7 @@ def member_accept(request, member_id: int):
         {
             "member": member,
             "licence": licence,
-            "clauses": licence.license_version.clauses.all(),
+            "clauses": clauses_read_in(licence.license_version.clauses.all()),
             "fields": [(f, member.extra.get(f.key, "")) for f in fields],
         },
     )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accord.agreements import licence_agreement
 from accord.agreements.signed_pdf import read_upload
+from accord.catalog.selectors import clauses_read_in
 from accord.core.decorators import signed_in
 from accord.core.errors import DomainError
 from accord.core.pages import refusal
@@ -81,7 +82,7 @@ def licence_renew_page(request, reference: str):
             "licence": licence,
             "form": form,
             "terms": terms,
-            "clauses": terms.clauses.all() if terms else [],
+            "clauses": clauses_read_in(terms.clauses.all()) if terms else [],
             "state": renewal_state(licence),
             "deadline": renewal_deadline(licence),
         },

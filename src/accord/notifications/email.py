@@ -16,10 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def _clean(addresses: Iterable[str] | None) -> list[str]:
+    """Addresses once each, lower-cased. An address under the reserved ``.invalid`` domain
+    (an erased person's pseudonym, ``…@erased.invalid``) can never be delivered: dropped."""
     seen: dict[str, None] = {}
     for address in addresses or ():
-        if address:
-            seen.setdefault(address.strip().lower(), None)
+        address = (address or "").strip().lower()
+        if address and not address.endswith(".invalid"):
+            seen.setdefault(address, None)
     return list(seen)
 
 
@@ -60,19 +63,41 @@ def send_templated(
         by_language.setdefault(language, []).append(address)
     sent = 0
     for index, (language, addresses) in enumerate(by_language.items() or [("en", [])]):
-        with translation.override(language):
-            subject = render_to_string(f"email/{template}.subject.txt", ctx)
-            body = render_to_string(f"email/{template}.body.txt", ctx)
-        message = EmailMessage(
-            subject=f"[{settings.SITE_NAME}] {subject.strip().replace(chr(10), ' ')}",
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+        message = templated_message(
+            language,
             to=addresses,
+            template=template,
+            context=ctx,
             cc=cc_list if index == 0 else [],
-            reply_to=_clean(reply_to) or None,
+            reply_to=reply_to,
         )
         sent += message.send(fail_silently=False)
     return sent
+
+
+def templated_message(
+    language: str,
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    cc: list[str] | None = None,
+    reply_to: Iterable[str] | None = None,
+) -> EmailMessage:
+    """The (unsent) message ``send_templated`` writes for ``to`` in ``language``; fan-outs
+    that queue thousands at once (accord.notifications.terms) build theirs with it."""
+    ctx = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+    with translation.override(language):
+        subject = render_to_string(f"email/{template}.subject.txt", ctx)
+        body = render_to_string(f"email/{template}.body.txt", ctx)
+    return EmailMessage(
+        subject=f"[{settings.SITE_NAME}] {subject.strip().replace(chr(10), ' ')}",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=to,
+        cc=cc or [],
+        reply_to=_clean(reply_to) or None,
+    )
 
 
 def notify_on_commit(**kwargs) -> None:

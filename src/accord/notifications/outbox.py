@@ -78,6 +78,36 @@ def enqueue_delivery(email_id: int) -> None:
     transaction.on_commit(lambda: deliver_email.enqueue(email_id))
 
 
+# Emails per delivery task when a fan-out queues many at once: one SMTP connection each.
+DELIVERY_BATCH = 200
+
+
+def queue_messages(messages: list[EmailMessage]) -> list[int]:
+    """Write ``messages`` to the outbox in one insert and, on commit, enqueue one delivery
+    task per ``DELIVERY_BATCH`` of them (not one per email): what a fan-out to thousands
+    of people uses instead of sending them one by one. With another ``EMAIL_BACKEND``
+    (tests' locmem, a console in development) they go to that backend, as any email does."""
+    backend = settings.EMAIL_BACKEND
+    if backend != f"{__name__}.QueuedEmailBackend":
+        get_connection(fail_silently=False).send_messages(messages)
+        return []
+    rows = OutgoingEmail.objects.bulk_create(
+        OutgoingEmail(subject=str(m.subject)[:998], recipients=m.recipients(), message=serialise(m))
+        for m in messages
+        if m.recipients()
+    )
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        enqueue_delivery_batch(ids[start : start + DELIVERY_BATCH])
+    return ids
+
+
+def enqueue_delivery_batch(email_ids: list[int]) -> None:
+    from accord.notifications.tasks import deliver_emails
+
+    transaction.on_commit(lambda: deliver_emails.enqueue(email_ids))
+
+
 class QueuedEmailBackend(BaseEmailBackend):
     """Stores each message in the outbox; the worker sends it after the transaction commits."""
 
@@ -102,9 +132,28 @@ def _supports_defer() -> bool:
     return deliver_email.get_backend().supports_defer
 
 
-def deliver(email_id: int) -> OutgoingEmail.Status | None:
+def deliver_many(email_ids: list[int]) -> dict[str, int]:
+    """Send queued emails over one connection to the mail server (each still its own row,
+    attempt and retry, as ``deliver``); returns how many ended in each status."""
+    counts: dict[str, int] = {}
+    connection = get_connection(settings.EMAIL_DELIVERY_BACKEND, fail_silently=False)
+    try:
+        for email_id in email_ids:
+            status = deliver(email_id, connection=connection)
+            if status:
+                counts[str(status)] = counts.get(str(status), 0) + 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the server may already have gone; the rows say what was sent
+            log.warning("could not close the mail connection", exc_info=True)
+    return counts
+
+
+def deliver(email_id: int, *, connection=None) -> OutgoingEmail.Status | None:
     """Send one queued email; on failure record why and schedule the next attempt. Runs in the
-    worker. Idempotent: a row already sent (or being sent by another worker) is left alone."""
+    worker. Idempotent: a row already sent (or being sent by another worker) is left alone.
+    ``connection``: an open one to reuse (``deliver_many``)."""
     with transaction.atomic():
         row = (
             OutgoingEmail.objects.select_for_update(skip_locked=True)
@@ -115,8 +164,10 @@ def deliver(email_id: int) -> OutgoingEmail.Status | None:
             return None
         row.attempts += 1
         try:
-            connection = get_connection(settings.EMAIL_DELIVERY_BACKEND, fail_silently=False)
-            connection.send_messages([deserialise(row.message)])
+            sender = connection or get_connection(
+                settings.EMAIL_DELIVERY_BACKEND, fail_silently=False
+            )
+            sender.send_messages([deserialise(row.message)])
         except Exception as exc:  # any SMTP/network error: keep the row and try again later
             row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if row.attempts > len(RETRY_DELAYS):

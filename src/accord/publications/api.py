@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 
 from accord.access import policy
 from accord.api.auth import require_recent_interactive_sign_in, token_or_session
-from accord.api.pagination import BoundedPageNumberPagination
+from accord.api.pagination import BoundedPageNumberPagination, OutputRows
 from accord.api.problems import ProblemOut
 from accord.catalog.models import Dataset
 from accord.core.errors import NotFound
@@ -87,22 +87,6 @@ def _out(p: Publication) -> dict:
     }
 
 
-class _Rows:
-    """A queryset paginated by the database, each page's rows turned into PaperOut dicts."""
-
-    def __init__(self, qs):
-        self.qs = qs
-
-    def count(self) -> int:
-        return self.qs.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, item):
-        return [_out(p) for p in self.qs[item]]
-
-
 @router.get(
     "/publications",
     response=list[PaperOut],
@@ -111,7 +95,7 @@ class _Rows:
 )
 @paginate(BoundedPageNumberPagination, page_size=50)
 def mine(request):
-    return _Rows(selectors.publications_mine(request.user))
+    return OutputRows(selectors.publications_mine(request.user), _out)
 
 
 @router.post(
@@ -220,7 +204,7 @@ def staff_list(request, filters: Query[StaffFilters]):
         year=filters.year,
         variant=filters.variant[:50],
     )
-    return _Rows(papers)
+    return OutputRows(papers, _out)
 
 
 @staff_router.post(

@@ -16,12 +16,15 @@ from accord.access import policy
 from accord.catalog.models import Dataset
 from accord.core.decorators import sensitive, signed_in, staff
 from accord.core.errors import DomainError, NotFound
+from accord.core.pages import paginate
 from accord.core.permissions import Permission
 
 from . import exports, selectors, services
 from .extraction import read_upload
 from .forms import OverrideForm, PaperForm
 from .models import Publication
+
+PAGE_SIZE = 50
 
 REVIEW = Permission.PUBLICATIONS_PAPER_REVIEW
 
@@ -51,7 +54,7 @@ def mine(request):
         request,
         "publications/mine.html",
         {
-            "papers": selectors.publications_mine(request.user),
+            "papers": paginate(request, selectors.publications_mine(request.user), PAGE_SIZE)[0],
             "datasets": Dataset.objects.filter(pk__in=held, is_published=True),
         },
     )
@@ -200,7 +203,11 @@ def staff_list(request, slug: str):
         "publications/staff_list.html",
         {
             "dataset": dataset,
-            "papers": selectors.publications_for_staff(request.user, dataset=dataset, **filters),
+            "papers": paginate(
+                request,
+                selectors.publications_for_staff(request.user, dataset=dataset, **filters),
+                PAGE_SIZE,
+            )[0],
             "filters": filters,
             "states": Publication.State.choices,
             "variants": dataset.variants.all(),

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accord.audit.checkpoints import checkpoint_write, export_chunks, export_to, load_file
 from accord.audit.exports import csv_lines, json_chunks
-from accord.audit.models import Event
-from accord.audit.selectors import EventFilter, filter_events
+from accord.audit.models import Event, JournalEntry
+from accord.audit.selectors import EventFilter, filter_events, filter_journal
 from accord.audit.verify import Anchor, chain_head, verify_chain
 
 
@@ -122,9 +122,11 @@ class Command(BaseCommand):
             until=_date(o["until"]) if o["until"] else None,
         )
         qs = filter_events(Event.objects.all(), f)
+        journal = filter_journal(JournalEntry.objects.all(), f)  # the download events
         if custodian is not None:
             qs = qs.filter(custodian_id=custodian)
-        pieces = csv_lines(qs) if format == "csv" else json_chunks(qs)
+            journal = journal.filter(custodian_id=custodian)
+        pieces = csv_lines(qs, journal) if format == "csv" else json_chunks(qs, journal)
         if output:
             with open(output, "w", encoding="utf-8", newline="") as fh:
                 for piece in pieces:
