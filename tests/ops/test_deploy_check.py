@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.clamav import clamd  # noqa: F401 - a fixture
 
@@ -23,6 +21,7 @@ EXAMPLES = [
 ACCORD = str(Path(sys.executable).with_name("accord"))
 # Where the examples put things on a real server, and where the test puts them instead.
 MOVED = {"/etc/accord": "etc", "/var/lib/accord": "var", "/srv/accord": "srv"}
+KEY_FILES = ("ACCORD_SIGNING_KEY_FILE", "ACCORD_AUDIT_KEY_FILE")
 
 
 def _example_env(example: Path, tmp_path: Path) -> dict[str, str]:
@@ -43,38 +42,32 @@ def _example_env(example: Path, tmp_path: Path) -> dict[str, str]:
     (tmp_path / "etc").mkdir(mode=0o750, exist_ok=True)
     (tmp_path / "var").mkdir(mode=0o750, exist_ok=True)
     for key, value in env.items():  # secrets from files: the operator creates them
-        if key.endswith("_FILE") and key != "ACCORD_SIGNING_KEY_FILE":
+        if key.endswith("_FILE") and key not in KEY_FILES:
             secret = Path(value)
             secret.parent.mkdir(parents=True, exist_ok=True)
             secret.write_text("s" * 20 + "-production-like-secret-for-the-check-test")
             secret.chmod(0o600)
-    key_file = Path(env.get("ACCORD_SIGNING_KEY_FILE", tmp_path / "etc" / "signing.pem"))
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    env["ACCORD_SIGNING_KEY_FILE"] = str(key_file)
-    key_file.write_bytes(
-        Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_file.chmod(0o600)
+    for key in KEY_FILES:
+        env.setdefault(key, str(tmp_path / "etc" / f"{key.lower()}.pem"))
+    # The keys as deploy/README.md step 4 makes them, before the first check.
+    created = _accord(env, "keys", "create")
+    assert created.returncode == 0, created.stdout + created.stderr
     protected = Path(env.get("ACCORD_PROTECTED_ROOT", tmp_path / "var" / "protected"))
     protected.mkdir(mode=0o750, parents=True, exist_ok=True)
     protected.chmod(0o750)
     return env
 
 
-def _check(env: dict[str, str]) -> subprocess.CompletedProcess:
+def _accord(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ACCORD_", "DJANGO_"))}
     clean.pop("PYTEST_CURRENT_TEST", None)
     return subprocess.run(
-        [ACCORD, "check", "--deploy", "--fail-level", "WARNING"],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [ACCORD, *args], env={**clean, **env}, capture_output=True, text=True, timeout=120
     )
+
+
+def _check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return _accord(env, "check", "--deploy", "--fail-level", "WARNING")
 
 
 @pytest.fixture(params=EXAMPLES, ids=lambda p: p.name)
@@ -115,6 +108,31 @@ def test_world_readable_signing_key_fails(example_env):
     Path(example_env["ACCORD_SIGNING_KEY_FILE"]).chmod(0o644)
     result = _check(example_env)
     assert "accord.E004" in result.stderr and "chmod 600" in result.stderr
+
+
+def test_a_machine_without_the_audit_key_is_refused_before_it_makes_its_own(example_env):
+    """A second app machine started without a copy of the audit key would create one of its
+    own on first use, and every event it MACs would then fail verification."""
+    audit_key = Path(example_env["ACCORD_AUDIT_KEY_FILE"])
+    audit_key.unlink()
+    result = _check(example_env)
+    assert result.returncode != 0
+    assert "accord.E005" in result.stderr and "accord keys create" in result.stderr
+    assert not audit_key.exists()  # the check itself never creates it
+
+
+def test_keys_create_never_replaces_a_key_and_show_prints_the_same_fingerprints(example_env):
+    before = {k: Path(example_env[k]).read_bytes() for k in KEY_FILES}
+    shown = _accord(example_env, "keys", "show")
+    again = _accord(example_env, "keys", "create")
+    assert again.returncode == 0, again.stderr
+    assert {k: Path(example_env[k]).read_bytes() for k in KEY_FILES} == before
+    assert "exists at" in again.stdout and "created" not in again.stdout
+    fingerprints = [line.rsplit(" ", 1)[1] for line in shown.stdout.splitlines()]
+    assert len(fingerprints) == 2 and all(len(f) == 16 for f in fingerprints)
+    assert all(f in again.stdout for f in fingerprints)
+    for key in KEY_FILES:
+        assert Path(example_env[key]).stat().st_mode & 0o077 == 0
 
 
 def test_protected_files_inside_public_media_fail(example_env, tmp_path):

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 HINT_KEYGEN = (
-    "Create one once (`openssl genpkey -algorithm ed25519 -out FILE && chmod 600 FILE`), "
-    "escrow a copy, and point ACCORD_SIGNING_KEY_FILE at it."
+    "Create it once with `accord keys create` (or `openssl genpkey -algorithm ed25519 -out "
+    "FILE && chmod 600 FILE`), escrow a copy, point ACCORD_SIGNING_KEY_FILE at it, and copy "
+    "it unchanged to every other app machine."
 )
 
 
@@ -46,19 +47,20 @@ def check_secret_and_debug(app_configs=None, **kwargs):
     return errors
 
 
-@register(Tags.security, deploy=True)
-def check_signing_key(app_configs=None, **kwargs):
+def _key_errors(path: Path, variable: str, purpose: str, ids: tuple[str, str]) -> list:
+    """A key file that must exist before the first start (``accord keys create``), hold an
+    unencrypted Ed25519 PEM key, and be readable by its owner alone."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    path = Path(settings.SIGNING_KEY_FILE)
+    missing, exposed = ids
+    hint = HINT_KEYGEN.replace("ACCORD_SIGNING_KEY_FILE", variable)
     if not path.is_file():
         return [
             Error(
-                f"The signing key ACCORD_SIGNING_KEY_FILE={path} does not exist: manifests "
-                "and agreements could not be signed verifiably.",
-                hint=HINT_KEYGEN,
-                id="accord.E003",
+                f"The {purpose} key {variable}={path} does not exist.",
+                hint=hint,
+                id=missing,
             )
         ]
     try:
@@ -66,29 +68,45 @@ def check_signing_key(app_configs=None, **kwargs):
     except (OSError, ValueError, TypeError) as exc:
         return [
             Error(
-                f"ACCORD_SIGNING_KEY_FILE={path} is not a readable, unencrypted PEM key: {exc}",
-                hint=HINT_KEYGEN,
-                id="accord.E003",
+                f"{variable}={path} is not a readable, unencrypted PEM key: {exc}",
+                hint=hint,
+                id=missing,
             )
         ]
     errors = []
     if not isinstance(key, Ed25519PrivateKey):
-        errors.append(
-            Error(
-                f"ACCORD_SIGNING_KEY_FILE={path} is not an Ed25519 key.",
-                hint=HINT_KEYGEN,
-                id="accord.E003",
-            )
-        )
+        errors.append(Error(f"{variable}={path} is not an Ed25519 key.", hint=hint, id=missing))
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         errors.append(
             Error(
-                f"The signing key {path} is readable by other users.",
+                f"The {purpose} key {path} is readable by other users.",
                 hint=f"chmod 600 {path}",
-                id="accord.E004",
+                id=exposed,
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_signing_key(app_configs=None, **kwargs):
+    return _key_errors(
+        Path(settings.SIGNING_KEY_FILE),
+        "ACCORD_SIGNING_KEY_FILE",
+        "signing",
+        ("accord.E003", "accord.E004"),
+    )
+
+
+@register(Tags.security, deploy=True)
+def check_audit_key(app_configs=None, **kwargs):
+    """Created on first use otherwise: each app machine would make its own and the audit
+    MACs would disagree (verify fails), so production wants it in place before start."""
+    return _key_errors(
+        Path(settings.AUDIT_KEY_FILE),
+        "ACCORD_AUDIT_KEY_FILE",
+        "audit",
+        ("accord.E005", "accord.E006"),
+    )
 
 
 def _inside(child: Path, parent: Path | str | None) -> bool:
