@@ -22,6 +22,7 @@ from django.core.management import CommandError, call_command
 from accord.accounts.models import User
 from accord.audit.services import audit_record
 from accord.audit.verify import chain_head
+from accord.catalog.ingest_files import PARTIAL_FOLDER
 from accord.catalog.models import DataFile
 from accord.catalog.services import variant_ingest
 from accord.core.storage import protected_storage, sha256_of
@@ -127,6 +128,20 @@ def test_backup_wipe_restore_gives_back_the_same_portal(portal, tmp_path, capsys
         assert fh.read().startswith(b"%PDF-1.7")
     # Passwords came back too: the staff member signs in as before.
     assert User.objects.get(email=portal.email).check_password("correct horse battery staple")
+
+
+def test_an_interrupted_ingests_partial_copies_stay_out_of_the_backup(portal, tmp_path):
+    partial = Path(protected_storage().location) / PARTIAL_FOLDER / "smic-e" / "0001.part"
+    partial.parent.mkdir(parents=True)
+    partial.write_bytes(b"half of a large video file")
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", str(archive), "--include-datasets")
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        index = json.load(tar.extractfile("files-index.json"))
+    assert f"files/{AGREEMENT}" in names  # the rest is there
+    assert not any(PARTIAL_FOLDER in n for n in names)
+    assert not any(PARTIAL_FOLDER in entry["name"] for entry in index)
 
 
 def test_dataset_files_come_back_with_include_datasets(portal, tmp_path):

@@ -57,6 +57,9 @@ CHUNK = 1 << 20
 # Test hook: "N:INT" or "N:KILL" sends the process that signal once N files are recorded in
 # the journal, so tests interrupt an ingest at a known point rather than by timing.
 TEST_SIGNAL_AFTER = "ACCORD_INGEST_TEST_SIGNAL_AFTER"
+# Under the protected root: copies of an ingest under way (or interrupted, to resume), not yet
+# files of the portal (backups leave it out).
+PARTIAL_FOLDER = ".ingest-partial"
 
 
 class IngestError(Exception):
@@ -371,7 +374,7 @@ class Copier:
         if self.local:
             root = Path(storage.location)
             # Same filesystem as the copies, so moving one to its name is an atomic rename.
-            self.partial = root / ".ingest-partial" / slug
+            self.partial = root / PARTIAL_FOLDER / slug
             dir_mode = storage.directory_permissions_mode
             self.dir_mode = dir_mode if dir_mode is not None else 0o777
             umask = os.umask(0)

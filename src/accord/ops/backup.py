@@ -48,6 +48,7 @@ from accord.audit.keys import SETTING as AUDIT_KEY_SETTING
 from accord.audit.keys import trusted_keys
 from accord.audit.models import Checkpoint
 from accord.audit.verify import chain_head, verify_chain
+from accord.catalog.ingest_files import PARTIAL_FOLDER
 from accord.core.storage import protected_storage, sha256_of
 
 FORMAT = "accord-backup/2"
@@ -73,6 +74,8 @@ class BackupReport:
 
 
 def _walk_storage(storage, folder: str = "") -> Iterator[str]:
+    """Every stored file, except the copies of an ingest under way or interrupted (they are
+    not the portal's until the ingest records them, and can be large)."""
     try:
         dirs, files = storage.listdir(folder)
     except FileNotFoundError:
@@ -80,6 +83,8 @@ def _walk_storage(storage, folder: str = "") -> Iterator[str]:
     for name in sorted(files):
         yield f"{folder}{name}"
     for d in sorted(dirs):
+        if not folder and d == PARTIAL_FOLDER:
+            continue
         yield from _walk_storage(storage, f"{folder}{d}/")
 
 
