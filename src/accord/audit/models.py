@@ -80,6 +80,13 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["seq"]
+        indexes = [
+            # The trail's page: a custodian's newest (or oldest) events, read in index order
+            # and stopped after a page (audit.selectors.TrailKeys).
+            models.Index(fields=["custodian_id", "created", "seq"], name="audit_event_trail_order"),
+            # The trail page's list of the types it holds, one seek per type.
+            models.Index(fields=["custodian_id", "event_type"], name="audit_event_custodian_type"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event_type}"
@@ -207,6 +214,14 @@ class JournalEntry(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["custodian_id", "created", "id"], name="audit_journal_trail_order"
+            ),
+            models.Index(
+                fields=["custodian_id", "event_type"], name="audit_journal_custodian_type"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"journal #{self.pk} {self.event_type}"

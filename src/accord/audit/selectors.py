@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accord.access import policy
-from accord.audit.models import Checkpoint, EventPersonal, JournalEntry
+from accord.audit.models import Checkpoint, Event, EventPersonal, JournalEntry
 from accord.core.permissions import Permission
 
 
@@ -119,30 +121,56 @@ def journal_rows(entries) -> list[JournalRow]:
 CHAIN, JOURNAL = 0, 1
 
 
-def trail_keys(events: QuerySet, journal: QuerySet, *, newest_first: bool = True) -> QuerySet:
+def trail_keys(events: QuerySet, journal: QuerySet, *, newest_first: bool = True) -> TrailKeys:
     """``(created, source, id)`` of ``events`` (CHAIN, seq) and ``journal`` rows (JOURNAL,
-    id) as one ordered queryset: a page of it costs one query, its count another."""
-    from django.db.models import F, IntegerField, Value
+    id) in one time order, to be sliced: see ``TrailKeys``."""
+    return TrailKeys(events, journal, newest_first=newest_first)
 
-    def keys(rows: QuerySet, source: int, key: str) -> QuerySet:
-        return (
-            rows.prefetch_related(None)
-            .order_by()
-            .annotate(source=Value(source, output_field=IntegerField()), key=F(key))
-            .values_list("created", "source", "key")
-        )
 
-    order = ("-created", "-source", "-key") if newest_first else ("created", "source", "key")
-    return keys(events, CHAIN, "seq").union(keys(journal, JOURNAL, "id"), all=True).order_by(*order)
+class TrailKeys:
+    """The trail's keys as a sequence the paginators slice. A slice ``[start:stop]`` reads the
+    first ``stop`` keys of each source in its own index order (custodian, created, key) and
+    merges them: two queries reading at most ``stop`` rows each. Ordering the union of both
+    in the database sorted every matching row for any page (a 100k-event trail took 100 ms,
+    and the paginator's COUNT over the union as long again)."""
+
+    def __init__(self, events: QuerySet, journal: QuerySet, *, newest_first: bool = True):
+        self.events, self.journal, self.newest_first = events, journal, newest_first
+
+    def _keys(self, rows: QuerySet, source: int, key: str, stop: int) -> list[tuple]:
+        sign = "-" if self.newest_first else ""
+        ordered = rows.prefetch_related(None).order_by(f"{sign}created", f"{sign}{key}")
+        return [(created, source, k) for created, k in ordered.values_list("created", key)[:stop]]
+
+    def __getitem__(self, item: slice) -> list[tuple]:
+        if not isinstance(item, slice) or item.stop is None:
+            raise TypeError("the trail is read a page at a time: slice it with a stop")
+        keys = self._keys(self.events, CHAIN, "seq", item.stop)
+        keys += self._keys(self.journal, JOURNAL, "id", item.stop)
+        keys.sort(reverse=self.newest_first)  # (created, source, key): events first on ties
+        return keys[item.start or 0 : item.stop]
+
+    def count(self) -> int:
+        """Both sources counted apart (each on its custodian index), not their union."""
+        return self.events.order_by().count() + self.journal.order_by().count()
+
+    def __len__(self) -> int:
+        return self.count()
 
 
 def trail_rows(keys, events: QuerySet) -> list:
-    """The events (``events``, prefetched as given) and ``JournalRow``s a page of
-    ``trail_keys`` names, in its order: at most four queries whatever the page's size."""
+    """The events (prefetched as ``events`` is) and ``JournalRow``s a page of ``trail_keys``
+    names, in its order: at most four queries whatever the page's size."""
     keys = list(keys)
     chain_ids = [key for _created, source, key in keys if source == CHAIN]
     journal_ids = [key for _created, source, key in keys if source == JOURNAL]
-    found = {e.seq: e for e in events.filter(seq__in=chain_ids)} if chain_ids else {}
+    # The keys were read from ``events`` (the reader's scope and filters), so their rows are
+    # fetched by seq alone: with the scope's custodian filter as well, SQLite walked the
+    # custodian's index over every event instead of seq's unique index (60 ms at 100k).
+    page_events = Event.objects.filter(seq__in=chain_ids).prefetch_related(
+        *events._prefetch_related_lookups
+    )
+    found = {e.seq: e for e in page_events} if chain_ids else {}
     entries = (
         {r.entry.pk: r for r in journal_rows(JournalEntry.objects.filter(pk__in=journal_ids))}
         if journal_ids
@@ -188,7 +216,25 @@ def filter_events(qs: QuerySet, f: EventFilter) -> QuerySet:
 
 
 def event_types(qs: QuerySet) -> list[str]:
-    return list(qs.order_by().values_list("event_type", flat=True).distinct()[:200])
+    """The different types of ``qs``'s rows (at most 200), read as a loose index scan: each
+    type is the least one after the previous, one seek each in the (custodian, type) index,
+    where SELECT DISTINCT stepped through every row (40 ms at 100k events)."""
+    try:
+        inner, params = qs.order_by().values("event_type").query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    # The ORM's own SQL for qs, its values passed as parameters.
+    sql = (
+        "WITH RECURSIVE types(t) AS ("  # noqa: S608
+        f" SELECT (SELECT MIN(x.event_type) FROM ({inner}) x)"
+        " UNION ALL"
+        f" SELECT (SELECT MIN(x.event_type) FROM ({inner}) x WHERE x.event_type > types.t)"
+        " FROM types WHERE types.t IS NOT NULL"
+        ") SELECT t FROM types WHERE t IS NOT NULL LIMIT 200"
+    )
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, (*params, *params))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def latest_checkpoint() -> Checkpoint | None:
