@@ -96,9 +96,8 @@ class TrailPagination(BoundedPageNumberPagination):
     together (a constant number of queries), not one by one."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
-        keys, events = queryset
-        page = super().paginate_queryset(keys, pagination, request, **params)
-        page["items"] = [_out(row) for row in trail_rows(page["items"], events)]
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page["items"] = [_out(row) for row in trail_rows(page["items"])]
         return page
 
 
@@ -134,5 +133,4 @@ def list_events(request, filters: Query[EventQuery]):
         since=filters.since,
         until=filters.until,
     )
-    events = filter_events(qs, f)
-    return trail_keys(events, filter_journal(journal, f), newest_first=True), events
+    return trail_keys(filter_events(qs, f), filter_journal(journal, f), newest_first=True)

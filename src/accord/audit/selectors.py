@@ -158,18 +158,16 @@ class TrailKeys:
         return self.count()
 
 
-def trail_rows(keys, events: QuerySet) -> list:
-    """The events (prefetched as ``events`` is) and ``JournalRow``s a page of ``trail_keys``
-    names, in its order: at most four queries whatever the page's size."""
+def trail_rows(keys) -> list:
+    """The events (their personal rows prefetched) and ``JournalRow``s a page of
+    ``trail_keys`` names, in its order: at most four queries whatever the page's size."""
     keys = list(keys)
     chain_ids = [key for _created, source, key in keys if source == CHAIN]
     journal_ids = [key for _created, source, key in keys if source == JOURNAL]
-    # The keys were read from ``events`` (the reader's scope and filters), so their rows are
+    # The keys were read from the reader's events (their scope and filters), so the rows are
     # fetched by seq alone: with the scope's custodian filter as well, SQLite walked the
     # custodian's index over every event instead of seq's unique index (60 ms at 100k).
-    page_events = Event.objects.filter(seq__in=chain_ids).prefetch_related(
-        *events._prefetch_related_lookups
-    )
+    page_events = Event.objects.filter(seq__in=chain_ids).prefetch_related("personal")
     found = {e.seq: e for e in page_events} if chain_ids else {}
     entries = (
         {r.entry.pk: r for r in journal_rows(JournalEntry.objects.filter(pk__in=journal_ids))}

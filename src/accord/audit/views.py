@@ -77,7 +77,7 @@ def event_list(request):
     keys = list(page)
     rows = [
         (row, sessions.get(key) if source == JOURNAL else None)
-        for row, (_created, source, key) in zip(trail_rows(keys, qs), keys, strict=True)
+        for row, (_created, source, key) in zip(trail_rows(keys), keys, strict=True)
     ]
     return render(
         request,
