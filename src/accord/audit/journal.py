@@ -12,6 +12,12 @@ Merkle root of its leaves (SHA-256 of each row's id and payload). ``verify`` rec
 batch from its rows: a sealed row edited, deleted, added or moved to another batch breaks it,
 and it reports the rows not sealed yet.
 
+Each payload ends with a MAC (the chain's ``event_mac`` with the audit key, which is not in
+the database) over the rest of it, so a row inserted or rewritten by hand is caught whether
+or not it was sealed since: the sealer would otherwise fold a forged row into the chain
+as readily as a real one. What no check can see is a row deleted before it was sealed (at
+most AUDIT_JOURNAL_SEAL_SECONDS after it was written, while the worker runs).
+
 Personal data follows the chain's rule: the requester's address and browser sit beside the
 payload, which holds only their salted commitment (``personal_commitment``, the chain's own)
 and the person's id; erasure (``personal_data_erase``) blanks them and the salt, and the
@@ -21,16 +27,18 @@ batch still verifies.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
+from accord.audit.keys import audit_key, event_mac, mac_key, trusted_keys
 from accord.audit.models import AuditHead, Event, JournalEntry
 from accord.audit.services import (
     _address,
@@ -39,50 +47,64 @@ from accord.audit.services import (
     audit_record,
     canonical,
     created_text,
+    payload_hash,
     personal_commitment,
 )
 
 SEAL_EVENT = "audit:journal:seal"
 MERKLE = "sha256-merkle/1"
-JOURNAL_VERSION = 1
+# 2: the payload ends with its MAC. A row of version 1 (no MAC) verifies only before the
+# first row with one, as legacy events do in the chain.
+JOURNAL_VERSION = 2
+
+# The columns a row's payload is made of, in this order everywhere (``_body_of`` reads a
+# row's columns back in it); ``personal`` and the MAC are added to them.
+PAYLOAD_FIELDS = (
+    "created",
+    "event_type",
+    "actor_id",
+    "target_type",
+    "target_id",
+    "target_label",
+    "custodian_id",
+    "dataset_id",
+    "licence_id",
+    "link_id",
+    "bytes",
+    "details",
+)
+# Beside the payload: the requester's address and browser, their salt, and the erasure stamp.
+BESIDE_FIELDS = ("salt", "ip_address", "user_agent", "erased")
 
 
-def journal_payload(
-    *,
-    created,
-    event_type: str,
-    actor_id: int | None,
-    target_type: str,
-    target_id: str,
-    target_label: str,
-    custodian_id: int | None,
-    dataset_id: int | None,
-    licence_id: int | None,
-    link_id: int | None,
-    bytes: int,
-    details: dict[str, Any],
-    personal: dict[str, Any],
-) -> str:
-    """The canonical bytes a journal row's leaf hashes (no personal data: people by id, the
-    address and browser by a salted commitment in ``personal``)."""
+def journal_payload(fields: Mapping[str, Any], *, personal: dict[str, Any], key: bytes) -> str:
+    """The canonical bytes a journal row's leaf hashes, from its ``PAYLOAD_FIELDS`` (no
+    personal data: people by id, the address and browser by a salted commitment in
+    ``personal``), ending with the MAC of the rest under ``key`` (the audit key's)."""
+    body = _body(fields, personal, JOURNAL_VERSION)
+    # The MAC is the last member, after the canonical body's: cutting it off gives the body.
+    return f'{body[:-1]},"mac":"{_mac(key, body)}"}}'
+
+
+def _body(fields: Mapping[str, Any], personal: dict[str, Any], version: int) -> str:
     return canonical(
-        {
-            "v": JOURNAL_VERSION,
-            "created": created_text(created),
-            "event_type": event_type,
-            "actor_id": actor_id,
-            "target_type": target_type,
-            "target_id": target_id,
-            "target_label": target_label,
-            "custodian_id": custodian_id,
-            "dataset_id": dataset_id,
-            "licence_id": licence_id,
-            "link_id": link_id,
-            "bytes": bytes,
-            "details": details,
-            "personal": personal,
-        }
+        {**fields, "created": created_text(fields["created"]), "personal": personal, "v": version}
     ).decode("ascii")
+
+
+def _mac(key: bytes, body: str) -> str:
+    return event_mac(key, payload_hash(body))
+
+
+_MAC_SUFFIX = len(',"mac":"') + 64 + len('"}')
+
+
+def _signed_body(payload: str) -> tuple[str, str] | None:
+    """(body, MAC) of a payload that ends with its MAC, or None."""
+    tail = payload[-_MAC_SUFFIX:]
+    if len(payload) <= _MAC_SUFFIX or not (tail.startswith(',"mac":"') and tail.endswith('"}')):
+        return None
+    return payload[:-_MAC_SUFFIX] + "}", tail[8:-2]
 
 
 def journal_append(
@@ -105,36 +127,40 @@ def journal_append(
     are, and read back equal)."""
     if event_type.count(":") != 2:
         raise ValueError(f"audit event types are scope:subject:action, not {event_type!r}")
-    created = _now_ms()
-    details = details or {}
     target_type = target_id = target_label = ""
     if target is not None:
         target_type, target_id = target._meta.label_lower, str(target.pk)
         target_label = _clean(str(target), 300)
-    fields = {
-        "created": created,
-        "event_type": event_type,
-        "actor_id": actor_id,
-        "target_type": target_type,
-        "target_id": target_id,
-        "target_label": target_label,
-        "custodian_id": custodian_id,
-        "dataset_id": dataset_id,
-        "licence_id": licence_id,
-        "link_id": link_id,
-        "bytes": bytes,
-        "details": details,
-    }
+    values: dict[str, Any] = dict(
+        zip(
+            PAYLOAD_FIELDS,
+            (
+                _now_ms(),
+                event_type,
+                actor_id,
+                target_type,
+                target_id,
+                target_label,
+                custodian_id,
+                dataset_id,
+                licence_id,
+                link_id,
+                bytes,
+                details or {},
+            ),
+            strict=True,
+        )
+    )
     address, agent = _address(ip_address), _clean(user_agent or "", 300)
     salt = secrets.token_hex(16) if address or agent else ""
-    values = {
-        **fields,
-        "payload": journal_payload(**fields, personal=_committed(actor_id, salt, address, agent)),
-        "ip_address": address,
-        "user_agent": agent,
-        "salt": salt,
-        "erased": None,
-    }
+    personal = _committed(actor_id, salt, address, agent)
+    values.update(
+        payload=journal_payload(values, personal=personal, key=mac_key(audit_key())),
+        salt=salt,
+        ip_address=address,
+        user_agent=agent,
+        erased=None,
+    )
     entry_id = _insert(values)
     _seal_soon()
     return entry_id
@@ -283,31 +309,11 @@ class JournalProblem:
     text: str
 
 
-COLUMNS = (
-    "id",
-    "seal_seq",
-    "payload",
-    "created",
-    "event_type",
-    "actor_id",
-    "target_type",
-    "target_id",
-    "target_label",
-    "custodian_id",
-    "dataset_id",
-    "licence_id",
-    "link_id",
-    "bytes",
-    "details",
-    "salt",
-    "ip_address",
-    "user_agent",
-    "erased",
-)
+COLUMNS = ("id", "seal_seq", "payload", *PAYLOAD_FIELDS, *BESIDE_FIELDS)
 
 
-def _sealed_rows(until: int | None) -> Iterator[tuple]:
-    qs = JournalEntry.objects.filter(seal_seq__isnull=False)
+def _rows(until: int | None, *, sealed: bool) -> Iterator[tuple]:
+    qs = JournalEntry.objects.filter(seal_seq__isnull=not sealed)
     if until is not None:
         qs = qs.filter(seal_seq__lte=until)
     return qs.order_by("seal_seq", "id").values_list(*COLUMNS).iterator(chunk_size=5000)
@@ -317,9 +323,11 @@ def journal_check(
     until: int | None = None, erased_subjects: set | None = None
 ) -> tuple[list[JournalProblem], int, int]:
     """(problems, sealed rows checked, unsealed rows) of the journal against the seal events
-    in the chain (which the chain walk itself verifies). A row's address and browser may be
-    blanked only for a person whose erasure the chain records (``erased_subjects``)."""
-    erased_subjects = erased_subjects or set()
+    in the chain (which the chain walk itself verifies), each row against its own MAC, and,
+    without ``until``, the rows not sealed yet too (named at the next event's seq, which would
+    seal them). A row's address and browser may be blanked only for a person whose erasure the
+    chain records (``erased_subjects``)."""
+    rows = _RowCheck(trusted_keys().mac, erased_subjects or set())
     seals_qs = Event.objects.filter(event_type=SEAL_EVENT)
     if until is not None:
         seals_qs = seals_qs.filter(seq__lte=until)
@@ -347,14 +355,14 @@ def journal_check(
                     f"the journal batch it seals (rows #{details.get('first')}–"
                     f"#{details.get('last')}, {details.get('count')} rows) no longer matches "
                     f"its Merkle root ({len(leaves)} rows found): a sealed journal row was "
-                    "edited, deleted or added",
+                    "edited, deleted, added or reordered",
                 )
             )
 
     current: int | None = None
     leaves: list[bytes] = []
     first = last = 0
-    for row in _sealed_rows(until):
+    for row in _rows(until, sealed=True):
         pk, seal_seq, payload = row[0], row[1], row[2]
         if seal_seq != current:
             if current is not None:
@@ -362,22 +370,9 @@ def journal_check(
             current, leaves, first = seal_seq, [], pk
         last = pk
         checked += 1
-        if payload != _payload_of(row):
-            problems.append(
-                JournalProblem(
-                    seal_seq,
-                    f"journal row #{pk}'s columns were changed after it was written: they no "
-                    "longer agree with its hashed payload",
-                )
-            )
-        elif row[-1] is not None and row[5] not in erased_subjects:
-            problems.append(
-                JournalProblem(
-                    seal_seq,
-                    f"journal row #{pk}'s address and browser were blanked outside the "
-                    f"erasure service (no erasure of user #{row[5]} is recorded)",
-                )
-            )
+        problem = rows.check(row)
+        if problem is not None:
+            problems.append(JournalProblem(seal_seq, problem))
         leaves.append(leaf(pk, payload))
     if current is not None:
         close(current, leaves, first, last)
@@ -390,54 +385,74 @@ def journal_check(
                     f"#{details.get('last')}) are gone: they were deleted",
                 )
             )
+    if until is not None:
+        unsealed = unsealed_count()
+    else:
+        unsealed = 0
+        pending = (Event.objects.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+        for row in _rows(None, sealed=False):
+            unsealed += 1
+            problem = rows.check(row)
+            if problem is not None:
+                problems.append(JournalProblem(pending, f"{problem} (not sealed yet)"))
     problems.sort(key=lambda p: p.seq)
-    return problems, checked, unsealed_count()
+    return problems, checked, unsealed
 
 
-def _payload_of(row: tuple) -> str:
-    (
-        _pk,
-        _seal,
-        _payload,
-        created,
-        event_type,
-        actor_id,
-        target_type,
-        target_id,
-        target_label,
-        custodian_id,
-        dataset_id,
-        licence_id,
-        link_id,
-        size,
-        details,
-        salt,
-        address,
-        agent,
-        erased,
-    ) = row
+class _RowCheck:
+    """One row against itself: its MAC, and its columns against its payload."""
+
+    def __init__(self, key: bytes | None, erased_subjects: set) -> None:
+        self.key = key  # None without the audit key: the chain walk says so
+        self.erased = erased_subjects
+        self.first_signed: int | None = None
+
+    def check(self, row: tuple) -> str | None:
+        pk, payload = row[0], row[2]
+        signed = _signed_body(payload)
+        if signed is None:
+            if self.first_signed is not None:
+                return (
+                    f"journal row #{pk} carries no MAC although row #{self.first_signed} "
+                    "already did: it was written outside Accord (forged)"
+                )
+            body, version = payload, 1
+        else:
+            (body, mac), version = signed, JOURNAL_VERSION
+            if self.first_signed is None:
+                self.first_signed = pk
+            if self.key is not None and not hmac.compare_digest(_mac(self.key, body), mac):
+                return (
+                    f"journal row #{pk}'s MAC does not verify with the audit key: it was "
+                    "written or rewritten outside Accord (forged)"
+                )
+        if body != _body_of(row, body, version):
+            return (
+                f"journal row #{pk}'s columns were changed after it was written: they no "
+                "longer agree with its hashed payload"
+            )
+        actor_id, erased = row[5], row[-1]
+        if erased is not None and actor_id not in self.erased:
+            return (
+                f"journal row #{pk}'s address and browser were blanked outside the "
+                f"erasure service (no erasure of user #{actor_id} is recorded)"
+            )
+        return None
+
+
+def _body_of(row: tuple, stored: str, version: int) -> str:
+    """The payload's body (all but the MAC) that ``row``'s columns make; "" if they cannot."""
+    start = COLUMNS.index(PAYLOAD_FIELDS[0])
+    fields = dict(zip(PAYLOAD_FIELDS, row[start : start + len(PAYLOAD_FIELDS)], strict=True))
+    salt, address, agent, erased = row[start + len(PAYLOAD_FIELDS) :]
     try:
         if erased is not None:
             # Erased: the commitment stays in the payload, and nothing beside it can open it.
-            personal = json.loads(_payload).get("personal", {})
             if salt or address or agent:
                 return ""
+            personal = json.loads(stored).get("personal", {})
         else:
-            personal = _committed(actor_id, salt, address, agent)
-        return journal_payload(
-            created=created,
-            event_type=event_type,
-            actor_id=actor_id,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=target_label,
-            custodian_id=custodian_id,
-            dataset_id=dataset_id,
-            licence_id=licence_id,
-            link_id=link_id,
-            bytes=size,
-            details=details,
-            personal=personal,
-        )
+            personal = _committed(fields["actor_id"], salt, address, agent)
+        return _body(fields, personal, version)
     except (TypeError, ValueError, AttributeError):
         return ""
