@@ -188,61 +188,46 @@ def _bare(model, fields: dict[str, Any], **related: Any):
     return obj
 
 
+def _from_grant(model, grant: dict, path: str, names: tuple[str, ...], **related: Any):
+    """``_bare`` of the object ``policy.link_grant`` reached through ``path`` (a link's
+    relation, "" for the link itself): the row names its columns ``<path>_id`` and
+    ``<path>__<field>``."""
+
+    def column(name: str) -> str:
+        if not path:
+            return name
+        return f"{path}_id" if name == "id" else f"{path}__{name}"
+
+    return _bare(model, {name: grant[column(name)] for name in names}, **related)
+
+
 def _link_of(grant: dict, secret_hash: str) -> DownloadLink:
     """The link (with its file, variant, dataset and entitlement) from ``policy.link_grant``'s
     row, without another query."""
-    dataset = _bare(
-        Dataset,
-        {
-            "id": grant["data_file__variant__dataset_id"],
-            "custodian_id": grant["data_file__variant__dataset__custodian_id"],
-        },
+    dataset = _from_grant(Dataset, grant, "data_file__variant__dataset", ("id", "custodian_id"))
+    variant = _from_grant(
+        Variant, grant, "data_file__variant", ("id", "slug", "dataset_id"), dataset=dataset
     )
-    variant = _bare(
-        Variant,
-        {
-            "id": grant["data_file__variant_id"],
-            "slug": grant["data_file__variant__slug"],
-            "dataset_id": dataset.pk,
-        },
-        dataset=dataset,
-    )
-    data_file = _bare(
+    data_file = _from_grant(
         DataFile,
-        {
-            "id": grant["data_file_id"],
-            "path": grant["data_file__path"],
-            "storage_name": grant["data_file__storage_name"],
-            "size": grant["data_file__size"],
-            "media_type": grant["data_file__media_type"],
-            "sha256": grant["data_file__sha256"],
-            "variant_id": variant.pk,
-        },
+        grant,
+        "data_file",
+        ("id", "path", "storage_name", "size", "media_type", "sha256", "variant_id"),
         variant=variant,
     )
-    entitlement = _bare(
-        Entitlement,
-        {
-            "id": grant["entitlement_id"],
-            "user_id": grant["user_id"],
-            "licence_id": grant["entitlement__licence_id"],
-            "variant_id": variant.pk,
-        },
-    )
-    return _bare(
+    entitlement = _from_grant(Entitlement, grant, "entitlement", ("id", "licence_id"))
+    # The query matched the entitlement's user and variant to the link's and its file's.
+    entitlement.user_id, entitlement.variant_id = grant["user_id"], variant.pk
+    link = _from_grant(
         DownloadLink,
-        {
-            "id": grant["id"],
-            "user_id": grant["user_id"],
-            "entitlement_id": entitlement.pk,
-            "data_file_id": data_file.pk,
-            "binding": grant["binding"],
-            "api_token_id": grant["api_token_id"],
-            "secret_hash": secret_hash,
-        },
+        grant,
+        "",
+        ("id", "user_id", "entitlement_id", "data_file_id", "binding", "api_token_id"),
         data_file=data_file,
         entitlement=entitlement,
     )
+    link.secret_hash = secret_hash
+    return link
 
 
 def link_still_granted(link: DownloadLink) -> bool:
@@ -330,8 +315,11 @@ def _link_check_slow(
     if link.is_expired():
         audit_refusal(user=link.user, data_file=link.data_file, reason="expired", **details)
         raise LinkExpired(
-            f"This download link has expired (links last {settings.DOWNLOAD_LINK_TTL} "
-            "seconds). Start the download again; `accord fetch` resumes where it stopped."
+            gettext(
+                "This download link has expired (links last %(seconds)s seconds). Start the "
+                "download again; `accord fetch` resumes where it stopped."
+            )
+            % {"seconds": settings.DOWNLOAD_LINK_TTL}
         )
     if policy.is_withdrawn(link.data_file):
         audit_refusal(user=link.user, data_file=link.data_file, reason="withdrawn", **details)
