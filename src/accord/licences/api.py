@@ -23,6 +23,7 @@ from accord.api.pagination import (
     link_paginated,
 )
 from accord.api.problems import ProblemOut
+from accord.core.pages_uncounted import IdsFirst
 from accord.core.permissions import Permission
 
 from . import expiry, selectors, services, services_terms
@@ -386,7 +387,7 @@ def register(request, filters: Query[RegisterFilters]):
         status=filters.status,
         search=filters.q[:200],
     )
-    return OutputRows(qs, lambda lic: _out(lic, lic.active_member_count))
+    return OutputRows(IdsFirst(qs), lambda lic: _out(lic, lic.active_member_count))
 
 
 @staff_router.get(

@@ -16,6 +16,7 @@ from accord.catalog.selectors import clauses_read_in
 from accord.core.decorators import sensitive, signed_in, staff
 from accord.core.errors import DomainError
 from accord.core.pages import paginate, refusal
+from accord.core.pages_uncounted import IdsFirst
 from accord.core.permissions import Permission
 
 from . import selectors, services, states
@@ -153,7 +154,8 @@ def licence_register(request):
     licences = selectors.licence_register(
         request.user, dataset=filters["dataset"], status=filters["status"], search=filters["q"]
     )
-    page, query = paginate(request, licences, selectors.LICENCE_PAGE_SIZE)
+    # Counting the register is cheap (no annotations); its page's rows are read by id.
+    page, query = paginate(request, IdsFirst(licences), selectors.LICENCE_PAGE_SIZE)
     return render(
         request,
         "licences/licence_register.html",
