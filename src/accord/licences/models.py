@@ -110,6 +110,11 @@ class LicenceMember(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["licence", "email"], name="uniq_licence_member_email")
         ]
+        indexes = [
+            # A person's invitations by address (memberships_of): without it, every member
+            # of every licence was read to find them.
+            models.Index(fields=["email"], name="licence_member_email")
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}> on {self.licence.reference}"
