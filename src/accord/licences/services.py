@@ -24,7 +24,7 @@ from accord.agreements.content import (
     policy_member_fields,
 )
 from accord.agreements.models import Application
-from accord.audit.services import audit_record
+from accord.audit.services import AuditEntry, audit_record_many
 from accord.core import clock
 from accord.core.errors import Conflict, DomainError, NotAllowed, NotFound
 from accord.notifications import agreements as notify
@@ -38,7 +38,15 @@ def licence_audit(
     licence: Licence, action: str, actor: User | None, target=None, **details
 ) -> None:
     """Record ``action`` on the licence (or, with ``target``, on one of its members)."""
-    audit_record(
+    audit_record_many([licence_audit_entry(licence, action, actor, target, **details)])
+
+
+def licence_audit_entry(
+    licence: Licence, action: str, actor: User | None, target=None, **details
+) -> AuditEntry:
+    """What ``licence_audit`` appends; a list of them is appended at once with
+    ``audit_record_many`` (the same action on every licence of a dataset)."""
+    return AuditEntry(
         event_type=f"agreements:licence:{action}"
         if target is None
         else f"agreements:member:{action}",

@@ -19,6 +19,7 @@ from accord.accounts.models import User
 from accord.agreements import licence_agreement
 from accord.agreements.licence_agreement import LicenceAgreement
 from accord.audit.models import Event
+from accord.audit.services import audit_record_many
 from accord.catalog.models import LicenseVersion
 from accord.catalog.services_staff import (
     ClauseText,
@@ -31,7 +32,7 @@ from accord.notifications import terms as notify
 from accord.notifications.reminders import reminder_claim
 
 from .models import DeletionAttestation, Licence, TermsChange
-from .services import licence_audit, licence_lock
+from .services import licence_audit, licence_audit_entry, licence_lock
 from .services_closeout import deletion_attestation_request
 
 # Days before the effective date at which a signer who has not answered is reminded.
@@ -68,7 +69,7 @@ def terms_publish(*, version: LicenseVersion, actor: User) -> LicenseVersion:
         .select_related("dataset", "license_version")
         .order_by("pk")
     )
-    changes = []
+    changes, events = [], []
     for licence in licences:
         changes.append(
             TermsChange(
@@ -77,16 +78,20 @@ def terms_publish(*, version: LicenseVersion, actor: User) -> LicenseVersion:
                 previous_version=licence.license_version,
             )
         )
-        licence_audit(
-            licence,
-            "terms_notice",
-            actor,
-            license_version=version.version,
-            previous_version=licence.license_version.version,
-            effective_date=version.effective_date.isoformat(),
+        events.append(
+            licence_audit_entry(
+                licence,
+                "terms_notice",
+                actor,
+                license_version=version.version,
+                previous_version=licence.license_version.version,
+                effective_date=version.effective_date.isoformat(),
+            )
         )
-    # One insert for all; the notices are written by the worker, a batch of licences per task
+    # One insert for all changes and one append of all their events (each licence still has
+    # its own); the notices are written by the worker, a batch of licences per task
     # (notifications.terms.terms_notices), so a dataset with 20k licences publishes in seconds.
+    audit_record_many(events)
     created = TermsChange.objects.bulk_create(changes, batch_size=1000)
     notify.terms_notices_enqueue([c.pk for c in created])
     return version
