@@ -7,7 +7,8 @@ from ninja import Router, Schema
 
 from accord.access import selectors
 from accord.api.auth import token_or_session
-from accord.api.pagination import PAGES_DOC, link_paginated
+from accord.api.pagination import UNCOUNTED_PAGES_DOC, link_paginated
+from accord.core.pages_uncounted import IdsFirst
 
 router = Router(tags=["access"])
 
@@ -40,28 +41,21 @@ def _out(pair) -> EntitlementOut:
 
 
 class _UsableThenEnded:
-    """The usable entitlements, then the ended ones, as one list the paginator counts and
-    slices: a page reads only its own rows from one or both querysets."""
+    """The usable entitlements, then the ended ones, as one list the paginator slices without
+    counting it: a page reads its rows from the usable ones (their ids first, see
+    ``IdsFirst``), and from the ended ones only once it reaches past the usable ones."""
 
     def __init__(self, usable, ended):
-        self.usable, self.ended = usable, ended
-
-    def count(self) -> int:
-        self._usable_count = self.usable.count()
-        return self._usable_count + self.ended.count()
-
-    def __len__(self) -> int:
-        return self.count()
+        self.usable, self.ended = IdsFirst(usable), IdsFirst(ended)
 
     def __getitem__(self, item: slice) -> list:
-        n = getattr(self, "_usable_count", None)
-        if n is None:
-            n = self.usable.count()
         start, stop = item.start or 0, item.stop
-        rows = [(e, True) for e in self.usable[min(start, n) : min(stop, n)]]
-        if stop > n:
-            rows += [(e, False) for e in self.ended[max(start - n, 0) : stop - n]]
-        return rows
+        rows = [(e, True) for e in self.usable[start:stop]]
+        if len(rows) == stop - start:
+            return rows
+        # The usable ones end on this page or before it: the ended ones start at their count.
+        n = start + len(rows) if rows else self.usable.count()
+        return rows + [(e, False) for e in self.ended[max(start - n, 0) : stop - n]]
 
 
 @router.get(
@@ -70,10 +64,10 @@ class _UsableThenEnded:
     auth=token_or_session,
     description=(
         "What you may download now (usable, first) and what you held before, with why it "
-        "ended." + PAGES_DOC.format(size=100)
+        "ended." + UNCOUNTED_PAGES_DOC.format(size=100)
     ),
 )
-@link_paginated(to_out=_out)
+@link_paginated(to_out=_out, counted=False)
 def my_entitlements(request, response: HttpResponse):
     """What you may download now (usable) and what you held before, with why it ended."""
     return _UsableThenEnded(*selectors.entitlements_of(request.user))

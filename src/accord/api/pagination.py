@@ -27,26 +27,37 @@ class LinkHeaderPagination(PaginationBase):
     ``next``/``prev`` pages' addresses. The endpoint must take ``response: HttpResponse``.
 
     Only the page's rows are turned into output (``to_out``), so a page costs the same
-    number of queries however many rows there are."""
+    number of queries however many rows there are. With ``counted=False`` the rows are not
+    counted (a list whose count reads every row, such as the rules deciding whether each
+    entitlement is usable): the page reads one row more to know whether there is a next page,
+    and there is no ``X-Total-Count``."""
 
     Input = PageQuery  # type: ignore[assignment]
     Output = None  # type: ignore[assignment]  # the body stays a list: ninja leaves its schema
 
-    def __init__(self, *, page_size: int = 100, to_out=None, **kwargs):
+    def __init__(self, *, page_size: int = 100, to_out=None, counted: bool = True, **kwargs):
         self.page_size = page_size
         self.to_out = to_out
+        self.counted = counted
         super().__init__(**kwargs)
 
     def paginate_queryset(self, queryset, pagination: PageQuery, request, **params):
         size = min(pagination.page_size or self.page_size, MAX_PAGE_SIZE)
         offset = (pagination.page - 1) * size
-        total = self._items_count(queryset)
-        rows = list(queryset[offset : offset + size])
+        if self.counted:
+            total = self._items_count(queryset)
+            rows = list(queryset[offset : offset + size])
+            more = offset + size < total
+        else:
+            rows = list(queryset[offset : offset + size + 1])
+            more = len(rows) > size
+            rows = rows[:size]
         response = params.get("response")
         if response is not None:
-            response["X-Total-Count"] = str(total)
+            if self.counted:
+                response["X-Total-Count"] = str(total)
             links = []
-            if offset + size < total:
+            if more:
                 links.append(f'<{_page_url(request, pagination.page + 1)}>; rel="next"')
             if pagination.page > 1:
                 links.append(f'<{_page_url(request, pagination.page - 1)}>; rel="prev"')
@@ -80,15 +91,18 @@ def _page_url(request, page: int) -> str:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-def link_paginated(*, page_size: int = 100, to_out=None):
+def link_paginated(*, page_size: int = 100, to_out=None, counted: bool = True):
     """``@link_paginated(to_out=...)`` under ``@router.get(...)``, on a view taking
-    ``response: HttpResponse``: see LinkHeaderPagination."""
+    ``response: HttpResponse``: see LinkHeaderPagination (and ``UNCOUNTED_PAGES_DOC`` for
+    ``counted=False``)."""
 
     def decorate(func):
         # Resolved here: under `from __future__ import annotations` ninja would look the
         # name up in the pagination wrapper's module, and miss the response argument.
         func.__annotations__["response"] = HttpResponse
-        return paginate(LinkHeaderPagination, page_size=page_size, to_out=to_out)(func)
+        return paginate(LinkHeaderPagination, page_size=page_size, to_out=to_out, counted=counted)(
+            func
+        )
 
     return decorate
 
@@ -98,4 +112,10 @@ PAGES_DOC = (
     "is the page's array; the `X-Total-Count` header gives the number of rows and the `Link` "
     'header the `rel="next"` (and `rel="prev"`) page\'s address; no `next` link means the last '
     "page."
+)
+UNCOUNTED_PAGES_DOC = (
+    "\n\nPaginated: `?page=` (from 1) and `?page_size=` (default {size}, at most 1000). The body "
+    'is the page\'s array; the `Link` header gives the `rel="next"` (and `rel="prev"`) '
+    "page's address; no `next` link means the last page. The rows are not counted (no "
+    "`X-Total-Count`): counting them would read every one."
 )

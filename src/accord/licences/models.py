@@ -113,7 +113,11 @@ class LicenceMember(TimeStampedModel):
         indexes = [
             # A person's invitations by address (memberships_of): without it, every member
             # of every licence was read to find them.
-            models.Index(fields=["email"], name="licence_member_email")
+            models.Index(fields=["email"], name="licence_member_email"),
+            # Does this person hold this licence (access.policy._holds, asked for each of a
+            # person's entitlements): with the user's index alone SQLite read all of a
+            # person's memberships for each of their entitlements.
+            models.Index(fields=["licence", "user", "status"], name="licence_member_holder"),
         ]
 
     def __str__(self) -> str:
