@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -260,27 +260,53 @@ def dataset_update(*, dataset: Dataset, actor: User, **fields: Any) -> Dataset:
     _require_dataset(actor, dataset, Permission.CATALOG_DATASET_MANAGE)
     _check_fields(fields, DATASET_FIELDS)
     dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
-    before = _dataset_values(dataset)
-    with _original_language():
-        for name, value in fields.items():
-            setattr(dataset, name, value)
-    try:
-        dataset.full_clean()
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
-    changes = _changes(before, _dataset_values(dataset))
-    if not changes:
-        return dataset
-    dataset.save(update_fields=[*changes, "updated"])
-    _audit(
+    _update_audited(
+        dataset,
+        fields,
+        _dataset_values,
         "catalog:dataset:update",
         actor=actor,
-        target=dataset,
-        custodian_id=dataset.custodian_id,
-        dataset_id=dataset.pk,
-        changes=changes,
+        dataset=dataset,
     )
     return dataset
+
+
+def _update_audited(
+    obj,
+    fields: dict[str, Any],
+    values: Callable[[Any], dict[str, Any]],
+    event_type: str,
+    *,
+    actor: User,
+    dataset: Dataset,
+    clean: dict[str, Any] | None = None,
+    **details: Any,
+) -> dict[str, dict[str, Any]]:
+    """Set ``fields`` on ``obj`` (a locked row; translated fields take their English original),
+    validate it (``clean``: ``full_clean``'s options) and, if ``values`` (what the audit
+    compares) changed, save those fields and audit their before and after. Returns the
+    changes; none records nothing."""
+    before = values(obj)
+    with _original_language():
+        for name, value in fields.items():
+            setattr(obj, name, value)
+    try:
+        obj.full_clean(**(clean or {}))
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    changes = _changes(before, values(obj))
+    if changes:
+        obj.save(update_fields=[*changes, "updated"])
+        _audit(
+            event_type,
+            actor=actor,
+            target=obj,
+            custodian_id=dataset.custodian_id,
+            dataset_id=dataset.pk,
+            changes=changes,
+            **details,
+        )
+    return changes
 
 
 # --- Subjects ---------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -19,11 +18,10 @@ from accord.catalog.services_staff import (
     TRANSLATIONS,
     InvalidChange,
     _audit,
-    _changes,
     _check_fields,
-    _invalid,
     _original_language,
     _require_dataset,
+    _update_audited,
 )
 from accord.core.errors import NotFound
 from accord.core.permissions import Permission
@@ -57,25 +55,14 @@ def variant_update(*, variant: Variant, actor: User, **fields: Any) -> Variant:
     variant = (
         Variant.objects.select_for_update(of=("self",)).select_related("dataset").get(pk=variant.pk)
     )
-    before = _variant_values(variant)
-    with _original_language():
-        for name, value in fields.items():
-            setattr(variant, name, (value or "").strip())
-    try:
-        variant.full_clean(validate_unique=False, validate_constraints=False)
-    except ValidationError as exc:
-        raise _invalid(exc) from exc
-    changes = _changes(before, _variant_values(variant))
-    if not changes:
-        return variant
-    variant.save(update_fields=[*changes, "updated"])
-    _audit(
+    _update_audited(
+        variant,
+        {name: (value or "").strip() for name, value in fields.items()},
+        _variant_values,
         "catalog:variant:update",
         actor=actor,
-        target=variant,
-        custodian_id=variant.dataset.custodian_id,
-        dataset_id=variant.dataset_id,
-        changes=changes,
+        dataset=variant.dataset,
+        clean={"validate_unique": False, "validate_constraints": False},
         variant=variant.slug,
     )
     return variant

@@ -5,6 +5,8 @@ permission; another custodian's dataset does not exist here (404)."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +16,7 @@ from django.utils.translation import gettext
 from accord.catalog import selectors_staff as selectors
 from accord.catalog.forms import TermsTranslationForm, VariantForm
 from accord.catalog.models import ClauseTranslation, Dataset, LicenseVersion
+from accord.catalog.services_staff import TRANSLATIONS
 from accord.catalog.services_translations import terms_translation_update, variant_update
 from accord.core.decorators import staff
 from accord.core.errors import DomainError
@@ -21,6 +24,30 @@ from accord.core.pages import refusal
 from accord.core.permissions import Permission
 
 MANAGE = Permission.CATALOG_DATASET_MANAGE
+# A posted field's language: a clause's translation, a variant's translated description.
+CLAUSE_FIELD = re.compile(r"c\d+-(.+)-(?:title|text)")
+VARIANT_FIELD = re.compile(r"variant-\d+-description_(.+)")
+
+
+def _valid(form, data, field: re.Pattern, offered) -> bool:
+    """``form.is_valid()``, and no posted field names a language Accord offers no translation
+    into: the form would drop such a field without a word, and its author would think the
+    translation saved."""
+    if not form.is_valid():
+        return False
+    unknown = sorted(
+        {found[1] for key in data if (found := field.fullmatch(key)) and found[1] not in offered}
+    )
+    if unknown:
+        form.add_error(
+            None,
+            gettext("There are no translations into “%(codes)s” here.")
+            % {"codes": "”, “".join(unknown)}
+            + " "
+            + gettext("Translations are given in Simplified Chinese or Finnish."),
+        )
+        return False
+    return True
 
 
 @staff(MANAGE)
@@ -34,7 +61,7 @@ def variants(request, slug: str):
     target = next(((v, f) for v, f in rows if posted == str(v.pk)), None)
     if posted is not None and target is None:
         raise Http404
-    if target is not None and target[1].is_valid():
+    if target is not None and _valid(target[1], request.POST, VARIANT_FIELD, TRANSLATIONS):
         variant, form = target
         try:
             variant_update(variant=variant, actor=request.user, **form.cleaned_data)
@@ -56,7 +83,9 @@ def _version(request, dataset: Dataset) -> LicenseVersion | None:
     versions = dataset.license_versions.order_by("-version")
     asked = request.POST.get("version") or request.GET.get("version")
     if asked:
-        found = versions.filter(version=int(asked)).first() if asked.isdigit() else None
+        # ASCII digits only: int() also reads "١" and refuses "²", which isdigit() lets by.
+        number = int(asked) if asked.isascii() and asked.isdigit() else None
+        found = versions.filter(version=number).first() if number is not None else None
         if found is None:
             raise Http404
         return found
@@ -75,7 +104,9 @@ def terms_translations(request, slug: str):
         clauses=clauses,
         translations=translations,
     )
-    if form.is_bound and form.is_valid():
+    if form.is_bound and _valid(
+        form, request.POST, CLAUSE_FIELD, ClauseTranslation.Language.values
+    ):
         words = form.changed_words()
         try:
             changed = terms_translation_update(version=version, actor=request.user, words=words)
