@@ -360,6 +360,12 @@ AUDIT_CHECKPOINT_SECONDS = env_int("ACCORD_AUDIT_CHECKPOINT_SECONDS", 300, minim
 # they were written (accord.audit.journal; `accord schedule` seals what a dead worker left).
 AUDIT_JOURNAL_SEAL_SECONDS = env_int("ACCORD_AUDIT_JOURNAL_SEAL_SECONDS", 5, minimum=1)
 AUDIT_JOURNAL_BATCH = env_int("ACCORD_AUDIT_JOURNAL_BATCH", 5000, minimum=1)
+# `accord audit verify` walks a chain of at least AUDIT_VERIFY_PARALLEL_MIN events in
+# AUDIT_VERIFY_WORKERS forked processes, one segment each (1: one process).
+AUDIT_VERIFY_WORKERS = env_int(
+    "ACCORD_AUDIT_VERIFY_WORKERS", min(os.cpu_count() or 1, 4), minimum=1
+)
+AUDIT_VERIFY_PARALLEL_MIN = env_int("ACCORD_AUDIT_VERIFY_PARALLEL_MIN", 20000, minimum=2)
 
 # --- Agreements (PDF intake limits) ---------------------------------------------------------
 AGREEMENT_MAX_BYTES = env_int("ACCORD_AGREEMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)

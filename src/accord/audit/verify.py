@@ -22,13 +22,17 @@ field by field (``_Walk.check``), which says what is wrong; so the fast path onl
 from __future__ import annotations
 
 import json
+import multiprocessing
+import re
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from hashlib import sha256
 from json.encoder import encode_basestring_ascii
 
-from django.db import connection, transaction
-from django.db.models import TextField
+from django.conf import settings
+from django.db import connection, connections, transaction
+from django.db.models import Max, TextField
 from django.db.models.functions import Cast
 
 from accord.audit.checkpoints import (
@@ -128,10 +132,15 @@ class VerifyResult:
     others: int = 0  # further problems found (only the first is described)
     journal_rows: int = 0  # sealed download-journal rows checked against their batch
     unsealed: int = 0  # journal rows not sealed into the chain yet
+    segments: int = 1  # processes that walked the chain (ACCORD_AUDIT_VERIFY_WORKERS)
 
     def __str__(self) -> str:
         if self.ok:
-            text = f"OK: {self.checked} events verified; head #{self.last_seq} {self.last_hash}"
+            walked = f" in {self.segments} parallel segments" if self.segments > 1 else ""
+            text = (
+                f"OK: {self.checked} events verified{walked}; head #{self.last_seq} "
+                f"{self.last_hash}"
+            )
             if self.checkpoints:
                 return (
                     f"{text}; {self.checkpoints} signed checkpoints agree "
@@ -620,16 +629,20 @@ def verify_chain(
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return _verify(*args)
+        return _verify(*args, own_snapshot=True)
 
 
-def _verify(anchor, check_head, given, stored, until) -> VerifyResult:
+def _verify(anchor, check_head, given, stored, until, own_snapshot=False) -> VerifyResult:
     keys = trusted_keys()
     found = CheckpointSet()
     stored_hashes = check_stored(keys, found) if stored else None
     check_given(given, stored_hashes, keys, found)
     walk = _Walk(keys, found.by_seq, _erased_subjects())
-    result = _walk(walk, anchor=anchor, until=until)
+    result = None
+    if anchor is None:
+        result = _walk_in_segments(walk, until, own_snapshot)
+    if result is None:
+        result = _walk(walk, anchor=anchor, until=until)
     problems = found.problems
     if result.ok and until is None:
         problem = _after_walk(result, found, check_head)
@@ -662,9 +675,17 @@ def _verify(anchor, check_head, given, stored, until) -> VerifyResult:
     return result
 
 
-def _walk(walk: _Walk, *, anchor: Anchor | None, until: int | None) -> VerifyResult:
-    prev_seq, prev_hash = 0, GENESIS
-    start = 1
+def _walk(
+    walk: _Walk,
+    *,
+    anchor: Anchor | None,
+    until: int | None,
+    after: tuple[int, str] | None = None,
+) -> VerifyResult:
+    """The events from the genesis (or the ``anchor``, or right ``after`` an event whose
+    (seq, hash) is given: a segment of a parallel walk) up to ``until``."""
+    prev_seq, prev_hash = after or (0, GENESIS)
+    start = prev_seq + 1
     if anchor is not None and anchor.seq > 0:
         start = anchor.seq
     elif anchor is not None and anchor.hash != GENESIS:
@@ -729,6 +750,126 @@ def _walk(walk: _Walk, *, anchor: Anchor | None, until: int | None) -> VerifyRes
             anchor.seq, "anchor", "the published head's event is missing from the chain (deleted)"
         )
     return VerifyResult(True, checked, prev_seq, prev_hash)
+
+
+# --- The walk in parallel segments ----------------------------------------------------------
+#
+# A long chain is walked by forked processes, one contiguous seq range each, every one from
+# the stored hash of the event before its range (as the anchor of a published head is). The
+# segments only ever decide "intact": the parent then checks that each one ended exactly on
+# the event the next one started after, with that hash, which closes the chain across the
+# joins. Anything else (a problem in any segment, a join that does not meet, a process that
+# failed) sends the chain to the one-process walk, which names the first problem exactly as
+# it always has. On PostgreSQL every segment reads the walk's own snapshot (exported, then
+# imported by each process), so all see the same chain.
+
+_INHERITED: list = []  # the parent's connections, kept (never used, never closed) in a child
+_SNAPSHOT = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+
+
+def _walk_in_segments(walk: _Walk, until: int | None, own_snapshot: bool) -> VerifyResult | None:
+    workers = settings.AUDIT_VERIFY_WORKERS
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    if connection.vendor == "postgresql":
+        if not own_snapshot:
+            return None  # inside a caller's transaction: its snapshot cannot be shared
+    elif connection.vendor != "sqlite" or connection.in_atomic_block:
+        return None  # uncommitted rows (a caller's transaction) are not visible to others
+    elif connection.is_in_memory_db():
+        return None
+    last = Event.objects.filter(**({"seq__lte": until} if until else {})).aggregate(
+        last=Max("seq")
+    )["last"]
+    if last is None or last < settings.AUDIT_VERIFY_PARALLEL_MIN:
+        return None
+    snapshot = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+    workers = min(workers, last // max(settings.AUDIT_VERIFY_PARALLEL_MIN // 2, 1))
+    if workers < 2:
+        return None
+    bounds = [1 + last * i // workers for i in range(workers)] + [last + 1]
+    segments = [(bounds[i], bounds[i + 1] - 1) for i in range(workers)]
+    first_v2 = (
+        Event.objects.filter(version__gte=2).order_by("seq").values_list("seq", flat=True).first()
+    )
+    if connection.vendor == "sqlite":
+        connection.close()  # the children open their own; so does the parent, next query
+    context = multiprocessing.get_context("fork")
+    running = []
+    for index, (start, end) in enumerate(segments):
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_segment,
+            args=(send, walk, start, None if index == workers - 1 and not until else end),
+            kwargs={"snapshot": snapshot, "first_v2": first_v2},
+            daemon=True,
+        )
+        process.start()
+        send.close()
+        running.append((process, receive))
+    results = []
+    for process, receive in running:
+        try:
+            results.append(receive.recv())
+        except EOFError:
+            results.append(None)  # the process died: walk in one process instead
+        process.join()
+        receive.close()
+    checked, previous = 0, None
+    for index, result in enumerate(results):
+        if not isinstance(result, tuple):
+            return None
+        (after_seq, after_hash), outcome = result
+        if not outcome.ok:
+            return None
+        if previous is not None and (previous.last_seq, previous.last_hash) != (
+            after_seq,
+            after_hash,
+        ):
+            return None
+        if index < workers - 1 and outcome.last_seq != segments[index][1]:
+            return None
+        checked += outcome.checked
+        previous = outcome
+    assert previous is not None
+    return VerifyResult(True, checked, previous.last_seq, previous.last_hash, segments=workers)
+
+
+def _segment(send, walk: _Walk, start: int, until: int | None, *, snapshot, first_v2) -> None:
+    """In a forked child: walk ``start``..``until`` on a connection of its own and send back
+    ((seq, hash) it started after, result), or an error text."""
+    try:
+        _INHERITED.append(connections["default"])
+        connections["default"] = connections.create_connection("default")
+        if first_v2 is not None and first_v2 < start:
+            walk.first_v2 = first_v2  # a legacy event after it is forged, as in one walk
+        # PostgreSQL: the parent's snapshot, in a transaction of our own. SQLite: no
+        # transaction (Accord's take the write lock), a plain read as the one-process walk.
+        with transaction.atomic() if snapshot is not None else nullcontext():
+            if snapshot is not None:
+                if not _SNAPSHOT.fullmatch(snapshot):
+                    raise ValueError(f"unexpected snapshot id {snapshot!r}")
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            if start == 1:
+                after = (0, GENESIS)
+            else:
+                before = Event.objects.filter(seq=start - 1).values_list("hash", flat=True)
+                hashes = list(before[:2])
+                if len(hashes) != 1:
+                    send.send("the event before the segment is missing or doubled")
+                    return
+                after = (start - 1, hashes[0])
+            send.send((after, _walk(walk, anchor=None, until=until, after=after)))
+    except Exception as exc:  # any failure: the parent walks in one process
+        send.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        send.close()
 
 
 def _after_walk(result: VerifyResult, found: CheckpointSet, check_head: bool) -> Problem | None:
