@@ -45,6 +45,11 @@ class Entitlement(TimeStampedModel):
                 name="uniq_open_entitlement",
             )
         ]
+        indexes = [
+            # A person's entitlement to one variant (every download page and link): with the
+            # user's index alone, each of the person's entitlements was checked.
+            models.Index(fields=["user", "variant"], name="entitlement_user_variant")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.variant} ({self.licence.reference})"

@@ -310,11 +310,14 @@ def entitlement_for_variant(
     )
 
 
-def entitlements_in_use(user) -> dict[int, Entitlement]:
-    """Per variant id, the usable entitlement its downloads go under (the newest, as in
-    ``entitlement_for_variant``), in one query."""
+def entitlements_in_use(user, variant_ids=None) -> dict[int, Entitlement]:
+    """Per variant id (of ``variant_ids``, or every one), the usable entitlement its downloads
+    go under (the newest, as in ``entitlement_for_variant``), in one query."""
     chosen: dict[int, Entitlement] = {}
-    for entitlement in usable_entitlements(user).select_related("licence").order_by(*NEWEST_FIRST):
+    usable = usable_entitlements(user)
+    if variant_ids is not None:
+        usable = usable.filter(variant_id__in=variant_ids)
+    for entitlement in usable.select_related("licence").order_by(*NEWEST_FIRST):
         chosen.setdefault(entitlement.variant_id, entitlement)
     return chosen
 

@@ -25,7 +25,7 @@ from ninja.security import HttpBearer
 from accord.access import policy
 from accord.accounts.services import api_token_authenticate
 from accord.api.auth import ActiveSessionAuth, TokenAuth, token_or_session
-from accord.api.pagination import PAGES_DOC, link_paginated
+from accord.api.pagination import UNCOUNTED_PAGES_DOC, link_paginated
 from accord.api.params import ROW_ID_MAX
 from accord.api.problems import ProblemOut
 from accord.core.errors import NotFound
@@ -99,18 +99,13 @@ def _link_out(request, issued: services.IssuedLink) -> LinkOut:
 
 
 class _EntitledVariants:
-    """The variants ``user`` may download now, by slug, as the paginator counts and slices
-    them: each page's file counts and licences are read for that page's variants only."""
+    """The variants ``user`` may download now, by slug, as the paginator slices them (not
+    counted: see ``UNCOUNTED_PAGES_DOC``): each page's file counts and licences are read for
+    that page's variants only."""
 
     def __init__(self, user):
         self.user = user
         self.variants = policy.entitled_variants(user).order_by("slug", "pk")
-
-    def count(self) -> int:
-        return self.variants.count()
-
-    def __len__(self) -> int:
-        return self.count()
 
     def __getitem__(self, item: slice) -> list[DownloadableVariantOut]:
         variants = list(self.variants[item])
@@ -125,7 +120,7 @@ class _EntitledVariants:
         }
         licences = {
             variant_id: entitlement.licence.reference
-            for variant_id, entitlement in policy.entitlements_in_use(self.user).items()
+            for variant_id, entitlement in policy.entitlements_in_use(self.user, ids).items()
         }
         return [
             DownloadableVariantOut(
@@ -147,10 +142,10 @@ class _EntitledVariants:
     auth=token_or_session,
     description=(
         "The variants you may download now, by slug (a constant number of queries)."
-        + PAGES_DOC.format(size=100)
+        + UNCOUNTED_PAGES_DOC.format(size=100)
     ),
 )
-@link_paginated()
+@link_paginated(counted=False)
 def list_variants(request, response: HttpResponse):
     """The variants you may download now (a constant number of queries, however many)."""
     return _EntitledVariants(request.user)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shlex
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accord.access import policy
 from accord.core.decorators import public, signed_in
 from accord.core.errors import DomainError
-from accord.core.pages import paginate
+from accord.core.pages_uncounted import paginate_uncounted
 from accord.core.problem import problem_response
 from accord.downloads import documents, manifests, services, signing
 from accord.downloads.backends import get_backend
@@ -33,7 +33,10 @@ def variant_files(request, slug: str):
         .select_related("subject")
         .order_by("path")
     )
-    page, _ = paginate(request, files, FILES_PAGE_SIZE)
+    # The heading's number and size of files in one pass over them; the page is not counted
+    # again (its pager says previous, page N, next).
+    totals = files.aggregate(count=Count("pk"), size=Sum("size"))
+    page, _ = paginate_uncounted(request, files, FILES_PAGE_SIZE)
     return render(
         request,
         "downloads/variant_files.html",
@@ -41,7 +44,8 @@ def variant_files(request, slug: str):
             "variant": variant,
             "entitlement": entitlement,
             "files": page,
-            "total_size": files.aggregate(total=Sum("size"))["total"] or 0,
+            "file_count": totals["count"],
+            "total_size": totals["size"] or 0,
             "portal_url": request.build_absolute_uri("/").rstrip("/"),
             "client_install": shlex.quote(settings.CLIENT_INSTALL),
         },
