@@ -180,12 +180,24 @@ def verify(n: int, rounds: int) -> dict:
     sha256 = hashlib.sha256
     table = connection.ops.quote_name(Event._meta.db_table)
 
-    def walk() -> float:
-        start = time.perf_counter()
-        result = verify_chain()
-        elapsed = time.perf_counter() - start
+    from django.conf import settings
+
+    workers = settings.AUDIT_VERIFY_WORKERS
+    segments = []
+
+    def walk(processes: int | None = None) -> float:
+        """``accord audit verify``'s walk, in its default processes (or ``processes``)."""
+        settings.AUDIT_VERIFY_WORKERS = processes or workers
+        try:
+            start = time.perf_counter()
+            result = verify_chain()
+            elapsed = time.perf_counter() - start
+        finally:
+            settings.AUDIT_VERIFY_WORKERS = workers
         if not result.ok or result.checked != total:
             raise SystemExit(f"audit verify failed on the bench chain: {result}")
+        if processes is None:
+            segments.append(result.segments)
         return elapsed
 
     def read_and_hash() -> float:
@@ -226,9 +238,10 @@ def verify(n: int, rounds: int) -> dict:
                 pass
         return time.perf_counter() - start
 
-    walks, raws, raw_payload, floors, rows = [], [], [], [], []
+    walks, ones, raws, raw_payload, floors, rows = [], [], [], [], [], []
     for _ in range(rounds):  # interleaved: the measurement, then its baselines
         walks.append(walk())
+        ones.append(walk(1))
         raws.append(raw())
         raw_payload.append(raw_payloads())
         floors.append(read_and_hash())
@@ -241,6 +254,9 @@ def verify(n: int, rounds: int) -> dict:
         "raw_s": raws,
         "read_and_hash_s": floors,
         "verify_events_per_s": total / min(walks),
+        "segments": max(segments),
+        "verify_one_process_s": ones,
+        "verify_one_process_events_per_s": total / min(ones),
         "raw_events_per_s": total / min(raws),
         "hashed_bytes": size + sum(map(len, inputs)),
         "raw_payloads_s": raw_payload,
