@@ -490,3 +490,95 @@ def test_the_clients_file_list_costs_the_same_queries_at_1x_and_100x_data(world,
 
     assert few == many
     assert (len(small.json()), len(big.json())) == (ONE_X, HUNDRED_X)
+
+
+# --- Pages without a count: every row on exactly one page ------------------------------------
+# The lists below stopped counting (or count apart from their page), so their "next" rests on
+# reading one row more than the page: walked page by page, each row appears once, in order.
+
+WALKED = {
+    "web-my-data-usable",
+    "web-my-data-ended",
+    "web-variant-files",
+    "web-licence-register",
+    "web-audit-trail",
+    "api-entitlements",
+    "api-downloadable-variants",
+    "api-licence-register",
+    "api-audit-events",
+}
+
+
+def _walk(client, case: Case, url: str, headers) -> list[str]:
+    """Every row's key, page after page, following each page's own "next"."""
+    keys: list[str] = []
+    page, next_url = 1, url
+    while next_url:
+        _, response = _get(client, case, next_url, headers)
+        rows = _rows(case, response)
+        assert rows or page == 1, f"{case.id}: page {page} is empty but was linked to"
+        keys += [_key(r) if case.key else _api_key(r) for r in rows]
+        if case.api == "items":  # {items, count}: ?page= up to the count
+            more = page * case.page_size < response.json()["count"]
+            next_url = f"{url}?page={page + 1}" if more else None
+        else:
+            next_url = _next_url(case, url, response)
+        page += 1
+    return keys
+
+
+def _api_key(row) -> str:
+    return repr(sorted(row.items()) if isinstance(row, dict) else row)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in WALKED], ids=lambda c: c.id)
+def test_walking_the_pages_shows_every_row_once(case, world, client):
+    headers = {}
+    if case.viewer != "anonymous":
+        user = getattr(world, case.viewer)
+        client.force_login(user)
+        if case.api:
+            from tests.roles import bearer
+
+            headers = bearer(user, scope=ApiToken.Scope.READ)
+    case.grow(world, HUNDRED_X + 7)  # pages of 50 or 100 rows, the last one part full
+    keys = _walk(client, case, case.url(world), headers)
+
+    assert len(keys) == len(set(keys)), f"{case.id}: a row is on two pages"
+    assert len(keys) >= HUNDRED_X + 7, f"{case.id}: rows missing from the pages"
+    if case.api == "link":  # the same rows in the same order as one page holding all
+        _, whole = _get(client, case, f"{case.url(world)}?page_size=1000", headers)
+        assert keys == [_api_key(r) for r in whole.json()]
+
+
+def test_entitlement_pages_run_from_the_usable_ones_into_the_ended_ones(world, client):
+    """GET /access/entitlements is not counted: a page that reaches past the usable
+    entitlements continues with the ended ones, whatever the page size, none twice."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.roles import bearer
+
+    grow_usable(world, 5)
+    grow_ended(world, 6)
+    headers = bearer(world.me, scope=ApiToken.Scope.READ)
+    url = "/api/v1/access/entitlements"
+    whole = client.get(url, {"page_size": 1000}, **headers)
+    assert "X-Total-Count" not in whole
+    expected = whole.json()
+    assert [e["usable"] for e in expected] == [True] * 5 + [False] * 6
+
+    @settings(max_examples=12, deadline=None)
+    @given(size=st.integers(min_value=1, max_value=12))
+    def walk(size):
+        listed, page = [], 1
+        while True:
+            response = client.get(url, {"page": page, "page_size": size}, **headers)
+            listed += response.json()
+            if 'rel="next"' not in response.get("Link", ""):
+                break
+            page += 1
+        assert listed == expected
+        assert page == max(1, -(-len(expected) // size))
+
+    walk()
