@@ -304,6 +304,16 @@ def _invitation_out(m: LicenceMember) -> dict:
     }
 
 
+def _invitation_row_out(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "licence": row["licence__reference"],
+        "dataset": row["licence__dataset__slug"],
+        "signer": row["licence__signer__email"],
+        "status": row["status"],
+    }
+
+
 @router.get(
     "/memberships",
     response=list[InvitationOut],
@@ -311,9 +321,13 @@ def _invitation_out(m: LicenceMember) -> dict:
     description="Newest first." + PAGES_DOC.format(size=100),
     operation_id=_op("list_memberships"),
 )
-@link_paginated(to_out=_invitation_out)
+@link_paginated(to_out=_invitation_row_out)
 def list_memberships(request, response: HttpResponse):
-    return selectors.memberships_of(request.user)
+    # Only the columns the list shows: a page of whole members, licences, datasets and
+    # signers cost 0.1 ms a row in Python, more than the query.
+    return selectors.memberships_of(request.user).values(
+        "id", "status", "licence__reference", "licence__dataset__slug", "licence__signer__email"
+    )
 
 
 @router.post(
