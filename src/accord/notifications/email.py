@@ -4,12 +4,13 @@ caused it commits (call it inside ``transaction.on_commit`` or through ``notify_
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import translation
 
 log = logging.getLogger(__name__)
@@ -84,20 +85,45 @@ def templated_message(
     cc: list[str] | None = None,
     reply_to: Iterable[str] | None = None,
 ) -> EmailMessage:
-    """The (unsent) message ``send_templated`` writes for ``to`` in ``language``; fan-outs
-    that queue thousands at once (accord.notifications.terms) build theirs with it."""
-    ctx = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL, **context}
+    """The (unsent) message ``send_templated`` writes for ``to`` in ``language``."""
+    draft = Draft(to=to, context=context, cc=cc or (), reply_to=reply_to)
+    return templated_messages(language, template=template, drafts=[draft])[0]
+
+
+class Draft(NamedTuple):
+    """One message of a template: its recipients and its own context."""
+
+    to: list[str]
+    context: dict
+    cc: Sequence[str] = ()
+    reply_to: Iterable[str] | None = None
+
+
+def templated_messages(
+    language: str, *, template: str, drafts: Iterable[Draft]
+) -> list[EmailMessage]:
+    """The (unsent) messages of ``template`` in ``language``, one per draft: fan-outs that
+    queue thousands at once (accord.notifications.terms) find the templates and switch the
+    language once, not for every message."""
+    subject_template = get_template(f"email/{template}.subject.txt")
+    body_template = get_template(f"email/{template}.body.txt")
+    site = {"SITE_NAME": settings.SITE_NAME, "SITE_URL": settings.SITE_URL}
+    messages = []
     with translation.override(language):
-        subject = render_to_string(f"email/{template}.subject.txt", ctx)
-        body = render_to_string(f"email/{template}.body.txt", ctx)
-    return EmailMessage(
-        subject=f"[{settings.SITE_NAME}] {subject.strip().replace(chr(10), ' ')}",
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=to,
-        cc=cc or [],
-        reply_to=_clean(reply_to) or None,
-    )
+        for draft in drafts:
+            ctx = {**site, **draft.context}
+            subject = subject_template.render(ctx)
+            messages.append(
+                EmailMessage(
+                    subject=f"[{settings.SITE_NAME}] {subject.strip().replace(chr(10), ' ')}",
+                    body=body_template.render(ctx),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=draft.to,
+                    cc=list(draft.cc),
+                    reply_to=_clean(draft.reply_to) or None,
+                )
+            )
+    return messages
 
 
 def notify_on_commit(**kwargs) -> None:

@@ -91,10 +91,13 @@ def queue_messages(messages: list[EmailMessage]) -> list[int]:
     if backend != f"{__name__}.QueuedEmailBackend":
         get_connection(fail_silently=False).send_messages(messages)
         return []
+    now = clock.now()  # one action's emails, queued together: asked once, not per email
     rows = OutgoingEmail.objects.bulk_create(
-        OutgoingEmail(subject=str(m.subject)[:998], recipients=m.recipients(), message=serialise(m))
+        OutgoingEmail(
+            created=now, subject=str(m.subject)[:998], recipients=to, message=serialise(m)
+        )
         for m in messages
-        if m.recipients()
+        if (to := m.recipients())
     )
     ids = [row.id for row in rows]
     for start in range(0, len(ids), DELIVERY_BATCH):

@@ -11,7 +11,13 @@ from django.db import transaction
 from django.urls import reverse
 
 from accord.core import clock
-from accord.notifications.email import _clean, _languages_of, notify_on_commit, templated_message
+from accord.notifications.email import (
+    Draft,
+    _clean,
+    _languages_of,
+    notify_on_commit,
+    templated_messages,
+)
 from accord.notifications.outbox import queue_messages
 
 
@@ -103,7 +109,7 @@ def terms_notices(change_ids: list[int]) -> int:
     }
     addresses = _clean([email for holders in people.values() for email, _, _ in holders])
     languages = _languages_of(addresses)
-    messages = []
+    drafts: dict[str, list[Draft]] = {}  # by language: each rendered with its language on
     for change in changes:
         context = _context(change)
         reply_to = [change.licence.dataset.custodian.contact_email]
@@ -113,15 +119,18 @@ def terms_notices(change_ids: list[int]) -> int:
             if not address or address[0] in seen:
                 continue  # the signer is also listed as a member: one notice
             seen.add(address[0])
-            messages.append(
-                templated_message(
-                    languages[address[0]],
+            drafts.setdefault(languages[address[0]], []).append(
+                Draft(
                     to=address,
-                    template="licences/terms_notice",
                     context={**context, "name": name, "is_signer": is_signer},
                     reply_to=reply_to,
                 )
             )
+    messages = [
+        message
+        for language, group in drafts.items()
+        for message in templated_messages(language, template="licences/terms_notice", drafts=group)
+    ]
     queue_messages(messages)
     TermsChange.objects.filter(pk__in=[c.pk for c in changes]).update(notified_at=clock.now())
     return len(messages)
