@@ -30,6 +30,9 @@ def variant_files(request, slug: str):
     files = (
         policy.downloadable_files(request.user)
         .filter(variant=variant)
+        # The page names the variant once: its rows need only their subject (each row's
+        # variant and dataset, joined and built 100 times a page, were a third of its time).
+        .select_related(None)
         .select_related("subject")
         .order_by("path")
     )
