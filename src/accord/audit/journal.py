@@ -155,7 +155,7 @@ def journal_append(
     salt = secrets.token_hex(16) if address or agent else ""
     personal = _committed(actor_id, salt, address, agent)
     values.update(
-        payload=journal_payload(values, personal=personal, key=mac_key(audit_key())),
+        payload=journal_payload(values, personal=personal, key=_mac_key()),
         salt=salt,
         ip_address=address,
         user_agent=agent,
@@ -164,6 +164,19 @@ def journal_append(
     entry_id = _insert(values)
     _seal_soon()
     return entry_id
+
+
+_key: tuple[str, float, bytes] | None = None  # (key file, good until (monotonic), MAC key)
+
+
+def _mac_key() -> bytes:
+    """The audit key's MAC key, looked up at most once a second per process: every download
+    request appends a row, and finding the key (its file's status) costs ten times the MAC."""
+    global _key
+    path, now = str(settings.AUDIT_KEY_FILE), time.monotonic()
+    if _key is None or _key[0] != path or now >= _key[1]:
+        _key = (path, now + 1.0, mac_key(audit_key()))
+    return _key[2]
 
 
 def _committed(actor_id: int | None, salt: str, address: str, agent: str) -> dict[str, Any]:
