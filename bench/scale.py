@@ -299,6 +299,8 @@ def _fan_out_child() -> dict:
     _django()
     from django_tasks_db.models import DBTaskResult
 
+    from accord.audit.models import Event
+    from accord.audit.verify import verify_chain
     from accord.licences.models import TermsChange
     from accord.notifications.models import OutgoingEmail
     from accord.notifications.terms import terms_notices
@@ -316,8 +318,18 @@ def _fan_out_child() -> dict:
     emails = OutgoingEmail.objects.count()
     if emails != expected:
         raise SystemExit(f"fan-out queued {emails} notices, expected {expected}")
+    # Every licence has its own audit event, and the chain they were appended to verifies.
+    licences = TermsChange.objects.filter(license_version=version).count()
+    events = Event.objects.filter(
+        event_type="agreements:licence:terms_notice", dataset_id=version.dataset_id
+    ).count()
+    if events != licences:
+        raise SystemExit(f"fan-out audited {events} licences, expected {licences}")
+    chain = verify_chain()
+    if not chain.ok:
+        raise SystemExit(f"the audit chain does not verify after the fan-out: {chain}")
     return {
-        "licences": TermsChange.objects.filter(license_version=version).count(),
+        "licences": licences,
         "notices": emails,
         "publish_s": round(published, 2),
         "notice_tasks": len(tasks),
