@@ -229,3 +229,24 @@ def test_a_post_without_the_csrf_token_is_refused(terms, data_manager):
     accepted = client.post(_page(dataset.slug), {**_words(version), "csrfmiddlewaretoken": token})
     assert accepted.status_code == 302
     assert ClauseTranslation.objects.count() == 1
+
+
+def test_a_clause_of_another_custodians_terms_posted_through_our_page_is_untouched(
+    terms, data_manager, other_custodian
+):
+    """The field names carry clause ids: one of custodian B's, posted by A's data manager on
+    A's page, is not a field there and changes nothing."""
+    dataset, version = terms
+    theirs = policy_dataset(other_custodian, slug="theirs", short_name="THEIRS")
+    their_clause = theirs.license_versions.get(version=1).clauses.get(code="C1")
+    response = _logged_in(data_manager).post(
+        _page(dataset.slug),
+        {
+            "version": version.version,
+            f"c{their_clause.pk}-zh-hans-title": "偷改",
+            f"c{their_clause.pk}-zh-hans-text": "偷改",
+        },
+    )
+    assert response.status_code == 302  # "Nothing was changed."
+    assert not ClauseTranslation.objects.exists()
+    assert not Event.objects.filter(event_type=TRANSLATION_EVENT).exists()
