@@ -185,7 +185,10 @@ class JournalEntry(models.Model):
     chain later, in batches, by ``accord.audit.journal.journal_seal``: the batch's event
     carries the count and the Merkle root of the rows' payload hashes, so an edit, deletion or
     insertion after sealing is caught by ``verify``. A row's hashed bytes are ``payload``; the
-    other columns are an index over them (``verify`` checks they agree). The requester's
+    other columns are an index over them (``verify`` checks they agree). The payload ends with
+    a MAC keyed with the audit key (as each event's), so a row forged or rewritten by hand is
+    named by ``verify`` before or after it is sealed; a row deleted before sealing leaves no
+    trace (at most ``ACCORD_AUDIT_JOURNAL_SEAL_SECONDS`` while the worker runs). The requester's
     address and browser live beside the payload, as in the chain (``EventPersonal``): the
     payload holds only a salted commitment of them; erasure blanks them and the salt and
     stamps ``erased``, and the batch still verifies. A row is otherwise never edited;
