@@ -225,9 +225,9 @@ def audit_record(
 
 def audit_record_many(entries: Sequence[AuditEntry]) -> list[Event]:
     """Append ``entries`` in their order, each its own event exactly as ``audit_record``
-    writes it, under one lock of the head, in one insert of events and one of personal rows:
-    what an action on thousands of objects (new terms for every licence of a dataset) uses
-    instead of thousands of appends. Returns the saved events."""
+    writes it, under one lock of the head, in one bulk insert of events and one of personal
+    rows: what an action on thousands of objects (new terms for every licence of a dataset)
+    uses instead of thousands of appends. Returns the saved events."""
     entries = list(entries)
     for entry in entries:
         if entry.event_type.count(":") != 2:
