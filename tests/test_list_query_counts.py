@@ -582,3 +582,16 @@ def test_entitlement_pages_run_from_the_usable_ones_into_the_ended_ones(world, c
         assert page == max(1, -(-len(expected) // size))
 
     walk()
+
+
+def test_the_variants_list_names_the_licence_downloads_go_under(world):
+    """GET /downloads/variants picks each page variant's licence in the database; it is the
+    one the downloads themselves use (the newest usable entitlement), among several."""
+    from accord.access import policy
+
+    grow_usable(world, 3)
+    grow_ended(world, 2)
+    chosen = policy.entitlements_in_use(world.me)
+    assert policy.licences_in_use(world.me, [world.variant.pk]) == {
+        world.variant.pk: chosen[world.variant.pk].licence.reference
+    }

@@ -118,10 +118,7 @@ class _EntitledVariants:
             .values("variant_id")
             .annotate(n=Count("pk"), total=Sum("size"))
         }
-        licences = {
-            variant_id: entitlement.licence.reference
-            for variant_id, entitlement in policy.entitlements_in_use(self.user, ids).items()
-        }
+        licences = policy.licences_in_use(self.user, ids)
         return [
             DownloadableVariantOut(
                 slug=variant.slug,
