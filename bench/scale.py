@@ -38,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("BENCH_SCALE_RUNS", "20"))  # requests per list for its p95
+EQUAL_PAGE = 5  # rows a page for the API lists' second measurement (at most the 1× rows)
 
 
 # --- The parent: one child process per seeded database --------------------------------------
@@ -121,6 +122,13 @@ def list_p95(factor: float, seeded: Seeded) -> dict:
             "queries_1x": one["queries"],
             "queries_100x": hundred["queries"],
         }
+        if "p95_ms_equal_page" in hundred:
+            low, high = one["p95_ms_equal_page"], hundred["p95_ms_equal_page"]
+            rows[name].update(
+                p95_ms_equal_page_1x=low,
+                p95_ms_equal_page_100x=high,
+                ratio_equal_page=round(high / low, 2) if low else None,
+            )
     return {"factor_1x": factor / 100, "factor_100x": factor, "runs": RUNS, "lists": rows}
 
 
@@ -245,6 +253,16 @@ def _lists_child(runs: str) -> dict:
             samples.append(time.perf_counter() - start)
         rows = sizes["events"] if "audit" in name else sizes[who]
         out[name] = {"p95_ms": _p95(samples), "rows": rows, "queries": queries.count}
+        if url.startswith("/api/"):
+            # The same list at EQUAL_PAGE rows a page on both databases: what grows with the
+            # data alone, not with a first page that is fuller at 100× (6 rows against 50).
+            equal = f"{url}?page_size={EQUAL_PAGE}"
+            samples = []
+            for _ in range(int(runs)):
+                start = time.perf_counter()
+                client.get(equal, **headers)
+                samples.append(time.perf_counter() - start)
+            out[name]["p95_ms_equal_page"] = _p95(samples)
     return {"lists": out}
 
 
