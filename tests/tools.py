@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -27,6 +29,33 @@ def is_postgres() -> bool:
     from django.db import connection
 
     return connection.vendor == "postgresql"
+
+
+# The audit tables' append-only guards on PostgreSQL (table: trigger); SQLite has none.
+AUDIT_GUARDS = {
+    "audit_event": "audit_event_append_only",
+    "audit_checkpoint": "audit_checkpoint_append_only",
+    "audit_eventpersonal": "audit_personal_erase_only",
+    "audit_journalentry": "audit_journal_append_only",
+}
+
+
+@contextmanager
+def guards_off(*tables: str) -> Iterator[None]:
+    """Write as the database's owner would: PostgreSQL's append-only guards on ``tables``
+    switched off (an owner can), so only verify stands between a forger and the history."""
+    from django.db import connection
+
+    switch = [(t, AUDIT_GUARDS[t]) for t in tables] if is_postgres() else []
+    with connection.cursor() as cursor:
+        for table, trigger in switch:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for table, trigger in switch:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
 
 def need_postgres(why: str) -> None:

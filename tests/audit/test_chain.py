@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from accord.audit.models import AuditHead, Event
 from accord.audit.services import audit_record
 from accord.audit.verify import Anchor, chain_head, verify_chain
-from tests.tools import is_postgres, need_postgres
+from tests.tools import guards_off, need_postgres
 
 
 def _append(n: int, **kw) -> list[Event]:
@@ -21,12 +21,8 @@ def _append(n: int, **kw) -> list[Event]:
 def _raw(sql: str, params=()) -> None:
     """Tamper the way someone with database access would, bypassing the ORM and the trigger
     (a table owner can disable it; verify must still notice)."""
-    with connection.cursor() as cursor:
-        if is_postgres():
-            cursor.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
+    with guards_off("audit_event"), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if is_postgres():
-            cursor.execute("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only")
 
 
 @pytest.mark.django_db

@@ -3,33 +3,18 @@ batches (one event with the batch's Merkle root), and checked by verify against 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 from django.db import DatabaseError, connection, transaction
 
 from accord.audit.journal import SEAL_EVENT, journal_append, journal_seal
 from accord.audit.models import Event, JournalEntry
 from accord.audit.verify import verify_chain
-from tests.tools import is_postgres, need_postgres
+from tests.tools import guards_off, need_postgres
 
 
-@contextmanager
 def _tampering():
     """Write as the database's owner would: PostgreSQL's guard switched off (an owner can)."""
-    if is_postgres():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "ALTER TABLE audit_journalentry DISABLE TRIGGER audit_journal_append_only"
-            )
-    try:
-        yield
-    finally:
-        if is_postgres():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "ALTER TABLE audit_journalentry ENABLE TRIGGER audit_journal_append_only"
-                )
+    return guards_off("audit_journalentry")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,30 +16,14 @@ from accord.audit.journal import SEAL_EVENT, journal_append, journal_check, jour
 from accord.audit.models import AuditHead, Event, JournalEntry
 from accord.audit.services import canonical, payload_hash
 from accord.audit.verify import verify_chain
-from tests.tools import is_postgres, need_postgres
+from tests.tools import guards_off, need_postgres
 
 pytestmark = pytest.mark.django_db
 
-TRIGGERS = {
-    "audit_journalentry": "audit_journal_append_only",
-    "audit_event": "audit_event_append_only",
-}
 
-
-@contextmanager
 def _tampering():
     """Write as the database's owner would: PostgreSQL's guards switched off (an owner can)."""
-    if is_postgres():
-        with connection.cursor() as cursor:
-            for table, trigger in TRIGGERS.items():
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-    try:
-        yield
-    finally:
-        if is_postgres():
-            with connection.cursor() as cursor:
-                for table, trigger in TRIGGERS.items():
-                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    return guards_off("audit_journalentry", "audit_event")
 
 
 def _append(i: int) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -28,30 +27,13 @@ from accord.audit.services import (
 from accord.audit.verify import verify_chain
 from accord.core.keys import key_id
 from tests import factories
-from tests.tools import is_postgres
-
-TABLES = {
-    "audit_event": "audit_event_append_only",
-    "audit_checkpoint": "audit_checkpoint_append_only",
-    "audit_eventpersonal": "audit_personal_erase_only",
-}
+from tests.tools import guards_off, is_postgres
 
 
-@contextmanager
 def _tampering():
     """Write as the database's owner would: the PostgreSQL guards switched off (an owner can),
     so only verify stands between the forger and a rewritten history."""
-    if is_postgres():
-        with connection.cursor() as cursor:
-            for table, trigger in TABLES.items():
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-    try:
-        yield
-    finally:
-        if is_postgres():
-            with connection.cursor() as cursor:
-                for table, trigger in TABLES.items():
-                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    return guards_off("audit_event", "audit_checkpoint", "audit_eventpersonal")
 
 
 @pytest.fixture
