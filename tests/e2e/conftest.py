@@ -79,8 +79,9 @@ def browser_as(chromium, site):
     """A fresh browser context (its own cookies) per person; closed after the test."""
     contexts = []
 
-    def open_context(user=None):
-        context = chromium.new_context(base_url=site, accept_downloads=True)
+    def open_context(user=None, **options):
+        """``options`` go to the browser context (locale, extra headers, ...)."""
+        context = chromium.new_context(base_url=site, accept_downloads=True, **options)
         contexts.append(context)
         if user is not None:
             context.add_cookies([session_cookie(user, site)])

@@ -27,7 +27,7 @@ from tests.e2e.a11y import (
     describe_violations,
     untranslated_strings,
 )
-from tests.e2e.conftest import session_cookie, sign_in
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_casmemg_application import confirm_link, wait_for_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -82,28 +82,18 @@ class Walk:
 
 
 @pytest.fixture
-def person(chromium, site):
+def person(browser_as):
     """``person(language, user=None)``: a browser speaking ``language``; signed in as
     ``user`` (without the form) if given."""
-    contexts = []
 
     def open_page(language, user=None):
-        context = chromium.new_context(
-            base_url=site,
-            accept_downloads=True,
+        return browser_as(
+            user,
             locale=BROWSER_LOCALE[language],
             extra_http_headers={"Accept-Language": f"{language},{BROWSER_LOCALE[language]}"},
         )
-        contexts.append(context)
-        if user is not None:
-            context.add_cookies([session_cookie(user, site)])
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        return page
 
-    yield open_page
-    for context in contexts:
-        context.close()
+    return open_page
 
 
 def casmemg_with_files(tmp_path):
